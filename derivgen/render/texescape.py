@@ -1,0 +1,200 @@
+"""User text to safe LaTeX: titles, statements and sources from problem files.
+
+A problem file is data, so nothing a user writes may run a TeX command.  Text
+outside math is escaped character by character (every TeX special becomes a
+visible glyph).  Math in ``$...$`` and ``$$...$$`` is kept, but only control
+sequences from a whitelist (:data:`MATH_COMMANDS`) pass through; any other one,
+with the brace groups right after it, is shown as text (``\\input{x}`` prints
+as itself).  Braces and environments are balanced, ``^^`` (TeX's character
+code trick) never reaches TeX, and ``\\text{...}`` has its argument escaped as
+plain text.  Basic Markdown (paragraphs, ``- `` lists, ``**bold**``,
+``*italic*``, ```code```) becomes its LaTeX equivalent.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import texmath as _tm
+
+#: Characters that TeX treats specially in text, with their visible forms.
+_TEXT_SPECIALS = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "%": r"\%",
+    "#": r"\#", "&": r"\&", "_": r"\_", "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
+    "|": r"\textbar{}", "\u00a0": "~", "\t": " ",
+}
+
+#: Unicode symbols a statement may use in running text, typeset as math.
+_UNICODE_MATH = {
+    "×": r"\times", "·": r"\cdot", "≠": r"\neq", "≤": r"\leq", "≥": r"\geq",
+    "∈": r"\in", "→": r"\to", "↦": r"\mapsto", "∂": r"\partial", "∇": r"\nabla",
+    "∑": r"\sum", "√": r"\surd", "∞": r"\infty", "≈": r"\approx", "±": r"\pm",
+    "⊤": r"\top", "ℝ": r"\mathbb{R}", "…": r"\ldots", "⇒": r"\Rightarrow",
+    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon",
+    "θ": r"\theta", "λ": r"\lambda", "μ": r"\mu", "π": r"\pi", "σ": r"\sigma",
+    "φ": r"\phi", "ψ": r"\psi", "ω": r"\omega", "Σ": r"\Sigma", "Φ": r"\Phi",
+    "Θ": r"\Theta", "Λ": r"\Lambda", "Δ": r"\Delta", "Ω": r"\Omega",
+}
+
+#: Typographic characters pdflatex's utf8 input handles in text.
+_UNICODE_TEXT = {"–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''"}
+
+_LIST_ITEM = re.compile(r"^\s{0,3}(?:([-*+])|(\d+)[.)])\s+")
+
+
+def escape_plain(s: str) -> str:
+    """Escape text with no markup at all: every character shows as itself."""
+    return "".join(_escape_char(c) for c in s)
+
+
+def _escape_char(c: str) -> str:
+    if c in _TEXT_SPECIALS:
+        return _TEXT_SPECIALS[c]
+    if c in _UNICODE_TEXT:
+        return _UNICODE_TEXT[c]
+    if c in _UNICODE_MATH:
+        return r"\ensuremath{" + _UNICODE_MATH[c] + "}"
+    if c == "\n" or " " <= c <= "~" or _latin_letter(c):
+        return c
+    if c < " ":
+        return ""
+    return "?"
+
+
+def _latin_letter(c: str) -> bool:
+    """Accented Latin letters that T1 fonts and utf8 input typeset directly."""
+    return ("\u00c0" <= c <= "\u00ff" and c not in "×÷") or c in "ŁłŒœŠšŽžŸĆćČčĘęŃńŚśŹźŻżŘřĚěŮůŐőŰű"
+
+
+def unicode_math(c: str) -> str | None:
+    """The math command for a Unicode symbol, or None."""
+    return _UNICODE_MATH.get(c)
+
+
+# --- Markdown blocks ---------------------------------------------------------
+
+
+def escape_text(s: str) -> str:
+    """User Markdown with ``$...$`` math to safe LaTeX (see the module doc)."""
+    blocks = _blocks(s.replace("\r\n", "\n").replace("\r", "\n"))
+    return "\n\n".join(_render_block(b) for b in blocks)
+
+
+def _blocks(s: str) -> list[list[str]]:
+    """Lines grouped into paragraphs at blank lines (not inside ``$$...$$``)."""
+    blocks: list[list[str]] = [[]]
+    in_display = False
+    for line in s.split("\n"):
+        if not line.strip() and not in_display:
+            blocks.append([])
+            continue
+        blocks[-1].append(line)
+        if line.count("$$") % 2:
+            in_display = not in_display
+    return [b for b in blocks if b]
+
+
+def _render_block(lines: list[str]) -> str:
+    if _LIST_ITEM.match(lines[0]):
+        return _render_list(lines)
+    return escape_inline("\n".join(lines))
+
+
+def _render_list(lines: list[str]) -> str:
+    items: list[list[str]] = []
+    ordered = bool(_LIST_ITEM.match(lines[0]).group(2))  # type: ignore[union-attr]
+    for line in lines:
+        m = _LIST_ITEM.match(line)
+        if m:
+            items.append([line[m.end():]])
+        else:
+            items[-1].append(line.strip())
+    env = "enumerate" if ordered else "itemize"
+    body = "\n".join(r"  \item " + escape_inline("\n".join(i)) for i in items)
+    return f"\\begin{{{env}}}\n{body}\n\\end{{{env}}}"
+
+
+# --- inline Markdown ---------------------------------------------------------
+
+_MD_ESCAPABLE = set("\\`*_{}[]()#+-.!$")
+
+
+def escape_inline(s: str) -> str:
+    """One paragraph: math kept (sanitized), emphasis and code, the rest escaped."""
+    out: list[str] = []
+    open_marks: dict[str, int] = {}
+    i = 0
+    while i < len(s):
+        i = _inline_token(s, i, out, open_marks)
+    for mark, at in open_marks.items():  # an unclosed marker was just a character
+        out[at] = escape_plain(mark)
+    return "".join(out)
+
+
+def _inline_token(s: str, i: int, out: list[str], marks: dict[str, int]) -> int:
+    c = s[i]
+    if c == "\\" and i + 1 < len(s) and s[i + 1] in _MD_ESCAPABLE:
+        out.append(escape_plain(s[i + 1]))
+        return i + 2
+    if c == "$":
+        return _math_span(s, i, out)
+    if c == "`":
+        end = s.find("`", i + 1)
+        if end > i:
+            out.append(r"\texttt{" + escape_plain(s[i + 1:end]) + "}")
+            return end + 1
+    if c == "*":
+        mark = "**" if s.startswith("**", i) else "*"
+        if _toggle(s, i, mark, out, marks):
+            return i + len(mark)
+    out.append(_escape_char(c))
+    return i + 1
+
+
+def _math_span(s: str, i: int, out: list[str]) -> int:
+    display = s.startswith("$$", i)
+    delim = "$$" if display else "$"
+    end = _closing_dollar(s, i + len(delim), delim)
+    if end < 0:
+        out.append(escape_plain(delim))
+        return i + len(delim)
+    body = _tm.sanitize_math(s[i + len(delim):end])
+    out.append(f"\n\\[ {body} \\]\n" if display else f"${body}$")
+    return end + len(delim)
+
+
+def _closing_dollar(s: str, start: int, delim: str) -> int:
+    """Where the math span closes; as in Pandoc, ``$`` math hugs its delimiters."""
+    if delim == "$" and not s[start:start + 1].strip():
+        return -1
+    j = start
+    while j < len(s):
+        if s[j] == "\\":
+            j += 2
+            continue
+        if s.startswith(delim, j) and (delim == "$$" or _closes_inline(s, j, start)):
+            return j
+        j += 1
+    return -1
+
+
+def _closes_inline(s: str, j: int, start: int) -> bool:
+    return j > start and bool(s[j - 1].strip()) and not s[j + 1:j + 2].isdigit()
+
+
+_EMPHASIS = {"**": (r"{\bfseries ", "}"), "*": (r"{\itshape ", r"\/}")}
+
+
+def _toggle(s: str, i: int, mark: str, out: list[str], marks: dict[str, int]) -> bool:
+    after = s[i + len(mark): i + len(mark) + 1]
+    before = s[i - 1: i] if i else ""
+    if mark in marks and before.strip():
+        del marks[mark]
+        out.append(_EMPHASIS[mark][1])
+        return True
+    if mark not in marks and after.strip():
+        marks[mark] = len(out)
+        out.append(_EMPHASIS[mark][0])
+        return True
+    return False

@@ -1,0 +1,198 @@
+"""Math from user text, with only whitelisted TeX control sequences let through.
+
+:func:`sanitize_math` reads the body of a ``$...$`` span token by token.  A
+control word or symbol in :data:`MATH_COMMANDS` is copied; ``\\begin``/``\\end``
+only for the environments in :data:`MATH_ENVIRONMENTS`, properly nested;
+``\\text`` and friends get their argument escaped as plain text; anything else
+is printed as visible text together with the brace groups that follow it.
+Braces are balanced, ``&`` and ``\\\\`` are kept only inside an environment, and
+``#``, ``%`` and runs of ``^`` are neutralised, so the output can never define,
+read, write or expand anything the whitelist does not name.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import texescape as _tx
+
+_GREEK = (
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi "
+    "pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta "
+    "Lambda Xi Pi Sigma Upsilon Phi Psi Omega"
+)
+_SYMBOLS = (
+    "top intercal cdot cdots ldots dots vdots ddots times otimes odot oplus circ in notin ni "
+    "subset subseteq supset supseteq to mapsto rightarrow leftarrow Rightarrow Leftarrow "
+    "leftrightarrow Leftrightarrow iff implies impliedby leq le geq ge neq ne approx sim simeq "
+    "equiv propto coloneqq eqqcolon infty partial nabla sum prod int lim max min sup inf arg "
+    "exp log ln sin cos tan tanh sinh cosh det dim ker quad qquad frac dfrac tfrac sqrt binom "
+    "mathbf boldsymbol bm mathbb mathcal mathrm mathit mathsf mathtt operatorname left right "
+    "big Big bigg Bigg bigl bigr Bigl Bigr langle rangle lVert rVert lvert rvert Vert vert mid "
+    "hat bar tilde vec dot ddot widehat widetilde overline underline underbrace overbrace "
+    "underset overset stackrel displaystyle textstyle scriptstyle limits nolimits perp forall "
+    "exists emptyset varnothing setminus cup cap ell star ast dagger prime pm mp div colon "
+    "lfloor rfloor lceil rceil not neg land lor wedge vee bot triangleq boxed phantom "
+    "backslash lbrace rbrace cdotp ldotp square checkmark"
+)
+#: Control words allowed in user math.
+MATH_COMMANDS = frozenset((_GREEK + " " + _SYMBOLS).split())
+#: Control symbols (backslash + one non-letter) allowed in user math.
+MATH_SYMBOLS = frozenset(", ; : ! { } | % # & _ $".split() + [" "])
+#: Environments allowed in user math (no column specs, so nothing to smuggle in).
+MATH_ENVIRONMENTS = frozenset(
+    "matrix bmatrix pmatrix vmatrix Vmatrix Bmatrix smallmatrix aligned gathered cases".split()
+)
+#: Commands whose argument is text: it is escaped as plain text.
+TEXT_COMMANDS = frozenset("text textrm textit textbf mbox".split())
+_DELIMITERS = set("()[]./|") | {r"\{", r"\}", r"\|", r"\langle", r"\rangle", r"\lVert", r"\rVert",
+                                r"\lvert", r"\rvert", r"\Vert", r"\vert", r"\lfloor", r"\rfloor",
+                                r"\lceil", r"\rceil", r"\lbrace", r"\rbrace"}
+_CONTROL = re.compile(r"\\([A-Za-z]+|.)", re.S)
+
+
+def sanitize_math(body: str) -> str:
+    """The math ``body`` with only whitelisted commands, balanced groups and environments."""
+    return _MathSanitizer(body).run()
+
+
+class _MathSanitizer:
+    def __init__(self, body: str) -> None:
+        self.s = re.sub(r"\s*\n\s*", " ", body)
+        self.i = 0
+        self.out: list[str] = []
+        self.stack: list[str] = []  # "{" or an environment name
+
+    def run(self) -> str:
+        while self.i < len(self.s):
+            self.step()
+        for opened in reversed(self.stack):
+            self.out.append("}" if opened == "{" else rf"\end{{{opened}}}")
+        return _no_double_caret("".join(self.out))
+
+    def step(self) -> None:
+        c = self.s[self.i]
+        if c == "\\":
+            self.control()
+        elif c in "{}":
+            self.brace(c)
+        else:
+            self.out.append(self.char(c))
+            self.i += 1
+
+    def char(self, c: str) -> str:
+        if c in "#%":
+            return "\\" + c
+        if c == "&":
+            return "&" if self.in_env() else r"\&"
+        if c == "^" and "^" in (self.s[self.i - 1:self.i], self.s[self.i + 1:self.i + 2]):
+            return r"\text{\textasciicircum{}}"
+        if c == "$":
+            return r"\$"
+        if " " <= c <= "~":
+            return c
+        cmd = _tx.unicode_math(c)
+        return (cmd + " ") if cmd else r"\text{" + _tx.escape_plain(c) + "}"
+
+    def brace(self, c: str) -> None:
+        self.i += 1
+        if c == "{":
+            self.stack.append("{")
+            self.out.append("{")
+        elif self.stack and self.stack[-1] == "{":
+            self.stack.pop()
+            self.out.append("}")
+        else:
+            self.out.append(r"\}")
+
+    def in_env(self) -> bool:
+        return any(o != "{" for o in self.stack)
+
+    def control(self) -> None:
+        m = _CONTROL.match(self.s, self.i)
+        if m is None:  # a lone backslash at the end
+            self.i += 1
+            self.out.append(r"\backslash ")
+            return
+        name = m.group(1)
+        self.i = m.end()
+        if name in ("begin", "end"):
+            self.environment(name)
+        elif name in TEXT_COMMANDS:
+            self.text_command(name)
+        elif name == "\\":
+            self.out.append(r"\\" if self.in_env() else r"\quad ")
+        elif name in ("left", "right"):
+            self.out.append("\\" + name + self.delimiter())
+        elif name in MATH_COMMANDS or name in MATH_SYMBOLS:
+            sep = " " if name[0].isalpha() else ""
+            self.out.append("\\" + name + sep)
+        else:
+            self.visible("\\" + name)
+
+    def delimiter(self) -> str:
+        rest = self.s[self.i:].lstrip()
+        skipped = len(self.s) - self.i - len(rest)
+        for d in sorted(_DELIMITERS, key=len, reverse=True):
+            if rest.startswith(d) and not (d[1:].isalpha() and rest[len(d):len(d) + 1].isalpha()):
+                self.i += skipped + len(d)
+                return d if d[0] != "\\" else d + " "
+        return "."
+
+    def group(self) -> str | None:
+        """The raw text of a brace group right at the cursor, consumed; None if none."""
+        if not self.s.startswith("{", self.i):
+            return None
+        depth, j = 0, self.i
+        while j < len(self.s):
+            ch = self.s[j]
+            if ch == "\\":
+                j += 2
+                continue
+            depth += (ch == "{") - (ch == "}")
+            if depth == 0:
+                text = self.s[self.i + 1:j]
+                self.i = j + 1
+                return text
+            j += 1
+        return None
+
+    def environment(self, which: str) -> None:
+        start = self.i
+        name = self.group()
+        if name is None or name not in MATH_ENVIRONMENTS:
+            self.i = start
+            self.visible("\\" + which)
+        elif which == "begin":
+            self.stack.append(name)
+            self.out.append(rf"\begin{{{name}}}")
+        elif self.stack and self.stack[-1] == name:
+            self.stack.pop()
+            self.out.append(rf"\end{{{name}}}")
+        else:
+            self.visible(rf"\end{{{name}}}", groups=False)
+
+    def text_command(self, name: str) -> None:
+        arg = self.group()
+        if arg is None:
+            self.visible("\\" + name)
+        else:
+            self.out.append(rf"\{name}{{" + _tx.escape_plain(arg) + "}")
+
+    def visible(self, shown: str, groups: bool = True) -> None:
+        """A command that is not allowed: shown as text, with its brace arguments."""
+        while groups:
+            start = self.i
+            arg = self.group()
+            if arg is None:
+                self.i = start
+                break
+            shown += "{" + arg + "}"
+        self.out.append(r"\text{" + _tx.escape_plain(shown) + "}")
+
+
+def _no_double_caret(tex: str) -> str:
+    """Never let TeX see ``^^`` (it would read the next characters as a character code)."""
+    while "^^" in tex:
+        tex = tex.replace("^^", "^{}^")
+    return tex
