@@ -1,0 +1,126 @@
+"""TeX source to PDF with latexmk: no shell escape, sandboxed files, a time limit.
+
+Each document is compiled in a fresh temporary directory next to the target,
+with TeX told it may read and write only there (``openin_any=p``,
+``openout_any=p``, ``shell_escape=f``).  The finished PDF is renamed into
+place, so an interrupted build never leaves a truncated PDF behind; the
+auxiliary files go with the temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from ..errors import RenderError
+
+INSTALL_HINT = (
+    "install TeX Live (Debian/Ubuntu: apt-get install texlive-latex-extra latexmk; "
+    "macOS: MacTeX; Windows: MiKTeX)"
+)
+
+#: Lines of the TeX log shown after an error line.
+CONTEXT_LINES = 4
+
+
+def tex_available() -> str | None:
+    """None when latexmk and pdflatex are on PATH, else a one-line reason."""
+    for tool in ("latexmk", "pdflatex"):
+        if shutil.which(tool) is None:
+            return f"no PDF: {tool} not found; {INSTALL_HINT}"
+    return None
+
+
+def latexmk_command(tex_name: str) -> list[str]:
+    """The latexmk invocation: pdflatex, no shell escape, stop at the first error."""
+    return [
+        "latexmk", "-norc", "-pdf", "-interaction=nonstopmode", "-halt-on-error",
+        "-no-shell-escape", "-file-line-error", "-silent",
+        "-pdflatex=pdflatex -no-shell-escape -interaction=nonstopmode "
+        "-halt-on-error -file-line-error %O %S",
+        tex_name,
+    ]
+
+
+def sandbox_env() -> dict[str, str]:
+    """The environment for TeX: reads and writes confined to the build directory."""
+    env = dict(os.environ)
+    env.update(openin_any="p", openout_any="p", shell_escape="f")
+    env.pop("TEXMFOUTPUT", None)
+    env.pop("TEXINPUTS", None)  # no extra input folders from the caller's shell
+    return env
+
+
+def compile_pdf(tex_path: Path, timeout: float = 60) -> Path:
+    """Compile ``tex_path`` to the PDF beside it (same stem); returns the PDF's path.
+
+    Raises :class:`RenderError` with the TeX error and its context on failure,
+    and when TeX takes longer than ``timeout`` seconds.
+    """
+    reason = tex_available()
+    if reason:
+        raise RenderError(reason)
+    tex_path = Path(tex_path)
+    target = tex_path.with_suffix(".pdf")
+    with tempfile.TemporaryDirectory(prefix=".tex-", dir=tex_path.parent) as tmp:
+        work = Path(tmp)
+        shutil.copyfile(tex_path, work / tex_path.name)
+        _run_latexmk(work, tex_path, timeout)
+        built = work / target.name
+        os.replace(built, target)
+    return target
+
+
+def _run_latexmk(work: Path, tex_path: Path, timeout: float) -> None:
+    try:
+        proc = subprocess.run(
+            latexmk_command(tex_path.name), cwd=work, env=sandbox_env(),
+            stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            errors="replace", timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as e:
+        raise RenderError(f"{tex_path}: TeX did not finish within {timeout:g} s") from e
+    built = work / tex_path.with_suffix(".pdf").name
+    if proc.returncode != 0 or not built.exists():
+        log = work / tex_path.with_suffix(".log").name
+        text = log.read_text(errors="replace") if log.exists() else proc.stdout + proc.stderr
+        raise RenderError(f"{tex_path}: TeX failed\n" + tex_error_excerpt(text, tex_path.name))
+
+
+_ERROR_LINE = re.compile(r"^(?:!|\S+?:\d+: )")
+
+
+def tex_error_excerpt(log: str, tex_name: str) -> str:
+    """The first error of a TeX log with a few lines of context, file:line where known."""
+    lines = log.splitlines()
+    for i, line in enumerate(lines):
+        if _ERROR_LINE.match(line) and not line.startswith("!  ==>"):
+            excerpt = _until_blank(lines[i:i + 1 + CONTEXT_LINES])
+            return "\n".join(_with_source_line(excerpt, lines[i:], tex_name))
+    tail = [ln for ln in lines if ln.strip()][-CONTEXT_LINES:]
+    return "\n".join(tail) or "(TeX wrote no log)"
+
+
+def _until_blank(lines: list[str]) -> list[str]:
+    """The lines up to the first blank one or TeX's memory statistics."""
+    out: list[str] = []
+    for line in lines:
+        if not line.strip() or line.startswith("Here is how much"):
+            break
+        out.append(line)
+    return out
+
+
+def _with_source_line(excerpt: list[str], rest: list[str], tex_name: str) -> list[str]:
+    """Add ``file:line`` from an ``l.NN`` marker when the error line lacks one."""
+    if excerpt and re.match(r"^\S+?:\d+: ", excerpt[0]):
+        return excerpt
+    for line in rest[:30]:
+        m = re.match(r"^l\.(\d+) ", line)
+        if m:
+            return [f"{tex_name}:{m.group(1)}: " + excerpt[0].lstrip("! ")] + excerpt[1:]
+    return excerpt
