@@ -1,0 +1,202 @@
+"""LaTeX for everything a Step displays: expressions and the display objects.
+
+:class:`MathLatex` extends the expression printer with ``Deriv``, ``Entry``,
+``Space``, ``Under`` ... and ``Relation``.  Only LaTeX that both KaTeX and
+MathJax accept is written (``aligned``, never ``align``; ``\\mathrel{:=}``,
+never ``\\coloneqq``), so one string serves Markdown, HTML and PDF.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from .derivation import (
+    Block,
+    Cases,
+    Deriv,
+    Entry,
+    Product,
+    Relation,
+    Space,
+    Text,
+    Tuple,
+    Under,
+)
+from .errors import RenderError
+from .expr import BinOp, Dim, Expr, Index, Name, Neg, Num, Shape, Transpose
+from .printing import PREC, LatexPrinter, name_latex
+
+#: Relation symbols of a displayed chain.
+REL_LATEX = {
+    "=": "=", "∈": r"\in", "in": r"\in", "⇒": r"\Rightarrow", "=>": r"\Rightarrow",
+    ":=": r"\mathrel{:=}", "≔": r"\mathrel{:=}", "≈": r"\approx", "≠": r"\neq",
+}
+
+#: Symbols allowed in index text (``k≠i``) and case conditions.
+INDEX_SYMBOLS = {"≠": r" \neq ", "≤": r" \leq ", "≥": r" \geq ", "<": " < ", ">": " > ", "=": " = "}
+
+#: Characters that must be escaped inside ``\text{...}``.
+TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
+    "#": r"\#", "_": r"\_", "%": r"\%", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
+}
+
+#: A displayed chain longer than this (in LaTeX characters) is broken into aligned lines.
+LONG_CHAIN = 110
+
+
+def text_latex(text: str) -> str:
+    """``\\text{...}`` with TeX's special characters escaped."""
+    return r"\text{" + "".join(TEXT_ESCAPES.get(c, c) for c in text) + "}"
+
+
+def index_latex(text: str) -> str:
+    """Index text as math: ``k≠i`` -> ``k \\neq i``, ``j = p, p ≠ q`` -> ``j = p,\\ p \\neq q``."""
+    out = "".join(INDEX_SYMBOLS.get(c, c) for c in text.replace(" ", ""))
+    return out.replace(",", r",\ ").strip()
+
+
+def dim_latex(d: Dim) -> str:
+    return str(d) if isinstance(d, int) else name_latex(d)
+
+
+def dims_latex(shape: Shape) -> str:
+    """``M\\times N`` for a shape; ``1`` for a scalar."""
+    return r"\times ".join(dim_latex(d) for d in shape) if shape else "1"
+
+
+class MathLatex(LatexPrinter):
+    """The expression printer plus the display objects of :mod:`derivgen.derivation`."""
+
+    def __init__(
+        self,
+        symbols: Mapping[str, str] | None = None,
+        is_array: Callable[[Expr], bool] | None = None,
+        letters: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(symbols, is_array)
+        self.letters = dict(letters or {})
+        """Name -> its plain letter for entries (``A`` in ``A_{kq}``)."""
+
+    def print(self, e: object) -> str:  # type: ignore[override]
+        method = getattr(self, "_print_" + type(e).__name__, None)
+        if method is not None:
+            return method(e)
+        to_latex = getattr(e, "to_latex", None)
+        if callable(to_latex):
+            return str(to_latex(self))
+        raise RenderError(f"cannot typeset a {type(e).__name__}")
+
+    # --- relations ---------------------------------------------------------------
+
+    def relation(self, rel: Relation) -> str:
+        """The chain on one line: ``a = b \\in \\mathbb{R}^{...}``."""
+        out = self.print(rel.parts[0])
+        for op, part in zip(rel.ops, rel.parts[1:]):
+            out += f" {self.rel_op(op)} {self.print(part)}"
+        return out
+
+    def display(self, rel: Relation) -> str:
+        """A displayed chain; long chains of ``=`` become ``aligned`` lines, one per ``=``."""
+        one_line = self.relation(rel)
+        if len(one_line) <= LONG_CHAIN or sum(op in ("=", "⇒", "=>") for op in rel.ops) < 2:
+            return one_line
+        lines = [self.print(rel.parts[0])]
+        for i, (op, part) in enumerate(zip(rel.ops, rel.parts[1:])):
+            piece = f"{self.rel_op(op)} {self.print(part)}"
+            if op in ("=", "⇒", "=>") and i > 0:
+                lines.append("&" + piece)
+            elif i == 0:
+                lines[0] += " &" + piece
+            else:
+                lines[-1] += " " + piece
+        return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
+
+    @staticmethod
+    def rel_op(op: str) -> str:
+        return REL_LATEX.get(op.strip()) or r"\mathrel{" + text_latex(op) + "}"
+
+    def _print_Relation(self, rel: Relation) -> str:
+        return self.relation(rel)
+
+    # --- display objects -----------------------------------------------------------
+
+    def _print_Deriv(self, d: Deriv) -> str:
+        sym = r"\partial " if d.partial else r"\mathrm{d}"
+        wrt = self.print(d.wrt)
+        if isinstance(d.of, (Name, Entry, Index)):
+            return rf"\frac{{{sym}{self.print(d.of)}}}{{{sym}{wrt}}}"
+        return rf"\frac{{{sym}}}{{{sym}{wrt}}}\left({self.print(d.of)}\right)"
+
+    def _print_Entry(self, e: Entry) -> str:
+        letter = self.letters.get(e.name) or name_latex(e.name)
+        idx = [index_latex(i) for i in e.indices]
+        compact = all(len(i) == 1 and i != ":" for i in e.indices)
+        sub = "".join(idx) if compact else ",".join(idx)
+        return f"{letter}_{{{sub}}}"
+
+    def _print_Tuple(self, t: Tuple) -> str:
+        return "(" + ", ".join(self.print(i) for i in t.items) + ")"
+
+    def _print_Space(self, s: Space) -> str:
+        groups = [g for g in s.groups if g]
+        if not groups:
+            return r"\mathbb{R}"
+        if s.row and len(groups) == 1 and len(groups[0]) == 1:
+            return r"\mathbb{R}^{1\times " + dim_latex(groups[0][0]) + "}"
+        if len(groups) == 1:
+            return r"\mathbb{R}^{" + dims_latex(groups[0]) + "}"
+        parts = [dims_latex(g) if len(g) == 1 else "(" + dims_latex(g) + ")" for g in groups]
+        return r"\mathbb{R}^{" + r"\times ".join(parts) + "}"
+
+    def _print_Under(self, u: Under) -> str:
+        return r"\underbrace{" + self.print(u.body) + "}_{" + dims_latex(u.shape) + "}"
+
+    def _print_Product(self, p: Product) -> str:
+        return r"\,".join(self.print(f) for f in p.factors)
+
+    def _print_Block(self, b: Block) -> str:
+        rows = [" & ".join(self.print(c) for c in row) for row in b.rows]
+        return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
+
+    def _print_Cases(self, c: Cases) -> str:
+        lines = [f"{self.print(value)} & {self.condition(cond)}" for value, cond in c.cases]
+        return r"\begin{cases}" + r" \\ ".join(lines) + r"\end{cases}"
+
+    @staticmethod
+    def condition(cond: str) -> str:
+        if cond.strip() in ("", "otherwise", "else"):
+            return r"\text{otherwise}"
+        return r"\text{if } " + index_latex(cond)
+
+    def _print_Text(self, t: Text) -> str:
+        return text_latex(t.text)
+
+    def _print_Transpose(self, e: Transpose) -> str:
+        if isinstance(e.arg, Num) and e.arg.value == 0:  # the zero row 0ᵀ of a stack
+            return r"\boldsymbol{0}^{\top}"
+        return super()._print_Transpose(e)
+
+    # --- brackets the lecture notation does without (or needs) ----------------------
+
+    def _print_BinOp(self, e: BinOp) -> str:
+        if e.op == "^" and _plain_base(e.left):  # x^{2}, not (x)^{2}
+            return self.print(e.left) + "^{" + self.print(e.right) + "}"
+        if e.op in ("*", "@") and isinstance(e.right, Neg):  # 2e^T (-Phi)
+            right = r"\left(" + self.print(e.right) + r"\right)"
+            return self.wrap(e.left, PREC[e.op]) + " " + right
+        return super()._print_BinOp(e)
+
+    def _print_Neg(self, e: Neg) -> str:
+        if isinstance(e.arg, BinOp) and e.arg.op in ("*", "@"):
+            inner = self.print(e.arg)
+            if not inner.startswith("-"):
+                return "-" + inner  # -2 e^T Phi: the sign belongs to the whole product
+        return super()._print_Neg(e)
+
+
+def _plain_base(e: Expr) -> bool:
+    """A base that takes an exponent without brackets: a name or a non-negative whole number."""
+    if isinstance(e, Num):
+        return isinstance(e.value, int) and e.value >= 0
+    return isinstance(e, Name)

@@ -1,0 +1,164 @@
+"""From Steps to sentences and displayed LaTeX, shared by every output format.
+
+:func:`present` turns a Derivation into a flat list of :class:`Para`: one or
+two short sentences per step (written from the step's ``kind`` and ``facts``)
+followed by its displayed equations.  Renderers only lay these out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .derivation import Block, Deriv, Derivation, Entry, Relation, Space, Step, Tuple, Verification
+from .errors import RenderError
+from .expr import Index, Name, Shape
+from .mathlatex import MathLatex, text_latex
+from .notation import entry_letters, is_array_fn, symbols_for
+from .problem import Problem
+from .sentences import sentence
+
+
+@dataclass(frozen=True)
+class Para:
+    """One paragraph of a worked solution."""
+
+    text: str
+    """Sentences in plain words; inline math as ``$...$``."""
+    display: tuple[str, ...]
+    """Displayed equations (LaTeX, without delimiters), in order."""
+    depth: int
+    """Nesting: 0 for a top-level step, 1 for a substep of it, ..."""
+    kind: str
+    """The step kind it came from (``dimension``, ``rule`` ...)."""
+
+
+def printer_for(problem: Problem) -> MathLatex:
+    """The LaTeX printer with the problem's symbols (bold arrays, overrides)."""
+    return MathLatex(symbols_for(problem), is_array_fn(problem), entry_letters(problem))
+
+
+def present(derivation: Derivation, problem: Problem) -> list[Para]:
+    """The worked solution as paragraphs, steps in order, substeps nested after their step."""
+    ctx = Context(printer_for(problem), derivation)
+    out: list[Para] = []
+    for step in derivation.steps:
+        _present_step(step, 0, ctx, out)
+    return out
+
+
+def _present_step(step: Step, depth: int, ctx: "Context", out: list[Para]) -> None:
+    text = sentence(step.kind, step.facts, ctx)
+    display = tuple(ctx.printer.display(rel) for rel in step.math)
+    out.append(Para(text=text, display=display, depth=depth, kind=step.kind))
+    for sub in step.substeps:
+        _present_step(sub, depth + 1, ctx, out)
+
+
+# --- the answer and its check ---------------------------------------------------
+
+
+def present_result(derivation: Derivation, problem: Problem) -> str:
+    """LaTeX of the final result: its display form, else the closed form, else the index form."""
+    printer = printer_for(problem)
+    r = derivation.result
+    for form in (r.display, r.closed, r.index):
+        if form is not None:
+            return printer.print(form)
+    if r.explicit is not None:
+        return printer.print(_block(r.explicit))
+    raise RenderError(f"d{derivation.of}/d{derivation.wrt} has no result to show")
+
+
+def derivative_symbol(derivation: Derivation, problem: Problem) -> str:
+    """LaTeX of what is asked for: ``\\frac{\\mathrm{d}L}{\\mathrm{d}\\boldsymbol{\\theta}}``."""
+    ctx = Context(printer_for(problem), derivation)
+    of, wrt = ctx.math(derivation.of), ctx.math(derivation.wrt)
+    if of is None or wrt is None:
+        raise RenderError(f"cannot typeset d{derivation.of}/d{derivation.wrt}")
+    return ctx.printer.print(Deriv(of, wrt))
+
+
+def present_answer(derivation: Derivation, problem: Problem) -> str:
+    """The answer as a relation: ``\\frac{dL}{d\\theta} = result \\in \\mathbb{R}^{1\\times D}``."""
+    d, r = derivation, derivation.result
+    space = printer_for(problem).print(Space((d.of_shape, d.wrt_shape), row=not d.of_shape))
+    lhs = derivative_symbol(d, problem)
+    if r.display is None and r.closed is None and r.index is not None:
+        return f"{lhs} \\in {space}, \\quad {present_result(d, problem)}"
+    return f"{lhs} = {present_result(d, problem)} \\in {space}"
+
+
+def verification_text(derivation: Derivation) -> str:
+    """One sentence on the numeric check; raises RenderError if the result was never checked."""
+    v = derivation.verified
+    if not isinstance(v, Verification):
+        raise RenderError(
+            f"d{derivation.of}/d{derivation.wrt} has not been verified; it cannot be shown as checked"
+        )
+    where = f"at {v.points} random point{'s' if v.points != 1 else ''}"
+    if v.sizes:
+        where += " with " + ", ".join(f"{k} = {n}" for k, n in v.sizes.items())
+    method = "central finite differences" if v.method == "finite differences" else v.method
+    return f"Checked against {method} {where}: largest difference {v.max_abs_error:.1e}."
+
+
+def _block(nested: object) -> Block:
+    """Nested tuples in array layout as a bmatrix (vectors as a column)."""
+    if isinstance(nested, tuple) and nested and all(isinstance(r, tuple) for r in nested):
+        return Block(tuple(tuple(r) for r in nested))  # type: ignore[arg-type]
+    if isinstance(nested, tuple):
+        return Block(tuple((c,) for c in nested))
+    return Block(((nested,),))
+
+
+# --- what the sentences need ------------------------------------------------------
+
+_INDEXED = re.compile(r"^(\w+?)\[(\d+(?:\s*,\s*\d+)*)\]$")
+_ENTRY = re.compile(r"^([A-Za-z]+)_\{?([^{}]+)\}?$")
+_DERIV = re.compile(r"^(∂|d)\s*(\w+)\s*/\s*(?:∂|d)\s*(\w+|\(.*\))$")
+
+
+class Context:
+    """The printer and the derivation, with helpers that typeset names found in facts."""
+
+    def __init__(self, printer: MathLatex, derivation: Derivation) -> None:
+        self.printer = printer
+        self.derivation = derivation
+
+    def math(self, text: str) -> object:
+        """A name as written in a problem (``theta``, ``x[2]``, ``(s, t)``, ``A_kq``) as a math object."""
+        text = text.strip()
+        if re.fullmatch(r"\w+", text):
+            return Name(text)
+        m = _INDEXED.match(text)
+        if m:
+            return Index(Name(m.group(1)), tuple(int(i) for i in m.group(2).split(",")))
+        if text.startswith("(") and text.endswith(")"):
+            return Tuple(tuple(self.math(t) for t in text[1:-1].split(",")))  # type: ignore[misc]
+        m = _ENTRY.match(text)
+        if m:
+            inner = m.group(2)
+            idx = tuple(i.strip() for i in inner.split(",")) if "," in inner else tuple(inner)
+            return Entry(m.group(1), idx)
+        m = _DERIV.match(text)
+        if m:
+            return Deriv(self.math(m.group(2)), self.math(m.group(3)), partial=True)
+        return None
+
+    def tex(self, value: object) -> str:
+        """Inline math for a fact: a name's text, or any math object."""
+        if isinstance(value, str):
+            obj = self.math(value)
+            return "$" + (self.printer.print(obj) if obj is not None else text_latex(value)) + "$"
+        return "$" + self.printer.print(value) + "$"
+
+    def entry(self, name: str, index: str) -> str:
+        return "$" + self.printer.print(Entry(name, (index,))) + "$"
+
+    def space(self, shape: Shape, row: bool = False) -> str:
+        return "$" + self.printer.print(Space((shape,), row=row)) + "$"
+
+    def relation(self, rel: Relation) -> str:
+        return "$" + self.printer.relation(rel) + "$"
+

@@ -1,0 +1,50 @@
+"""How a problem's names are typeset: vectors and matrices bold, scalars plain.
+
+Every output format asks this module, so a name looks the same in Markdown,
+LaTeX and HTML.  A variable's ``latex:`` override wins over the default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .errors import DerivgenError
+from .expr import Expr
+from .printing import name_latex
+from .problem import Problem
+from .shapes import infer
+
+
+def symbols_for(problem: Problem) -> dict[str, str]:
+    """Name -> LaTeX for every given variable and plain defined quantity."""
+    symbols: dict[str, str] = {}
+    for d in problem.define:
+        if d.shape is not None:
+            symbols[d.name] = name_latex(d.name, bold=bool(d.shape))
+    for v in problem.given:
+        symbols[v.name] = v.latex or name_latex(v.name, bold=bool(v.shape))
+    return symbols
+
+
+def entry_letters(problem: Problem) -> dict[str, str]:
+    """Name -> the plain (not bold) letter used for its entries: ``A`` in ``A_{ij}``."""
+    letters: dict[str, str] = {}
+    for d in problem.define:
+        letters[d.name] = name_latex(d.name)
+    for v in problem.given:
+        letters[v.name] = name_latex(v.name)
+    return letters
+
+
+def is_array_fn(problem: Problem) -> Callable[[Expr], bool]:
+    """A test "is this sub-expression a vector or matrix?"; False when its shape is unknown."""
+    env = problem.shape_env()
+    cache: dict[Expr, tuple] = {}
+
+    def is_array(e: Expr) -> bool:
+        try:
+            return bool(infer(e, env, cache))
+        except (DerivgenError, KeyError, TypeError, RecursionError):
+            return False
+
+    return is_array

@@ -1,0 +1,128 @@
+"""Markdown worked solutions for course sites: MkDocs (Material + arithmatex), Jupyter Book, Quarto.
+
+The same file renders unchanged on all three: math is ``$...$`` inline and
+``$$`` on lines of their own with blank lines around, multi-line chains use
+``aligned``, headings hold no math, and front matter is YAML with single-quoted
+strings.  Flavours ``hugo`` and ``jekyll`` additionally escape the inside of
+every formula for a CommonMark parser that does not know about math (see
+:mod:`derivgen.render.mdmath`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from ..derivation import Derivation
+from ..errors import RenderError
+from ..narrate import derivative_symbol, present, present_answer, verification_text
+from ..problem import Problem
+from .mdmath import escape_math_commonmark, map_math
+from .templating import make_env
+
+FLAVOURS = ("standard", "hugo", "jekyll")
+#: Spaces per nesting level of substeps (a list item's continuation in Python-Markdown needs 4).
+INDENT = 4
+PART_LABELS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def render_problem_md(
+    problem: Problem,
+    derivations: list[Derivation],
+    flavour: str = "standard",
+    user_templates: Path | None = None,
+    number: str | None = None,
+) -> str:
+    """One problem as a Markdown page with front matter, statement and worked solution."""
+    env = _env(user_templates)
+    view = problem_view(problem, derivations, _math_fn(flavour), solutions=True, number=number)
+    return _tidy(env.get_template("problem.md.j2").render(problem=view, title=problem.title, tags=list(problem.tags)))
+
+
+def render_sheet_md(
+    title: str,
+    items: list[tuple[Problem, list[Derivation]]],
+    solutions: bool,
+    flavour: str = "standard",
+    user_templates: Path | None = None,
+) -> str:
+    """A sheet of problems, numbered from 1, with or without the worked solutions."""
+    env = _env(user_templates)
+    fn = _math_fn(flavour)
+    views = [problem_view(p, ds, fn, solutions, number=str(i)) for i, (p, ds) in enumerate(items, 1)]
+    tags = sorted({t for p, _ in items for t in p.tags})
+    return _tidy(env.get_template("sheet.md.j2").render(title=title, problems=views, tags=tags, solutions=solutions))
+
+
+def _env(user_templates: Path | None):  # type: ignore[no-untyped-def]
+    env = make_env("md", user_templates)
+    env.filters["yaml_quote"] = yaml_quote
+    return env
+
+
+def _math_fn(flavour: str) -> Callable[[str], str]:
+    if flavour not in FLAVOURS:
+        raise RenderError(f"unknown Markdown flavour {flavour!r}; choose one of {', '.join(FLAVOURS)}")
+    return (lambda tex: tex) if flavour == "standard" else escape_math_commonmark
+
+
+def yaml_quote(text: str) -> str:
+    """A YAML single-quoted scalar: backslashes stay literal, ``'`` is doubled."""
+    return "'" + str(text).replace("'", "''").replace("\n", " ") + "'"
+
+
+# --- the view handed to the templates ------------------------------------------------
+
+
+def problem_view(
+    problem: Problem,
+    derivations: list[Derivation],
+    math: Callable[[str], str],
+    solutions: bool,
+    number: str | None,
+) -> dict[str, object]:
+    """Everything a template shows for one problem, math already in LaTeX."""
+    plain_title = "$" not in problem.title
+    heading = problem.title if plain_title else "Problem"
+    if number is not None:
+        heading = f"Problem {number}" + (f": {problem.title}" if plain_title else "")
+    several = len(derivations) > 1
+    return {
+        "heading": heading,
+        "title_para": None if plain_title else map_math(problem.title, math),
+        "source": problem.source,
+        "statement": map_math(problem.statement, math).strip() if problem.statement else None,
+        "parts": [
+            part_view(problem, d, math, solutions, PART_LABELS[i % 26] if several else None)
+            for i, d in enumerate(derivations)
+        ],
+    }
+
+
+def part_view(
+    problem: Problem, d: Derivation, math: Callable[[str], str], solutions: bool, label: str | None
+) -> dict[str, object]:
+    """One derivative asked for: the question, the steps, the answer and its check."""
+    ask = "$" + math(derivative_symbol(d, problem)) + "$"
+    view: dict[str, object] = {"label": label, "ask": ask, "steps": [], "answer": None, "check": None}
+    if not solutions:
+        return view
+    view["steps"] = [
+        {
+            "lead": " " * (INDENT * (p.depth - 1)) + "- " if p.depth else "",
+            "indent": " " * (INDENT * p.depth),
+            "text": map_math(p.text, math),
+            "display": [math(tex) for tex in p.display],
+        }
+        for p in present(d, problem)
+    ]
+    view["answer"] = math(present_answer(d, problem))
+    view["check"] = verification_text(d)
+    return view
+
+
+def _tidy(text: str) -> str:
+    """No trailing spaces, no runs of blank lines, one final newline."""
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

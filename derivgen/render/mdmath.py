@@ -1,0 +1,73 @@
+"""Finding ``$...$`` / ``$$...$$`` math in Markdown text, and escaping it for Hugo and Jekyll.
+
+Hugo (Goldmark) and Jekyll with a CommonMark parser treat a formula like any
+other text: ``\\`` followed by ASCII punctuation is a Markdown escape (``\\,``
+becomes ``,``, ``\\{`` becomes ``{`` and the TeX line break ``\\\\`` becomes
+``\\``), and ``_`` / ``*`` pairs become emphasis.  :func:`escape_math_commonmark`
+rewrites a formula so that what reaches KaTeX or MathJax after Markdown is the
+original TeX:
+
+- every backslash followed by ASCII punctuation is doubled (``\\,`` -> ``\\\\,``,
+  ``\\\\`` -> ``\\\\\\\\``, ``\\{`` -> ``\\\\{``);
+- every ``_`` becomes ``\\_`` and every ``*`` becomes ``\\*``.
+
+A backslash before a letter (``\\frac``) is left alone: Markdown keeps it.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+PUNCT = frozenset(string.punctuation)
+
+#: ``$$...$$`` (possibly over several lines) or ``$...$`` on one line; ``\$`` is not a delimiter.
+MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?!\$)", re.S)
+
+
+def escape_math_commonmark(tex: str) -> str:
+    """The formula written so that a CommonMark parser hands the original back."""
+    out: list[str] = []
+    i = 0
+    while i < len(tex):
+        c = tex[i]
+        nxt = tex[i + 1] if i + 1 < len(tex) else ""
+        if c == "\\" and nxt in PUNCT:
+            out.append("\\\\" + _escape_char(nxt) if nxt != "\\" else "\\\\\\\\")
+            i += 2
+            continue
+        out.append(_escape_char(c))
+        i += 1
+    return "".join(out)
+
+
+def _escape_char(c: str) -> str:
+    return "\\" + c if c in "_*" else c
+
+
+def map_math(text: str, fn) -> str:  # type: ignore[no-untyped-def]
+    """``text`` with ``fn`` applied to the inside of every ``$...$`` and ``$$...$$``."""
+
+    def repl(m: re.Match[str]) -> str:
+        if m.group(1) is not None:
+            return "$$" + fn(m.group(1)) + "$$"
+        return "$" + fn(m.group(2)) + "$"
+
+    return MATH.sub(repl, text)
+
+
+def split_math(text: str) -> list[tuple[str, str]]:
+    """``text`` cut into ``("text", s)``, ``("inline", tex)`` and ``("display", tex)`` pieces."""
+    pieces: list[tuple[str, str]] = []
+    pos = 0
+    for m in MATH.finditer(text):
+        if m.start() > pos:
+            pieces.append(("text", text[pos:m.start()]))
+        if m.group(1) is not None:
+            pieces.append(("display", m.group(1).strip()))
+        else:
+            pieces.append(("inline", m.group(2)))
+        pos = m.end()
+    if pos < len(text):
+        pieces.append(("text", text[pos:]))
+    return pieces

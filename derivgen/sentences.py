@@ -1,0 +1,254 @@
+"""derivgen's own sentences, one small function per step kind.
+
+Each function gets the step's ``facts`` and a :class:`~derivgen.narrate.Context`
+(for typesetting names) and returns one or two short sentences with inline
+``$...$`` math.  A kind or a fact the table does not know gets a plain,
+generic sentence, never an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from .shapes import printed_shape
+
+if TYPE_CHECKING:
+    from .narrate import Context
+
+Facts = Mapping[str, object]
+SentenceFn = Callable[[Facts, "Context"], str]
+
+SENTENCES: dict[str, SentenceFn] = {}
+
+
+def sentence(kind: str, facts: Facts, ctx: "Context") -> str:
+    """The sentence for a step; a generic one for kinds not in the table."""
+    fn = SENTENCES.get(kind)
+    facts = facts if isinstance(facts, Mapping) else {}
+    if fn is None:
+        return f"Next, the {kind.replace('_', ' ')} step:"
+    try:
+        return fn(facts, ctx)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return f"Next, the {kind.replace('_', ' ')} step:"
+
+
+def says(kind: str) -> Callable[[SentenceFn], SentenceFn]:
+    def register(fn: SentenceFn) -> SentenceFn:
+        SENTENCES[kind] = fn
+        return fn
+
+    return register
+
+
+def _get(facts: Facts, key: str, default: object = None) -> object:
+    value = facts.get(key)
+    return default if value is None else value
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# --- the shape of the result ----------------------------------------------------------
+
+
+def shape_word(shape: tuple) -> str:
+    """What the lectures call an array of this printed shape."""
+    if not shape:
+        return "a scalar"
+    if len(shape) == 1:
+        return "a column vector"
+    if len(shape) == 2:
+        return "a row vector" if shape[0] == 1 else "a matrix"
+    return f"a tensor of order {len(shape)}"
+
+
+@says("dimension")
+def _dimension(facts: Facts, ctx: "Context") -> str:
+    d = ctx.derivation
+    of_shape = tuple(_get(facts, "of_shape", d.of_shape))  # type: ignore[arg-type]
+    wrt_shape = tuple(_get(facts, "wrt_shape", d.wrt_shape))  # type: ignore[arg-type]
+    of, wrt = ctx.tex(str(_get(facts, "of", d.of))), ctx.tex(str(_get(facts, "wrt", d.wrt)))
+    printed = printed_shape(of_shape, wrt_shape)
+    first = f"Start with the dimension of the result. The derivative of {of} with respect to {wrt} is {shape_word(printed)}"
+    if not of_shape and len(wrt_shape) == 1:
+        return first + ": a scalar adds no dimension, and its gradient by a vector is written as a row."
+    if not of_shape and not wrt_shape:
+        return first + "."
+    return first + ": its dimensions are those of the output followed by those of the input."
+
+
+# --- rewriting and index notation ----------------------------------------------------
+
+REWRITE = {
+    "norm_squared": "A squared norm is the inner product of a vector with itself, so rewrite it as one.",
+    "inner_function": "Give the inner function a name of its own, so that the chain rule applies.",
+    "definition": "Write the quantity out from its definition.",
+}
+
+
+@says("rewrite")
+def _rewrite(facts: Facts, ctx: "Context") -> str:
+    return REWRITE.get(str(_get(facts, "reason", "")), "Rewrite the expression in a form that is easier to differentiate.")
+
+
+@says("index_notation")
+def _index_notation(facts: Facts, ctx: "Context") -> str:
+    ranges = list(_get(facts, "ranges", ()))  # type: ignore[call-overload]
+    if not ranges:
+        return "Write the function entry by entry, in index notation."
+    spans = [f"${ctx.printer.print(ctx.math(str(i)))} = 1, \\ldots, {ctx.printer.print(ctx.math(str(n)))}$" for i, n in ranges]
+    return f"Write the function entry by entry, in index notation, for {_and(spans)}."
+
+
+@says("partials")
+def _partials(facts: Facts, ctx: "Context") -> str:
+    by = facts.get("by")
+    target = f" with respect to {ctx.tex(str(by))}" if by else ""
+    return (f"Differentiate each entry{target}. A Kronecker delta is 1 where its two indices "
+            "agree and 0 elsewhere, so each sum keeps only the terms where the indices meet.")
+
+
+@says("cases")
+def _cases(facts: Facts, ctx: "Context") -> str:
+    return "The partial derivative depends on which indices coincide, so take the cases one at a time."
+
+
+@says("stack")
+def _stack(facts: Facts, ctx: "Context") -> str:
+    index = str(_get(facts, "entry", "i"))
+    out = ctx.entry(ctx.derivation.of, index)
+    return (f"Hold the output entry {out} fixed and arrange its partial derivatives in the shape "
+            "of the input, one row at a time.")
+
+
+@says("collate")
+def _collate(facts: Facts, ctx: "Context") -> str:
+    return "Collect these slices, one for each output entry, into the full gradient."
+
+
+@says("explicit")
+def _explicit(facts: Facts, ctx: "Context") -> str:
+    sizes = _get(facts, "sizes", {})
+    if isinstance(sizes, Mapping) and sizes:
+        shown = _and([f"${ctx.printer.print(ctx.math(str(k)))} = {v}$" for k, v in sizes.items()])
+        return f"For concrete sizes, {shown}, the gradient written out in full is"
+    return "Written out in full, the gradient is"
+
+
+@says("vec")
+def _vec(facts: Facts, ctx: "Context") -> str:
+    return ("The same gradient by a second route: flatten the matrix into a vector, take the "
+            "ordinary Jacobian matrix, then reshape it back.")
+
+
+# --- the chain rule -------------------------------------------------------------------
+
+
+@says("chain_rule")
+def _chain_rule(facts: Facts, ctx: "Context") -> str:
+    via = [ctx.tex(str(v)) for v in _get(facts, "via", ())]  # type: ignore[attr-defined]
+    through = f" through {_and(via)}" if via else ""
+    return (f"Apply the chain rule{through}. The dimensions of each factor are written beneath it; "
+            "neighbouring factors must agree.")
+
+
+@says("factor")
+def _factor(facts: Facts, ctx: "Context") -> str:
+    f = facts.get("factor")
+    return f"Now the factor {ctx.tex(str(f))}." if f else "Now the next factor."
+
+
+@says("multiply")
+def _multiply(facts: Facts, ctx: "Context") -> str:
+    return "Multiplying the factors together gives the gradient."
+
+
+@says("gradient")
+def _gradient(facts: Facts, ctx: "Context") -> str:
+    if _get(facts, "kind") == "jacobian":
+        return "Collect the partial derivatives into the Jacobian matrix: row $i$ holds the partials of output $i$."
+    return "Collect the partial derivatives into a row vector: this is the gradient."
+
+
+# --- matrix forms and identities ---------------------------------------------------------
+
+
+@says("closed_form")
+def _closed_form(facts: Facts, ctx: "Context") -> str:
+    identity = facts.get("identity")
+    rules = [str(r) for r in _get(facts, "rules", ())]  # type: ignore[attr-defined]
+    if identity:
+        return f"In matrix form, by identity ({identity}):"
+    if rules:
+        return f"In matrix form, using the {_and(rules)} rule{'s' if len(rules) > 1 else ''}:"
+    return "In matrix form:"
+
+
+@says("justify")
+def _justify(facts: Facts, ctx: "Context") -> str:
+    identity = facts.get("identity")
+    which = f"identity ({identity})" if identity else "this identity"
+    return f"Why {which} holds: derive it rather than quote it."
+
+
+@says("simplify")
+def _simplify(facts: Facts, ctx: "Context") -> str:
+    return "Tidy the result."
+
+
+@says("substitute")
+def _substitute(facts: Facts, ctx: "Context") -> str:
+    names = [ctx.tex(str(n)) for n in _get(facts, "names", ())]  # type: ignore[attr-defined]
+    if names:
+        return f"Replace {_and(names)} by {'its definition' if len(names) == 1 else 'their definitions'} to write the result in the given variables."
+    return "Write the result in the given variables."
+
+
+# --- scalar rules ---------------------------------------------------------------------------
+
+RULES = {
+    "sum": "By the sum rule, differentiate each term on its own and add.",
+    "difference": "By the sum rule, differentiate each term of the difference on its own.",
+    "constant_multiple": "A constant factor stays in front of the derivative.",
+    "product": "By the product rule, $(uv)' = u'v + uv'$.",
+    "quotient": "By the quotient rule, $\\left(\\frac{u}{v}\\right)' = \\frac{u'v - uv'}{v^{2}}$.",
+    "power": "By the power rule, $(x^{n})' = n x^{n-1}$.",
+    "general_power": "A power with a variable exponent is an exponential: $a^{b} = \\exp(b \\log a)$.",
+    "exp": "The exponential function is its own derivative.",
+    "log": "The derivative of $\\log x$ is $\\frac{1}{x}$.",
+    "sin": "The derivative of $\\sin x$ is $\\cos x$.",
+    "cos": "The derivative of $\\cos x$ is $-\\sin x$.",
+    "tan": "The derivative of $\\tan x$ is $1 + \\tan^{2} x$.",
+    "sqrt": "The derivative of $\\sqrt{x}$ is $\\frac{1}{2\\sqrt{x}}$.",
+    "tanh": "The derivative of $\\tanh x$ is $1 - \\tanh^{2} x$.",
+    "sigma": "The logistic function satisfies $\\sigma'(x) = \\sigma(x)\\left(1 - \\sigma(x)\\right)$.",
+    "component": "A component differentiated by a component gives 1 if they are the same and 0 otherwise.",
+    "negation": "A minus sign carries through the derivative.",
+    "constant": "A constant has derivative zero.",
+    "variable": "The variable differentiated by itself gives 1.",
+}
+
+
+@says("rule")
+def _rule(facts: Facts, ctx: "Context") -> str:
+    rule = str(_get(facts, "rule", ""))
+    if rule == "chain":
+        return _chain(facts, ctx)
+    if rule in RULES:
+        return RULES[rule]
+    return f"By the {rule.replace('_', ' ')} rule:" if rule else "Differentiate:"
+
+
+def _chain(facts: Facts, ctx: "Context") -> str:
+    name, inner, outer = facts.get("inner_name"), facts.get("inner"), facts.get("outer")
+    if name is None or inner is None:
+        return "By the chain rule: the derivative of the outer function times that of the inner one."
+    u = ctx.printer.print(ctx.math(str(name)))
+    first = f"By the chain rule with ${u} = {ctx.printer.print(inner)}$"
+    if outer is not None:
+        first += f": differentiate ${ctx.printer.print(outer)}$ with respect to ${u}$"
+        return first + f", then multiply by the derivative of ${u}$."
+    return first + "."
