@@ -114,6 +114,8 @@ def part_view(
             "indent": " " * (INDENT * p.depth),
             "text": map_math(p.text, math),
             "display": [math(tex) for tex in p.display],
+            "depth": p.depth,
+            "kind": p.kind,
         }
         for p in present(d, problem)
     ]

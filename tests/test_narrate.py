@@ -1,0 +1,131 @@
+"""Sentences and display LaTeX: per step kind, the display objects, and the refusal to show unchecked results."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from conftest_render import ALL, Tex, chain_polynomial, f_equals_Ax, least_squares
+
+from derivgen.derivation import (
+    Block, Cases, Deriv, Entry, Product, Relation, Space, Step, Text, Tuple, Under,
+)
+from derivgen.errors import RenderError
+from derivgen.expr import BinOp, Name, Num, Transpose
+from derivgen.mathlatex import MathLatex
+from derivgen.narrate import Para, present, present_answer, present_result, printer_for, verification_text
+from derivgen.notation import is_array_fn, symbols_for
+from derivgen.problem import Problem, Var
+
+
+def printer() -> MathLatex:
+    return printer_for(least_squares()[0])
+
+
+def test_symbols_bold_arrays_plain_scalars_and_overrides() -> None:
+    p = Problem(id="p", title="t", path=Path("p.yaml"),
+                given=(Var("theta", ("D",)), Var("Phi", ("N", "D")), Var("t", ()), Var("A", (2, 2), latex=r"\mathbf{A}")))
+    assert symbols_for(p) == {"theta": r"\boldsymbol{\theta}", "Phi": r"\boldsymbol{\Phi}", "t": "t", "A": r"\mathbf{A}"}
+    is_array = is_array_fn(p)
+    assert is_array(BinOp("@", Name("Phi"), Name("theta"))) and not is_array(Name("t"))
+    assert not is_array(Name("unknown")) and not is_array(BinOp("@", Name("theta"), Name("theta")))
+
+
+@pytest.mark.parametrize(("obj", "latex"), [
+    (Deriv(Name("L"), Name("theta")), r"\frac{\mathrm{d}L}{\mathrm{d}\boldsymbol{\theta}}"),
+    (Deriv(Entry("f", ("i",)), Entry("A", ("k", "q")), True), r"\frac{\partial f_{i}}{\partial A_{kq}}"),
+    (Deriv(Name("f"), Tuple((Name("s"), Name("t")))), r"\frac{\mathrm{d}f}{\mathrm{d}(s, t)}"),
+    (Entry("A", ("i", ":")), "A_{i,:}"),
+    (Entry("A", ("k≠i", ":")), r"A_{k \neq i,:}"),
+    (Entry("Phi", ("n", "d")), r"\Phi_{nd}"),
+    (Space((("M",), ("M", "N"))), r"\mathbb{R}^{M\times (M\times N)}"),
+    (Space(((), ("D",)), row=True), r"\mathbb{R}^{1\times D}"),
+    (Space(((), ("M", "N"))), r"\mathbb{R}^{M\times N}"),
+    (Space(((), ())), r"\mathbb{R}"),
+    (Under(Name("x"), (1, "N")), r"\underbrace{x}_{1\times N}"),
+    (Product((Name("a"), Name("b"))), r"a\,b"),
+    (Block(((Num(1), Num(0)), (Num(0), Num(1)))), r"\begin{bmatrix}1 & 0 \\ 0 & 1\end{bmatrix}"),
+    (Cases(((Num(1), "j = p, p ≠ q"), (Num(0), "otherwise"))),
+     r"\begin{cases}1 & \text{if } j = p,\ p \neq q \\ 0 & \text{otherwise}\end{cases}"),
+    (Text("where x_1 = t & 50%"), r"\text{where x\_1 = t \& 50\%}"),
+    (Relation((Name("u"), Name("v")), (":=",)), r"u \mathrel{:=} v"),
+    (Relation((Name("a"), Name("b"), Name("c")), ("=", "∈")), r"a = b \in c"),
+    (Relation((Name("a"), Name("b")), ("⇒",)), r"a \Rightarrow b"),
+    (Tex(r"\delta_{ik} x_{q}"), r"\delta_{ik} x_{q}"),
+    (Transpose(Num(0)), r"\boldsymbol{0}^{\top}"),
+    (BinOp("^", Name("u"), Num(4)), "u^{4}"),
+])
+def test_display_objects(obj: object, latex: str) -> None:
+    assert printer().print(obj) == latex
+
+
+def test_unknown_object_is_a_render_error() -> None:
+    with pytest.raises(RenderError, match="cannot typeset a dict"):
+        printer().print({})
+
+
+def test_long_chain_becomes_aligned() -> None:
+    long = Tex("x" * 60)
+    out = printer().display(Relation((Name("a"), long, long, Name("c")), ("=", "=", "∈")))
+    assert out == r"\begin{aligned}a &= " + "x" * 60 + r" \\ &= " + "x" * 60 + r" \in c\end{aligned}"
+
+
+def test_present_gives_one_para_per_step_with_nested_depths() -> None:
+    problem, [d] = chain_polynomial()
+    paras = present(d, problem)
+    assert [(p.kind, p.depth) for p in paras] == [("dimension", 0), ("rule", 0), ("rule", 1), ("rule", 1), ("substitute", 0)]
+    assert paras[1].text == ("By the chain rule with $u = 2 x + 1$: differentiate $u^{4}$ with respect to $u$, "
+                             "then multiply by the derivative of $u$.")
+    assert all(isinstance(p, Para) and p.display for p in paras)
+
+
+def test_dimension_sentences_name_the_kind_of_result() -> None:
+    for make, word in ((least_squares, "a row vector"), (f_equals_Ax, "a tensor of order 3"), (chain_polynomial, "a scalar")):
+        problem, [d] = make()
+        assert word in present(d, problem)[0].text
+    problem, [d] = f_equals_Ax()
+    assert present(d, problem)[0].text.endswith("its dimensions are those of the output followed by those of the input.")
+
+
+@pytest.mark.parametrize(("step", "words"), [
+    (Step("closed_form", facts={"identity": "5.106"}), "In matrix form, by identity (5.106):"),
+    (Step("closed_form", facts={"rules": ["product", "transpose"]}), "using the product and transpose rules"),
+    (Step("index_notation", facts={"ranges": [("i", "M")]}), r"for $i = 1, \ldots, M$."),
+    (Step("partials", facts={"by": "A_kq"}), "with respect to $A_{kq}$"),
+    (Step("stack", facts={"entry": "i"}), "output entry $f_{i}$"),
+    (Step("explicit", facts={"sizes": {"M": 2, "N": 3}}), "$M = 2$ and $N = 3$"),
+    (Step("rule", facts={"rule": "quotient"}), "quotient rule"),
+    (Step("rule", facts={"rule": "brand_new"}), "By the brand new rule:"),
+    (Step("teleport", facts={"weird": object()}), "Next, the teleport step:"),
+    (Step("chain_rule", facts={"via": ["e"]}), r"through $\boldsymbol{e}$"),
+    (Step("substitute", facts={"names": ["e"]}), r"Replace $\boldsymbol{e}$ by its definition"),
+    (Step("gradient", facts={"kind": "jacobian"}), "Jacobian matrix"),
+])
+def test_sentences_per_kind(step: Step, words: str) -> None:
+    problem, [d] = f_equals_Ax() if step.kind in ("stack", "partials") else least_squares()
+    d = dataclasses.replace(d, steps=(step,))
+    assert words in present(d, problem)[0].text
+
+
+def test_result_and_answer() -> None:
+    problem, [d] = least_squares()
+    assert present_result(d, problem) == r"-2 \left(\boldsymbol{y} - \boldsymbol{\Phi} \boldsymbol{\theta}\right)^{\top} \boldsymbol{\Phi}"
+    assert present_answer(d, problem).endswith(r"\in \mathbb{R}^{1\times D}")
+    problem, [d] = f_equals_Ax()
+    assert present_result(d, problem) == r"\frac{\partial f_{i}}{\partial A_{kq}} = \delta_{ik} x_{q}"
+
+
+def test_verification_text_and_refusal() -> None:
+    problem, [d] = least_squares()
+    assert verification_text(d) == ("Checked against central finite differences at 3 random points with "
+                                    "N = 3, D = 2: largest difference 1.2e-10.")
+    with pytest.raises(RenderError, match="has not been verified"):
+        verification_text(dataclasses.replace(d, verified=None))
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_every_fixture_presents(name: str) -> None:
+    problem, derivations = ALL[name]()
+    for d in derivations:
+        assert present(d, problem)[0].kind == "dimension"

@@ -1,0 +1,76 @@
+"""Markdown output: golden files, and the rules that keep it portable across site generators."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest_render import ALL, least_squares
+from golden_util import check_golden
+
+from derivgen.errors import RenderError
+from derivgen.render.markdown import render_problem_md, render_sheet_md
+from derivgen.render.mdmath import escape_math_commonmark
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_problem_matches_golden(name: str) -> None:
+    problem, derivations = ALL[name]()
+    check_golden(f"{name}.md", render_problem_md(problem, derivations))
+
+
+def test_sheet_matches_golden() -> None:
+    items = [ALL[n]() for n in sorted(ALL)]
+    check_golden("sheet.md", render_sheet_md("Vector calculus: worked examples", items, solutions=True))
+    check_golden("sheet-questions.md", render_sheet_md("Vector calculus: questions", items, solutions=False))
+
+
+def test_hugo_flavour_matches_golden() -> None:
+    problem, derivations = ALL["f-ax"]()
+    check_golden("f-ax.hugo.md", render_problem_md(problem, derivations, flavour="hugo"))
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_portable_markdown(name: str) -> None:
+    problem, derivations = ALL[name]()
+    md = render_problem_md(problem, derivations)
+    lines = md.splitlines()
+    opening = True
+    for i, line in enumerate(lines):
+        if line.strip() == "$$":
+            # a display opens after a blank line and closes before one
+            neighbour = lines[i - 1] if opening else lines[i + 1]
+            assert neighbour.strip() == "", (i, line)
+            opening = not opening
+        if line.startswith("#"):
+            assert "$" not in line, line
+    assert r"\begin{align}" not in md and r"\coloneqq" not in md
+    assert md.startswith("---\ntitle: '")
+
+
+def test_substeps_are_indented_list_items() -> None:
+    problem, derivations = ALL["chain-poly"]()
+    md = render_problem_md(problem, derivations)
+    assert "\n- By the power rule" in md
+    assert "\n    $$\n    \\frac{\\mathrm{d}}{\\mathrm{d}u}\\left(u^{4}\\right) = 4 u^{3}\n    $$\n" in md
+
+
+def test_questions_only_sheet_has_no_solution() -> None:
+    md = render_sheet_md("Questions", [least_squares()], solutions=False)
+    assert "Solution" not in md and "Checked" not in md
+    assert "Find $\\frac{\\mathrm{d}L}{\\mathrm{d}\\boldsymbol{\\theta}}$." in md
+
+
+def test_unknown_flavour_is_refused() -> None:
+    problem, derivations = least_squares()
+    with pytest.raises(RenderError, match="unknown Markdown flavour 'wiki'"):
+        render_problem_md(problem, derivations, flavour="wiki")
+
+
+def test_commonmark_escaping_survives_a_markdown_parser() -> None:
+    from markdown_it import MarkdownIt
+
+    tex = r"A_{k \neq i,:} \, x^{*} \begin{bmatrix}a \\ b\end{bmatrix} \{1\}"
+    escaped = escape_math_commonmark(tex)
+    html = MarkdownIt("commonmark").render(escaped)
+    assert re.sub(r"^<p>|</p>\n$", "", html) == tex.replace("<", "&lt;")
