@@ -198,3 +198,18 @@ def _toggle(s: str, i: int, mark: str, out: list[str], marks: dict[str, int]) ->
         out.append(_EMPHASIS[mark][0])
         return True
     return False
+
+
+def escape_with_math(s: str) -> str:
+    """derivgen's own sentences: ``$...$`` pieces sanitized as math, the rest escaped as text.
+
+    Unlike :func:`escape_text` there is no Markdown and every ``$`` delimits
+    math (as :mod:`derivgen.narrate` writes it); an unpaired ``$`` is shown.
+    """
+    pieces = re.split(r"(?<!\\)\$", s)
+    if len(pieces) % 2 == 0:  # unpaired: the last dollar is text
+        pieces[-2:] = [pieces[-2] + "$" + pieces[-1]]
+    return "".join(
+        escape_plain(p) if i % 2 == 0 else "$" + _tm.sanitize_math(p) + "$"
+        for i, p in enumerate(pieces)
+    )

@@ -31,7 +31,7 @@ _SYMBOLS = (
     "big Big bigg Bigg bigl bigr Bigl Bigr langle rangle lVert rVert lvert rvert Vert vert mid "
     "hat bar tilde vec dot ddot widehat widetilde overline underline underbrace overbrace "
     "underset overset stackrel displaystyle textstyle scriptstyle limits nolimits perp forall "
-    "exists emptyset varnothing setminus cup cap ell star ast dagger prime pm mp div colon "
+    "mathrel mathbin mathop mathord exists emptyset varnothing setminus cup cap ell star ast dagger prime pm mp div colon "
     "lfloor rfloor lceil rceil not neg land lor wedge vee bot triangleq boxed phantom "
     "backslash lbrace rbrace cdotp ldotp square checkmark"
 )
@@ -125,10 +125,13 @@ class _MathSanitizer:
         elif name in ("left", "right"):
             self.out.append("\\" + name + self.delimiter())
         elif name in MATH_COMMANDS or name in MATH_SYMBOLS:
-            sep = " " if name[0].isalpha() else ""
-            self.out.append("\\" + name + sep)
+            self.out.append("\\" + name + self.separator(name))
         else:
             self.visible("\\" + name)
+
+    def separator(self, name: str) -> str:
+        """A space after a control word only where a letter follows it."""
+        return " " if name[-1:].isalpha() and self.s[self.i:self.i + 1].isalpha() else ""
 
     def delimiter(self) -> str:
         rest = self.s[self.i:].lstrip()
@@ -136,7 +139,7 @@ class _MathSanitizer:
         for d in sorted(_DELIMITERS, key=len, reverse=True):
             if rest.startswith(d) and not (d[1:].isalpha() and rest[len(d):len(d) + 1].isalpha()):
                 self.i += skipped + len(d)
-                return d if d[0] != "\\" else d + " "
+                return d + self.separator(d[1:])
         return "."
 
     def group(self) -> str | None:
@@ -177,10 +180,13 @@ class _MathSanitizer:
         if arg is None:
             self.visible("\\" + name)
         else:
-            self.out.append(rf"\{name}{{" + _tx.escape_plain(arg) + "}")
+            self.out.append(rf"\{name}{{" + escape_text_argument(arg) + "}")
 
     def visible(self, shown: str, groups: bool = True) -> None:
         """A command that is not allowed: shown as text, with its brace arguments."""
+        while groups and self.s[self.i:self.i + 1].isdigit():  # \write18
+            shown += self.s[self.i]
+            self.i += 1
         while groups:
             start = self.i
             arg = self.group()
@@ -189,6 +195,21 @@ class _MathSanitizer:
                 break
             shown += "{" + arg + "}"
         self.out.append(r"\text{" + _tx.escape_plain(shown) + "}")
+
+
+#: Escapes allowed inside ``\\text{...}``: they show one character each.
+_TEXT_ESCAPE = re.compile(
+    r"\\(?:[{}$&#_%]|(?:textbackslash|textasciicircum|textasciitilde|textbar|textless|textgreater)(?:\{\}|(?![A-Za-z])))"
+)
+
+
+def escape_text_argument(arg: str) -> str:
+    """The argument of ``\\text``: character escapes kept, everything else shown as itself."""
+    out, pos = [], 0
+    for m in _TEXT_ESCAPE.finditer(arg):
+        out.append(_tx.escape_plain(arg[pos:m.start()]) + m.group(0))
+        pos = m.end()
+    return "".join(out) + _tx.escape_plain(arg[pos:])
 
 
 def _no_double_caret(tex: str) -> str:

@@ -1,0 +1,264 @@
+"""LaTeX documents: one problem, a handout or solution sheet, an exam.
+
+The worked solution comes from :mod:`derivgen.narrate` (sentences with inline
+math and displayed equations); this module only turns it into plain view
+objects of safe LaTeX strings and hands them to the ``*.tex.j2`` templates.
+Everything that came from a problem file passes :mod:`.texescape` (text) or
+:func:`.texmath.sanitize_math` (math, including ``latex:`` overrides that
+reach the printer), so a problem file can never run a TeX command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..derivation import Deriv, Derivation, Space
+from ..errors import RenderError
+from ..expr import Name
+from ..narrate import Context, Para, present, present_answer, printer_for, verification_text
+from ..problem import Definition, Problem
+from .templating import make_env
+from .texescape import escape_inline, escape_text, escape_with_math
+from .texmath import sanitize_math
+
+#: Letters for the parts of a problem with several ``find`` entries.
+PART_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+@dataclass(frozen=True)
+class StepView:
+    """One step: a sentence, its displayed equations, its substeps."""
+
+    text: str
+    """The sentence(s), safe LaTeX with inline math."""
+    displays: tuple[str, ...]
+    """Displayed equations, safe LaTeX without delimiters."""
+    substeps: tuple["StepView", ...]
+    """Nested steps, shown indented."""
+
+
+@dataclass(frozen=True)
+class SolutionView:
+    """The worked solution of one ``find`` entry."""
+
+    heading: str
+    """``(a) dL/dθ`` when a problem asks for several derivatives, else empty."""
+    steps: tuple[StepView, ...]
+    """The steps in order."""
+    answer: str
+    """The result as a displayed relation (boxed by the template)."""
+    check: str
+    """One sentence on the numeric check."""
+
+
+@dataclass(frozen=True)
+class ExampleView:
+    """One problem as the templates see it: every string is safe LaTeX."""
+
+    number: str
+    """``5.1``; empty for an unnumbered example."""
+    title: str
+    """The problem's title."""
+    source: str
+    """The attribution, or empty."""
+    statement: str
+    """The statement (Markdown turned to LaTeX), or empty."""
+    task: str
+    """What to find (and, without a statement, what is given)."""
+    solutions: tuple[SolutionView, ...]
+    """One per derivation; empty on a handout."""
+    points: object = None
+    """Points of an exam question."""
+    space: str = ""
+    """Height of the answer box on an exam without solutions."""
+
+
+# --- views -------------------------------------------------------------------------
+
+
+def step_views(paras: Sequence[Para]) -> tuple[StepView, ...]:
+    """The flat, depth-tagged paragraphs of narrate as a tree of steps."""
+    views, i = _children(list(paras), 0, 0)
+    return views
+
+
+def _children(paras: list[Para], i: int, depth: int) -> tuple[tuple[StepView, ...], int]:
+    out: list[StepView] = []
+    while i < len(paras) and paras[i].depth >= depth:
+        p = paras[i]
+        subs, i = _children(paras, i + 1, p.depth + 1)
+        text = escape_with_math(p.text)
+        out.append(StepView(text, tuple(sanitize_math(d) for d in p.display), subs))
+    return tuple(out), i
+
+
+def solution_view(derivation: Derivation, problem: Problem, part: int | None) -> SolutionView:
+    """The worked solution of one derivation; ``part`` letters it when there are several."""
+    heading = ""
+    if part is not None:
+        heading = f"({PART_LETTERS[part % 26]}) $" + sanitize_math(_deriv_tex(derivation, problem)) + "$"
+    return SolutionView(
+        heading=heading,
+        steps=step_views(present(derivation, problem)),
+        answer=sanitize_math(present_answer(derivation, problem)),
+        check=escape_with_math(verification_text(derivation)),
+    )
+
+
+def _deriv_tex(derivation: Derivation, problem: Problem) -> str:
+    ctx = Context(printer_for(problem), derivation)
+    return ctx.printer.print(Deriv(ctx.math(derivation.of), ctx.math(derivation.wrt)))
+
+
+def example_view(
+    problem: Problem, derivations: Sequence[Derivation], solutions: bool, number: str | None
+) -> ExampleView:
+    """A problem with (on a solution sheet) its worked solutions, as safe LaTeX."""
+    several = len(derivations) > 1
+    sols = tuple(
+        solution_view(d, problem, i if several else None) for i, d in enumerate(derivations)
+    ) if solutions else ()
+    return ExampleView(
+        number=escape_inline(number or ""),
+        title=escape_inline(problem.title),
+        source=escape_inline(problem.source or ""),
+        statement=escape_text(problem.statement or ""),
+        task=task_tex(problem, derivations),
+        solutions=sols,
+    )
+
+
+# --- what is asked -------------------------------------------------------------------
+
+
+def task_tex(problem: Problem, derivations: Sequence[Derivation]) -> str:
+    """``Find dL/dθ.``, preceded by the givens and definitions when there is no statement."""
+    printer = printer_for(problem)
+    finds = [_find_tex(problem, f.of, f.wrt_text) for f in problem.find]
+    if not finds:
+        finds = [_deriv_tex(d, problem) for d in derivations]
+    ask = "Find " + _and([f"${sanitize_math(f)}$" for f in finds]) + "."
+    if problem.statement:
+        return ask
+    given = [printer.print(Name(v.name)) + r" \in " + printer.print(Space((v.shape,)))
+             for v in problem.given]
+    lines = ["Given " + _and([f"${sanitize_math(g)}$" for g in given]) + "." if given else ""]
+    lines += [f"\\[ {sanitize_math(_definition_tex(problem, d))} \\]" for d in problem.define]
+    return "\n".join(line for line in lines if line) + "\n\n" + ask
+
+
+def _find_tex(problem: Problem, of: str, wrt: str) -> str:
+    ctx = Context(printer_for(problem), _placeholder(of, wrt))
+    return ctx.printer.print(Deriv(ctx.math(of), ctx.math(wrt)))
+
+
+def _placeholder(of: str, wrt: str) -> Derivation:
+    from ..derivation import Result
+
+    return Derivation(of=of, wrt=wrt, of_shape=(), wrt_shape=(), steps=(), result=Result((), ()))
+
+
+def _definition_tex(problem: Problem, d: Definition) -> str:
+    printer = printer_for(problem)
+    head = printer.print(Name(d.name))
+    if d.params:
+        head += r"\left(" + ", ".join(printer.print(Name(p)) for p in d.params) + r"\right)"
+    return head + r" \mathrel{:=} " + printer.print(d.expr)
+
+
+def _and(items: list[str]) -> str:
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# --- documents -------------------------------------------------------------------------
+
+
+def render_problem_tex(
+    problem: Problem,
+    derivations: Sequence[Derivation],
+    solutions: bool,
+    number: str | None,
+    user_templates: Path | None,
+) -> str:
+    """One problem as a complete LaTeX document (``problem.tex.j2``)."""
+    env = make_env("tex", user_templates)
+    example = example_view(problem, derivations, solutions, number)
+    return env.get_template("problem.tex.j2").render(example=example, solutions=solutions)
+
+
+def render_sheet_tex(
+    title: str,
+    items: Sequence[tuple[Problem, Sequence[Derivation]]],
+    solutions: bool,
+    meta: Mapping[str, object],
+    user_templates: Path | None,
+) -> str:
+    """A handout (statements only) or, with ``solutions``, a solution sheet (``sheet.tex.j2``).
+
+    ``meta`` may hold ``course``, ``author``, ``date`` and ``prefix`` (``"5."``
+    numbers the examples 5.1, 5.2, ...; default: 1, 2, ...).
+    """
+    prefix = str(meta.get("prefix", "") or "")
+    examples = [
+        example_view(p, ds, solutions, f"{prefix}{i}") for i, (p, ds) in enumerate(items, start=1)
+    ]
+    env = make_env("tex", user_templates)
+    return env.get_template("sheet.tex.j2").render(
+        meta=_meta(meta, title), examples=examples, solutions=solutions
+    )
+
+
+def _meta(meta: Mapping[str, object], title: str) -> dict[str, str]:
+    out = {k: escape_inline(str(meta.get(k) or "")) for k in ("course", "author", "date")}
+    out["title"] = escape_inline(title)
+    return out
+
+
+def render_exam_tex(
+    exam_meta: Mapping[str, object],
+    items: Sequence[tuple[Problem, Sequence[Derivation], object]],
+    solutions: bool,
+    with_space: bool,
+    user_templates: Path | None,
+) -> str:
+    """An exam in the ``exam`` class (``exam.tex.j2``).
+
+    ``exam_meta`` may hold ``title``, ``course``, ``date``, ``variant`` and
+    ``instructions`` (Markdown).  ``items`` are (problem, derivations, points).
+    With ``solutions`` the worked solutions are printed (``\\printanswers``);
+    otherwise, with ``with_space``, an empty box follows each question.
+    """
+    questions = [_question(p, ds, pts, solutions, with_space) for p, ds, pts in items]
+    exam = {k: escape_inline(str(exam_meta.get(k) or "")) for k in ("title", "course", "date", "variant")}
+    exam["instructions"] = escape_text(str(exam_meta.get("instructions") or ""))
+    env = make_env("tex", user_templates)
+    return env.get_template("exam.tex.j2").render(exam=exam, questions=questions, solutions=solutions)
+
+
+def _question(
+    problem: Problem, derivations: Sequence[Derivation], points: object,
+    solutions: bool, with_space: bool,
+) -> ExampleView:
+    view = example_view(problem, derivations, solutions, None)
+    space = answer_space(derivations) if with_space and not solutions else ""
+    return ExampleView(**{**view.__dict__, "points": _points(points), "space": space})
+
+
+def _points(points: object) -> str:
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
+        raise RenderError(f"exam points must be a non-negative number, not {points!r}")
+    return f"{points:g}"
+
+
+def answer_space(derivations: Sequence[Derivation]) -> str:
+    """Room for a handwritten answer: grows with the number of steps, at most most of a page."""
+    steps = sum(_count_steps(d.steps) for d in derivations)
+    return f"{min(18.0, 3.0 + 1.2 * steps):.1f}cm"
+
+
+def _count_steps(steps: Sequence[object]) -> int:
+    return sum(1 + _count_steps(getattr(s, "substeps", ())) for s in steps)
