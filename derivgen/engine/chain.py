@@ -1,0 +1,304 @@
+"""The chain rule through ``define``: dL/dθ = ∂L/∂e ∂e/∂θ, shapes under each factor.
+
+Each factor is derived in turn (by whatever route fits it), then the factors
+are multiplied out: as matrices when every factor has a closed form, entry by
+entry when they are explicit arrays, and in index notation (summing over the
+grouped indices, as seed 004 teaches) when a factor is a tensor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..derivation import Deriv, Product, Relation, Space, Step, Text, Under
+from ..errors import DerivationError
+from ..expr import BinOp, Call, Expr, Index, ListLit, Name, Shape, Transpose, substitute
+from ..shapes import printed_shape
+from .context import Ctx, Part
+from .iform import IExpr, Idx, mul, subst_index, summed
+from .idiff import contract
+from .ilatex import prettify
+from .index import IndexForm
+
+
+@dataclass(frozen=True)
+class Link:
+    """One intermediate of a composition: its name, definition and shape."""
+
+    name: str
+    """The intermediate (a define, or a function's parameter)."""
+    definition: Expr
+    """What it stands for, in the outer context's names."""
+    shape: Shape
+    """Its shape."""
+
+
+def chain_links(ctx: Ctx, expr: Expr, wrt: tuple[Expr, ...]) -> tuple[Expr, list[Link], Ctx] | None:
+    """The outer expression, the intermediates that carry the dependence on wrt, and the inner context."""
+    wnames = {_base(w) for w in wrt}
+    if isinstance(expr, Call) and ctx.problem.definition(expr.func) is not None:
+        d = ctx.problem.definition(expr.func)
+        assert d is not None
+        links, fixed = [], {}
+        for p, a in zip(d.params, expr.args):
+            if any(ctx.depends(a, w) for w in wnames) and not (isinstance(a, Name) and a.id in wnames):
+                name = p if p not in ctx.shapes else p + "_"
+                links.append(Link(name, a, ctx.shape(a)))
+                fixed[p] = Name(name)
+            else:
+                fixed[p] = a
+        if not links:
+            return None
+        outer = substitute(d.expr, fixed)
+        inner = ctx
+        for link in links:
+            inner = inner.with_var(link.name, link.shape, link.definition)
+        return outer, links, inner
+    names = [n for n in ctx.defines_in(expr) if any(ctx.depends(Name(n), w) for w in wnames)]
+    if not names:
+        return None
+    links = [Link(n, ctx.problem.body(n), ctx.shape(Name(n))) for n in names]
+    inner = ctx
+    for link in links:
+        inner = inner.with_var(link.name, link.shape, link.definition)
+    return expr, links, inner
+
+
+def _base(w: Expr) -> str:
+    if isinstance(w, Index) and isinstance(w.base, Name):
+        return w.base.id
+    assert isinstance(w, Name)
+    return w.id
+
+
+def chain_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], derive_part, wrt_shape: Shape) -> Part:  # type: ignore[no-untyped-def]
+    found = chain_links(ctx, expr, wrt)
+    assert found is not None
+    outer, links, inner = found
+    from .routes import wrt_math
+
+    of_shape = ctx.shape(expr)
+    w = wrt_math(wrt)
+    defs = [Relation((Name(l.name), l.definition), (":=",)) for l in links]
+    products = []
+    for n, link in enumerate(links):
+        if n:
+            products.append(Text("+"))
+        products.append(Under(Deriv(Name(of), Name(link.name), True), printed_shape(of_shape, link.shape)))
+        products.append(Under(Deriv(Name(link.name), w, True), printed_shape(link.shape, wrt_shape)))
+    steps = [Step("chain_rule", tuple(defs) + (Relation((Deriv(Name(of), w), Product(tuple(products)))),),
+                  {"via": [l.name for l in links]})]
+    pairs = []
+    for link in links:
+        a = derive_part(inner, of, outer, (Name(link.name),), link.shape)
+        b = derive_part(ctx, link.name, link.definition, wrt, wrt_shape)
+        steps.append(_factor_step(of, link, a, of_shape, link.shape, Name(link.name)))
+        steps.append(_factor_step(link.name, link, b, link.shape, wrt_shape, w))
+        pairs.append((link, a, b))
+    direct = None
+    if any(_base(x) in outer_names(outer) for x in wrt):
+        direct = derive_part(inner, of, outer, wrt, wrt_shape)
+    closed_ok = all(a.closed is not None and b.closed is not None for _, a, b in pairs)
+    if closed_ok and (direct is None or direct.closed is not None):
+        products = [times(a.closed, b.closed, of_shape, link.shape, wrt_shape, inner) for link, a, b in pairs]
+        if all(p is not None for p in products):
+            return _multiply_closed(ctx, inner, of, w, pairs, products, direct, steps, of_shape, wrt_shape)
+    if all(a.index is not None and b.index is not None for _, a, b in pairs) and direct is None:
+        return _multiply_index(ctx, inner, of, w, pairs, steps)
+    raise DerivationError(
+        f"cannot combine the chain-rule factors of d{of}/d{_wrt_text(wrt)}: a factor has neither a closed form nor an index form"
+    )
+
+
+def outer_names(e: Expr) -> set[str]:
+    from ..expr import names_in
+
+    return names_in(e)
+
+
+def _wrt_text(wrt: tuple[Expr, ...]) -> str:
+    from ..printing import to_text
+
+    return ", ".join(to_text(w) for w in wrt)
+
+
+def _factor_step(of: str, link: Link, part: Part, of_shape: Shape, wrt_shape: Shape, w: object) -> Step:
+    shown: object = part.closed if part.closed is not None else (part.index if part.index is not None else None)
+    space = Space((tuple(of_shape), tuple(wrt_shape)), row=not of_shape and len(wrt_shape) == 1)
+    if shown is None:
+        rel = Relation((Deriv(Name(of), w, True), space), ("∈",))
+    elif shown is part.index:
+        rel = Relation((shown,))
+    else:
+        rel = Relation((Deriv(Name(of), w, True), shown, space), ("=", "∈"))
+    return Step("factor", (rel,), {"factor": f"d{of}/d{link.name}"}, tuple(part.steps))
+
+
+# --- multiplying out ---------------------------------------------------------------------
+
+
+def _is_literal(e: Expr) -> bool:
+    return isinstance(e, ListLit)
+
+
+def times(a: Expr, b: Expr, of_shape: Shape, mid: Shape, wrt_shape: Shape, ctx: Ctx) -> Expr | None:
+    """The product of two chain-rule factors in lecture layout; None when it is a tensor contraction.
+
+    Through a matrix V, a scalar by a scalar is Σ_jk ∂f/∂V_jk ∂V_jk/∂t: both
+    factors have V's shape, and the sum is the entrywise product summed.
+    """
+    from .routes import literal_entries
+
+    if not mid:
+        return BinOp("*", a, b)
+    if len(mid) == 2:
+        if of_shape or wrt_shape:
+            return None
+        if _is_literal(a) or _is_literal(b):
+            la, lb = literal_entries(ctx, a), literal_entries(ctx, b)
+            if la is None or lb is None:
+                return None
+            return _frobenius(la, lb)
+        return Call("tr", (BinOp("@", Transpose(a), b),))
+    if _is_literal(a) or _is_literal(b):
+        la, lb = literal_entries(ctx, a), literal_entries(ctx, b)
+        if la is None or lb is None:
+            return None
+        return explicit_matmul(la, lb)
+    return BinOp("@", a, b)
+
+
+def _frobenius(a: ListLit, b: ListLit) -> Expr:
+    from ..expr import add as add_, mul as mul_
+
+    acc: Expr | None = None
+    for ra, rb in zip(a.items, b.items):
+        for x, y in zip(ra.items, rb.items):  # type: ignore[attr-defined]
+            acc = mul_(x, y) if acc is None else add_(acc, mul_(x, y))
+    assert acc is not None
+    return acc
+
+
+def _rows(e: Expr) -> list[list[Expr]]:
+    """A literal as rows: [[a, b]] is 1×2, [a, b] is a 2×1 column."""
+    assert isinstance(e, ListLit)
+    if all(isinstance(r, ListLit) for r in e.items):
+        return [list(r.items) for r in e.items]  # type: ignore[attr-defined]
+    return [[x] for x in e.items]
+
+
+def explicit_matmul(a: Expr, b: Expr) -> Expr:
+    from ..expr import add as add_, mul as mul_
+
+    ra, rb = _rows(a), _rows(b)
+    out = []
+    for row in ra:
+        cells = []
+        for j in range(len(rb[0])):
+            acc: Expr | None = None
+            for k, x in enumerate(row):
+                term = mul_(x, rb[k][j])
+                acc = term if acc is None else add_(acc, term)
+            assert acc is not None
+            cells.append(acc)
+        out.append(cells)
+    if len(out) == 1 and len(out[0]) == 1:
+        return out[0][0]
+    if len(out[0]) == 1:
+        return ListLit(tuple(r[0] for r in out))
+    return ListLit(tuple(ListLit(tuple(r)) for r in out))
+
+
+def tidy_any(e: Expr, ctx: Ctx) -> Expr:
+    """Tidy a result: scalar algebra entrywise for explicit forms, matrix algebra otherwise."""
+    from .matrix import tidy
+    from .symbolic import simplify_scalar
+
+    e = resolve_literal_index(e)
+    if isinstance(e, ListLit):
+        return ListLit(tuple(tidy_any(x, ctx) for x in e.items))
+    if _scalar_only(e, ctx):
+        return simplify_scalar(e)
+    return tidy(e, ctx.env, ctx.assume)
+
+
+def _scalar_only(e: Expr, ctx: Ctx) -> bool:
+    from ..expr import children
+
+    if isinstance(e, Name):
+        return not ctx.shapes.get(e.id)
+    if isinstance(e, Index):
+        return True
+    if isinstance(e, BinOp) and e.op == "@":
+        return False
+    if isinstance(e, Call) and e.func in ("inv", "det", "tr", "norm", "sum", "diag", "eye"):
+        return False
+    return all(_scalar_only(c, ctx) for c in children(e))
+
+
+def resolve_literal_index(e: Expr) -> Expr:
+    """``[a, b][2]`` is ``b``: what substituting a literal for a name leaves behind."""
+    from ..problem import _rebuild
+
+    if isinstance(e, Index):
+        base = resolve_literal_index(e.base)
+        if isinstance(base, ListLit):
+            item: Expr = base
+            for i in e.indices:
+                assert isinstance(item, ListLit)
+                item = item.items[i - 1]
+            return resolve_literal_index(item)
+        return Index(base, e.indices)
+    return _rebuild(e, resolve_literal_index)
+
+
+def _multiply_closed(ctx, inner, of, w, pairs, products, direct, steps, of_shape, wrt_shape) -> Part:  # type: ignore[no-untyped-def]
+    total: Expr | None = None
+    shown = []
+    for n, ((link, a, b), term) in enumerate(zip(pairs, products)):
+        if n:
+            shown.append(Text("+"))
+        shown.extend([Under(a.closed, printed_shape(of_shape, link.shape)),
+                      Under(b.closed, printed_shape(link.shape, wrt_shape))])
+        total = term if total is None else BinOp("+", total, term)
+    if direct is not None:
+        shown.extend([Text("+"), direct.closed])
+        total = BinOp("+", total, direct.closed)  # type: ignore[arg-type]
+    assert total is not None
+    product = tidy_any(total, inner)
+    steps.append(Step("multiply", (Relation((Deriv(Name(of), w), Product(tuple(shown)), product)),)))
+    expanded = tidy_any(inner.full_expand(product), ctx)
+    if expanded != product:
+        steps.append(Step("substitute", (Relation((Deriv(Name(of), w), product, expanded)),),
+                          {"names": [l.name for l, _, _ in pairs]}))
+    return Part(steps, closed=expanded)
+
+
+def _multiply_index(ctx, inner, of, w, pairs, steps) -> Part:  # type: ignore[no-untyped-def]
+    """∂of_I/∂wrt_K = Σ_m ∂of_I/∂v_m ∂v_m/∂wrt_K, deltas contracted."""
+    from ..derivation import Entry
+
+    total = IExpr(())
+    raw = IExpr(())
+    first_a, first_b = pairs[0][1].index, pairs[0][2].index
+    out_idx, wrt_idx = first_a.out_idx, first_b.wrt_idx
+    for k, (link, a, b) in enumerate(pairs):
+        fa, fb = a.index, b.index
+        mids = tuple(Idx(f"_c{k}_{n}", i.dim) for n, i in enumerate(fa.wrt_idx))
+        ea = fa.expr
+        for old, new in zip(fa.wrt_idx, mids):
+            ea = subst_index(ea, old, new)
+        for old, new in zip(fa.out_idx, out_idx):
+            ea = subst_index(ea, old, new)
+        eb = fb.expr
+        for old, new in zip(fb.out_idx, mids):
+            eb = subst_index(eb, old, new)
+        for old, new in zip(fb.wrt_idx, wrt_idx):
+            eb = subst_index(eb, old, new)
+        prod = summed(mul(ea, eb), mids)
+        raw = IExpr(raw.terms + prod.terms)
+        total = IExpr(total.terms + contract(prod).terms)
+    taken = {i.name for i in out_idx + wrt_idx} | ctx.names()
+    form = IndexForm(of, first_b.wrt, out_idx, wrt_idx, prettify(contract(total), taken))
+    steps.append(Step("multiply", (Relation((form.lhs(), prettify(raw, taken), form.expr)),), {"index": True}))
+    return Part(steps, closed=None, index=form)

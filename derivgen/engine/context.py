@@ -1,0 +1,156 @@
+"""What every derivation route needs to know about the problem it works in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from ..derivation import Step
+from ..expr import Call, Expr, Index, ListLit, Name, Shape, children, names_in
+from ..problem import Problem
+from ..shapes import ShapeEnv, infer
+from .index import IndexForm
+
+#: Step kinds shown by default; ``steps:`` in a problem file narrows this.
+ALL_STEPS = frozenset(
+    {"dimension", "index", "partials", "cases", "stack", "collate", "explicit", "vec", "chain", "closed", "justify"}
+)
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """The problem, plus intermediates treated as variables inside a chain rule."""
+
+    problem: Problem
+    """The problem being solved."""
+    shapes: Mapping[str, Shape]
+    """Shapes of every name in scope (givens, plain defines, chain intermediates)."""
+    want: frozenset[str] = ALL_STEPS
+    """Which optional steps to show."""
+    method: str = "auto"
+    """The problem's ``method`` option."""
+    intermediates: Mapping[str, Expr] = field(default_factory=dict)
+    """Chain-rule intermediates in scope: name -> defining expression."""
+
+    @staticmethod
+    def of(problem: Problem) -> "Ctx":
+        env = problem.shape_env()
+        want = ALL_STEPS
+        steps = problem.options.get("steps")
+        if isinstance(steps, (list, tuple)):
+            want = frozenset(str(s) for s in steps) | {"dimension"}
+        method = str(problem.options.get("method", "auto"))
+        return Ctx(problem, dict(env.shapes), want, method)
+
+    @property
+    def env(self) -> ShapeEnv:
+        return ShapeEnv(self.shapes, self.problem.sizes)
+
+    def shape(self, e: Expr) -> Shape:
+        return infer(self.problem_expand_calls(e), self.env)
+
+    def with_var(self, name: str, shape: Shape, definition: Expr) -> "Ctx":
+        shapes = dict(self.shapes)
+        shapes[name] = shape
+        inter = dict(self.intermediates)
+        inter[name] = definition
+        return replace(self, shapes=shapes, intermediates=inter)
+
+    @property
+    def assume(self) -> dict[str, frozenset[str]]:
+        return {v.name: v.assume for v in self.problem.given}
+
+    def names(self) -> set[str]:
+        return set(self.shapes) | {d.name for d in self.problem.define}
+
+    # --- dependencies ------------------------------------------------------------
+
+    def defines_in(self, e: Expr) -> list[str]:
+        """Plain defines (not in-scope variables) that e refers to, in order."""
+        out = []
+        for n in _names_ordered(e):
+            d = self.problem.definition(n)
+            if d is not None and not d.params and n not in self.intermediates and n not in out:
+                out.append(n)
+        return out
+
+    def depends(self, e: Expr, wrt: str) -> bool:
+        """Does e depend on the variable wrt (through defines, calls, intermediates)?"""
+        return wrt in names_in(self.full_expand(e))
+
+    def full_expand(self, e: Expr) -> Expr:
+        """e in the given variables only (defines, calls and intermediates inlined)."""
+        from ..expr import substitute
+
+        for _ in range(32):
+            e2 = self.problem.expand(substitute(e, dict(self.intermediates)))
+            if e2 == e:
+                break
+            e = e2
+        return e
+
+    def problem_expand_calls(self, e: Expr) -> Expr:
+        """Inline user calls and plain defines, but keep chain intermediates as variables."""
+        from ..expr import substitute
+        from ..problem import _rebuild
+
+        if isinstance(e, Name):
+            d = self.problem.definition(e.id)
+            if d is None or d.params or e.id in self.intermediates:
+                return e
+            return self.problem_expand_calls(d.expr)
+        if isinstance(e, Call) and self.problem.definition(e.func) is not None:
+            d = self.problem.definition(e.func)
+            assert d is not None
+            args = {p: self.problem_expand_calls(a) for p, a in zip(d.params, e.args)}
+            body = self.problem_expand_calls(_shield(d.expr, d.params))
+            return substitute(body, {"\0" + p: a for p, a in args.items()})
+        if isinstance(e, Index):
+            return Index(self.problem_expand_calls(e.base), e.indices)
+        return _rebuild(e, self.problem_expand_calls)
+
+
+def _shield(e: Expr, params: tuple[str, ...]) -> Expr:
+    """Rename parameters so expanding defines cannot capture them."""
+    from ..expr import substitute
+
+    return substitute(e, {p: Name("\0" + p) for p in params})
+
+
+def _names_ordered(e: Expr) -> list[str]:
+    out: list[str] = []
+
+    def walk(n: Expr) -> None:
+        if isinstance(n, Name) and n.id not in out:
+            out.append(n.id)
+        for c in children(n):
+            walk(c)
+
+    walk(e)
+    return out
+
+
+def has_literal(e: Expr) -> bool:
+    if isinstance(e, ListLit):
+        return True
+    return any(has_literal(c) for c in children(e))
+
+
+def uses_components(e: Expr, name: str) -> bool:
+    if isinstance(e, Index) and isinstance(e.base, Name) and e.base.id == name:
+        return True
+    return any(uses_components(c, name) for c in children(e))
+
+
+@dataclass
+class Part:
+    """A derivative worked out by one route, in the variables of its context."""
+
+    steps: list[Step]
+    """The worked steps (dimension excluded: the caller states it)."""
+    closed: Expr | None = None
+    """Closed form in lecture layout, or None."""
+    index: IndexForm | None = None
+    """Entry formula, when the index route ran."""
+    explicit: object | None = None
+    """Nested tuples of scalar expressions in array layout, for concrete arrays."""

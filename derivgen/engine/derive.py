@@ -1,0 +1,104 @@
+"""Derive what a problem asks for: choose a route per ``find`` and assemble the steps.
+
+The dimension of the result always comes first; then the route's steps in
+the lectures' order; the result is the one the steps reach (tidied), with the
+closed form in the given variables, the index form and, for concrete arrays,
+the explicit array, each of which the numeric check compares.
+"""
+
+from __future__ import annotations
+
+from ..derivation import Derivation, Result
+from ..errors import DerivationError
+from ..expr import Expr, Index, Name, Shape
+from ..problem import Find, Problem
+from ..shapes import derivative_shape, printed_shape
+from .chain import chain_links, chain_part, tidy_any
+from .context import Ctx, Part, has_literal, uses_components
+from .routes import atoms_of, atoms_part, dimension_step, index_part, scalar_part
+from .toindex import NotIndexable
+
+
+def derive_problem(problem: Problem) -> list[tuple[Find, Derivation]]:
+    return [(f, derive(problem, f)) for f in problem.find]
+
+
+def wrt_shape_of(ctx: Ctx, wrt: tuple[Expr, ...]) -> Shape:
+    if len(wrt) > 1:
+        return (len(wrt),)
+    w = wrt[0]
+    if isinstance(w, Index):
+        return ()
+    assert isinstance(w, Name)
+    return tuple(ctx.shapes[w.id])
+
+
+def derive(problem: Problem, find: Find) -> Derivation:
+    """The worked, unverified derivation of one ``find`` entry."""
+    ctx = Ctx.of(problem)
+    body = problem.body(find.of)
+    of_shape = ctx.shape(body)
+    wrt_shape = wrt_shape_of(ctx, find.wrt)
+    part = derive_part(ctx, find.of, body, find.wrt, wrt_shape)
+    steps = [dimension_step(Name(find.of), find.wrt, of_shape, wrt_shape)] + part.steps
+    closed = tidy_any(ctx.full_expand(part.closed), ctx) if part.closed is not None else None
+    index = part.index
+    if index is None and closed is not None and len(find.wrt) == 1 and isinstance(find.wrt[0], Name):
+        index = _index_form(ctx, find.of, body, find.wrt[0].id)
+    result = Result(
+        shape=derivative_shape(of_shape, wrt_shape),
+        printed=printed_shape(of_shape, wrt_shape),
+        closed=closed,
+        display=part.closed,
+        index=index,
+        explicit=part.explicit,
+    )
+    return Derivation(find.of, find.wrt_text, of_shape, wrt_shape, tuple(steps), result, method=ctx.method)
+
+
+def _index_form(ctx: Ctx, of: str, body: Expr, wrt: str) -> object | None:
+    """An index form of the whole derivative, as a second, independent result to check."""
+    expanded = ctx.full_expand(body)
+    if has_literal(expanded):
+        return None
+    try:
+        return index_part(ctx, of, expanded, wrt).index
+    except (NotIndexable, DerivationError):
+        return None
+
+
+def derive_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], wrt_shape: Shape) -> Part:
+    """Choose the route for d expr / d wrt in this context and run it."""
+    if ctx.method in ("auto", "chain") and chain_links(ctx, expr, wrt) is not None:
+        return chain_part(ctx, of, expr, wrt, derive_part, wrt_shape)
+    expanded = ctx.problem_expand_calls(expr)
+    of_shape = ctx.shape(expr)
+    single = wrt[0] if len(wrt) == 1 else None
+    if single is not None and isinstance(single, Index) and not of_shape:
+        return scalar_part(ctx, expanded, single)
+    if single is None or isinstance(single, Index):
+        atoms = atoms_of(ctx, wrt)
+        assert atoms is not None
+        return atoms_part(ctx, of, expr, wrt, atoms)
+    assert isinstance(single, Name)
+    w = single.id
+    if not wrt_shape and not of_shape and _all_scalar(ctx, expanded):
+        return scalar_part(ctx, expanded, single)
+    explicit_wanted = ctx.method in ("explicit", "vec") or has_literal(expanded) or uses_components(expanded, w)
+    if explicit_wanted:
+        atoms = atoms_of(ctx, wrt)
+        if atoms is None:
+            raise DerivationError(
+                f"d{of}/d{w}: {w} is used by components or with literals, so it needs a concrete size (add it to sizes)"
+            )
+        return atoms_part(ctx, of, expr, wrt, atoms)
+    try:
+        return index_part(ctx, of, expanded, w)
+    except NotIndexable as e:
+        raise DerivationError(f"d{of}/d{w}: {e}") from e
+
+
+def _all_scalar(ctx: Ctx, e: Expr) -> bool:
+    from ..expr import names_in
+
+    return all(not ctx.shapes.get(n) for n in names_in(e))

@@ -1,0 +1,219 @@
+"""The derivation routes for one expression with no composition left to unwind.
+
+- ``scalar``: one scalar by one scalar, rule by rule (product, quotient, chain ...);
+- ``atoms``: by components or by a tuple of scalars: partials collected into a
+  gradient row, a Jacobian, or Figure 5.7's tensor for a concrete matrix;
+- ``index``: arrays with symbolic sizes, in index notation, with the closed
+  matrix form and the identity it uses.
+"""
+
+from __future__ import annotations
+
+from ..derivation import Deriv, Relation, Space, Step, Tuple
+from ..errors import DerivationError
+from ..expr import BinOp, Call, Expr, Index, ListLit, Name, Num, Shape, Transpose
+from ..shapes import printed_shape
+from .context import Ctx, Part
+from .index import explicit_slices, index_derivation
+from .toindex import IndexWriter, NotIndexable
+
+
+def wrt_math(wrt: tuple[Expr, ...]) -> object:
+    return wrt[0] if len(wrt) == 1 else Tuple(tuple(wrt))
+
+
+def dimension_step(of: Expr, wrt: tuple[Expr, ...], of_shape: Shape, wrt_shape: Shape) -> Step:
+    """The shape of the result, stated first: target dims × input dims."""
+    space = Space((tuple(of_shape), tuple(wrt_shape)), row=not of_shape and len(wrt_shape) == 1)
+    rels = [Relation((Deriv(of, wrt_math(wrt)), space), ("∈",))]
+    facts: dict[str, object] = {"of_shape": of_shape, "wrt_shape": wrt_shape}
+    if len(of_shape) >= 1 and len(wrt_shape) == 2 and isinstance(of, Name):
+        from ..derivation import Entry
+
+        idx = ("i",) if len(of_shape) == 1 else ("p", "q")
+        rels.append(Relation((Deriv(Entry(of.id, idx), wrt_math(wrt), True), Space(((1,), tuple(wrt_shape)))), ("∈",)))
+        facts["slice"] = True
+    return Step("dimension", tuple(rels), facts)
+
+
+# --- scalar -----------------------------------------------------------------------------
+
+
+def scalar_part(ctx: Ctx, expr: Expr, wrt: Expr) -> Part:
+    from .scalar import differentiate
+
+    expanded = ctx.problem_expand_calls(expr)
+    d = differentiate(expanded, wrt, partial=isinstance(wrt, Index) or _has_other_scalars(ctx, expanded, wrt))
+    return Part(list(d.steps), closed=d.result, explicit=d.result)
+
+
+def _has_other_scalars(ctx: Ctx, e: Expr, wrt: Expr) -> bool:
+    from ..expr import names_in
+
+    wname = wrt.id if isinstance(wrt, Name) else None
+    return any(n != wname and n in ctx.shapes for n in names_in(e))
+
+
+# --- components / tuples / literals ------------------------------------------------------
+
+
+def atoms_of(ctx: Ctx, wrt: tuple[Expr, ...]) -> tuple[Expr, ...] | None:
+    """The scalars to differentiate by: x[1..n] for a concrete vector x, or the tuple itself."""
+    if len(wrt) > 1 or isinstance(wrt[0], Index):
+        return wrt
+    w = wrt[0]
+    assert isinstance(w, Name)
+    s = ctx.shapes[w.id]
+    if len(s) == 1:
+        n = s[0] if isinstance(s[0], int) else ctx.problem.sizes.get(str(s[0]))
+        if n is None:
+            return None
+        return tuple(Index(w, (k,)) for k in range(1, int(n) + 1))
+    return (w,) if not s else None
+
+
+def literal_entries(ctx: Ctx, expr: Expr) -> ListLit | None:
+    """The entries of a concretely sized vector or matrix, as a literal.
+
+    A literal is taken as written; anything else (``[[1, 2], [3, 4]] @ x``) is
+    written out entry by entry through its index form.
+    """
+    from .iconcrete import concrete_expr
+
+    e = ctx.problem_expand_calls(expr)
+    if isinstance(e, ListLit):
+        return e
+    shape = ctx.shape(e)
+    dims = [d if isinstance(d, int) else ctx.problem.sizes.get(str(d)) for d in shape]
+    if not shape or any(d is None for d in dims):
+        return None
+    writer = IndexWriter(ctx.env)
+    sizes = dict(ctx.problem.sizes)
+    if len(shape) == 1:
+        return ListLit(tuple(concrete_expr(writer.write(e, (i,)), sizes) for i in range(1, int(dims[0]) + 1)))  # type: ignore[arg-type]
+    return ListLit(tuple(
+        ListLit(tuple(concrete_expr(writer.write(e, (i, j)), sizes) for j in range(1, int(dims[1]) + 1)))  # type: ignore[arg-type]
+        for i in range(1, int(dims[0]) + 1)  # type: ignore[arg-type]
+    ))
+
+
+def atoms_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], atoms: tuple[Expr, ...]) -> Part:
+    """Partials by each scalar, collected: a gradient row, a Jacobian, or a tensor (Figure 5.7)."""
+    from .explicit import array_by_vector, jacobian
+    from .scalar import partials_and_gradient
+
+    of_shape = ctx.shape(expr)
+    scalar_wrt = single_scalar_wrt(ctx, wrt)
+    if not of_shape:
+        g = partials_and_gradient(ctx.problem_expand_calls(expr), atoms)
+        row = tuple(g.results)
+        if scalar_wrt:
+            return Part(list(g.steps), closed=row[0], explicit=row[0])
+        return Part(list(g.steps), closed=ListLit((ListLit(row),)), explicit=row)
+    lit = literal_entries(ctx, expr)
+    if lit is None:
+        raise NotIndexable("no literal entries")
+    wrt_name = _wrt_name(wrt)
+    if len(of_shape) == 1:
+        j = jacobian(tuple(lit.items), of, atoms, wrt_name)
+        rows = tuple(tuple(r) for r in j.entries)
+        if scalar_wrt:
+            column = tuple(r[0] for r in rows)
+            return Part(list(j.steps), closed=ListLit(column), explicit=column)
+        return Part(list(j.steps), closed=ListLit(tuple(ListLit(r) for r in rows)), explicit=rows)
+    matrix = tuple(tuple(r.items) for r in lit.items)  # type: ignore[attr-defined]
+    routes = ("partials", "vec") if "vec" in ctx.want else ("partials",)
+    a = array_by_vector(matrix, of, atoms, wrt_name, routes=routes)
+    entries = a.entries
+    if scalar_wrt:
+        entries = tuple(tuple(cell[0] for cell in row) for row in entries)  # type: ignore[index]
+    return Part(list(a.steps), closed=None, explicit=entries)
+
+
+def single_scalar_wrt(ctx: Ctx, wrt: tuple[Expr, ...]) -> bool:
+    """d/dt or d/dx[2]: the wrt part of the array layout is empty."""
+    if len(wrt) != 1:
+        return False
+    w = wrt[0]
+    return isinstance(w, Index) or (isinstance(w, Name) and not ctx.shapes.get(w.id))
+
+
+def _wrt_name(wrt: tuple[Expr, ...]) -> str:
+    from ..printing import to_text
+
+    w = wrt[0]
+    if len(wrt) == 1 and isinstance(w, Name):
+        return w.id
+    if len(wrt) == 1 and isinstance(w, Index) and isinstance(w.base, Name):
+        return w.base.id
+    return "(" + ", ".join(to_text(a) for a in wrt) + ")"
+
+
+# --- index notation + closed form ------------------------------------------------------------
+
+
+def rewrite_norm_squared(e: Expr, ctx: Ctx) -> Expr:
+    """‖e‖² = eᵀe (vectors) or tr(EᵀE) (matrices): the form the lectures differentiate."""
+    if isinstance(e, BinOp) and e.op == "^" and e.right == Num(2) and isinstance(e.left, Call) and e.left.func == "norm":
+        a = e.left.args[0]
+        if len(ctx.shape(a)) == 1:
+            return BinOp("@", Transpose(a), a)
+    if isinstance(e, BinOp):
+        return BinOp(e.op, rewrite_norm_squared(e.left, ctx), rewrite_norm_squared(e.right, ctx))
+    return e
+
+
+def index_part(ctx: Ctx, of: str, expr: Expr, wrt: str) -> Part:
+    """Index notation, partials (cases, stacking, collation) and the closed form."""
+    from .matrix import closed_derivative
+
+    steps: list[Step] = []
+    body = ctx.problem_expand_calls(expr)
+    rewritten = rewrite_norm_squared(body, ctx)
+    if rewritten != body:
+        steps.append(Step("rewrite", (Relation((body, rewritten)),), {"reason": "norm_squared"}))
+        body = rewritten
+    writer = IndexWriter(ctx.env)
+    idx = index_derivation(of, body, wrt, writer, ctx.names(), ctx.problem.sizes, ctx.want)
+    shown = [s for s in idx.steps if _wanted(s.kind, ctx.want)]
+    steps.extend(shown)
+    explicit = None
+    of_shape, wrt_shape = ctx.shape(body), ctx.shapes[wrt]
+    if ctx.problem.sizes and of_shape and wrt_shape and "explicit" in ctx.want:
+        explicit = explicit_slices(idx.form, ctx.problem.sizes)
+        if explicit is not None:
+            steps.append(Step("explicit", (Relation((Deriv(Name(of), Name(wrt)), _explicit_math(explicit))),),
+                              {"sizes": dict(ctx.problem.sizes)}))
+    closed = closed_derivative(body, wrt, ctx.env, ctx.assume)
+    if closed is not None and "closed" in ctx.want:
+        facts = {"identity": closed.identity, "rules": list(closed.rules), "notes": list(closed.notes)}
+        space = Space((tuple(printed_shape(of_shape, wrt_shape)),))
+        steps.append(Step("closed_form", (Relation((Deriv(Name(of), Name(wrt)), closed.expr, space), ("=", "∈")),),
+                          facts))
+    return Part(steps, closed=closed.expr if closed else None, index=idx.form, explicit=explicit)
+
+
+def _wanted(kind: str, want: frozenset[str]) -> bool:
+    key = {"index_notation": "index"}.get(kind, kind)
+    return key in want
+
+
+def _explicit_math(explicit: object) -> object:
+    """Explicit array as nested blocks: a vector of matrices shows each slice."""
+    from ..derivation import Block
+
+    def block(x: object) -> object:
+        if isinstance(x, tuple) and x and isinstance(x[0], tuple) and x[0] and isinstance(x[0][0], tuple):
+            return Block(tuple((block(s),) for s in x))
+        if isinstance(x, tuple) and x and isinstance(x[0], tuple):
+            return Block(tuple(tuple(r) for r in x))
+        if isinstance(x, tuple):
+            return Block((tuple(x),))
+        return x
+
+    return block(explicit)
+
+
+def require(cond: bool, message: str) -> None:
+    if not cond:
+        raise DerivationError(message)
