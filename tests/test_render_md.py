@@ -74,3 +74,19 @@ def test_commonmark_escaping_survives_a_markdown_parser() -> None:
     escaped = escape_math_commonmark(tex)
     html = MarkdownIt("commonmark").render(escaped)
     assert re.sub(r"^<p>|</p>\n$", "", html) == tex.replace("<", "&lt;")
+
+
+def test_user_templates_come_first_and_are_strict(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import jinja2
+
+    from derivgen.render.templating import BUILTIN_TEMPLATES, make_env
+
+    assert (BUILTIN_TEMPLATES / "problem_body.md.j2").is_file()
+    (tmp_path / "problem_body.md.j2").write_text("custom {{ problem.heading }}\n", encoding="utf-8")
+    problem, derivations = least_squares()
+    md = render_problem_md(problem, derivations, user_templates=tmp_path)
+    assert "custom Gradient of a least-squares loss" in md and "Solution" not in md
+    with pytest.raises(jinja2.UndefinedError):
+        make_env("md", None).from_string("{{ missing }}").render()
+    tex = make_env("tex", None).from_string(r"((* if x *))\textbf{((( x )))}((* endif *))((= note =)){% raw %}")
+    assert tex.render(x="a") == r"\textbf{a}{% raw %}"
