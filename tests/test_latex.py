@@ -61,7 +61,8 @@ def test_math_is_kept_in_inline_and_display() -> None:
 @pytest.mark.parametrize("raw, tex", [
     (r"\input{/etc/passwd}", r"\text{\textbackslash{}input\{/etc/passwd\}}"),
     (r"\write18{touch /tmp/pwned}", r"\text{\textbackslash{}write18\{touch /tmp/pwned\}}"),
-    (r"\begin{array}{c@{\input x}}", r"\text{\textbackslash{}begin\{array\}\{c@\{\textbackslash{}input x\}\}}"),
+    (r"\begin{array}{c@{\input x}}",
+     r"\text{\textbackslash{}begin\{array\}\{c@\{\textbackslash{}input x\}\}}"),
     ("^^5c", r"\text{\textasciicircum{}}\text{\textasciicircum{}}5c"),
     (r"\text{\input x}", r"\text{\textbackslash{}input x}"),
     ("a & b \\\\ c % d # e", r"a \& b \quad  c \% d \# e"),

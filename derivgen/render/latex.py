@@ -11,7 +11,7 @@ reach the printer), so a problem file can never run a TeX command.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..derivation import Deriv, Derivation, Space
@@ -20,7 +20,7 @@ from ..expr import Name
 from ..narrate import Context, Para, present, present_answer, printer_for, verification_text
 from ..problem import Definition, Problem
 from .templating import make_env
-from .texescape import escape_inline, escape_text, escape_with_math
+from .texescape import escape_line, escape_text, escape_with_math
 from .texmath import sanitize_math
 
 #: Letters for the parts of a problem with several ``find`` entries.
@@ -121,9 +121,9 @@ def example_view(
         solution_view(d, problem, i if several else None) for i, d in enumerate(derivations)
     ) if solutions else ()
     return ExampleView(
-        number=escape_inline(number or ""),
-        title=escape_inline(problem.title),
-        source=escape_inline(problem.source or ""),
+        number=escape_line(number or ""),
+        title=escape_line(problem.title),
+        source=escape_line(problem.source or ""),
         statement=escape_text(problem.statement or ""),
         task=task_tex(problem, derivations),
         solutions=sols,
@@ -213,8 +213,8 @@ def render_sheet_tex(
 
 
 def _meta(meta: Mapping[str, object], title: str) -> dict[str, str]:
-    out = {k: escape_inline(str(meta.get(k) or "")) for k in ("course", "author", "date")}
-    out["title"] = escape_inline(title)
+    out = {k: escape_line(str(meta.get(k) or "")) for k in ("course", "author", "date")}
+    out["title"] = escape_line(title)
     return out
 
 
@@ -233,7 +233,7 @@ def render_exam_tex(
     otherwise, with ``with_space``, an empty box follows each question.
     """
     questions = [_question(p, ds, pts, solutions, with_space) for p, ds, pts in items]
-    exam = {k: escape_inline(str(exam_meta.get(k) or "")) for k in ("title", "course", "date", "variant")}
+    exam = {k: escape_line(str(exam_meta.get(k) or "")) for k in ("title", "course", "date", "variant")}
     exam["instructions"] = escape_text(str(exam_meta.get("instructions") or ""))
     env = make_env("tex", user_templates)
     return env.get_template("exam.tex.j2").render(exam=exam, questions=questions, solutions=solutions)
@@ -245,7 +245,7 @@ def _question(
 ) -> ExampleView:
     view = example_view(problem, derivations, solutions, None)
     space = answer_space(derivations) if with_space and not solutions else ""
-    return ExampleView(**{**view.__dict__, "points": _points(points), "space": space})
+    return replace(view, points=_points(points), space=space)
 
 
 def _points(points: object) -> str:

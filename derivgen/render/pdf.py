@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -75,20 +76,48 @@ def compile_pdf(tex_path: Path, timeout: float = 60) -> Path:
     return target
 
 
+def tex_to_pdf(tex: str, pdf_path: Path, timeout: float = 60) -> Path:
+    """Typeset LaTeX source straight to ``pdf_path`` (no ``.tex`` left beside it)."""
+    pdf_path = Path(pdf_path)
+    with tempfile.TemporaryDirectory(prefix=".tex-", dir=pdf_path.parent) as tmp:
+        src = Path(tmp) / pdf_path.with_suffix(".tex").name
+        src.write_text(tex, encoding="utf-8")
+        os.replace(compile_pdf(src, timeout), pdf_path)
+    return pdf_path
+
+
 def _run_latexmk(work: Path, tex_path: Path, timeout: float) -> None:
-    try:
-        proc = subprocess.run(
-            latexmk_command(tex_path.name), cwd=work, env=sandbox_env(),
-            stdin=subprocess.DEVNULL, capture_output=True, text=True,
-            errors="replace", timeout=timeout,
-        )
-    except subprocess.TimeoutExpired as e:
-        raise RenderError(f"{tex_path}: TeX did not finish within {timeout:g} s") from e
+    returncode, output = _run_with_time_limit(latexmk_command(tex_path.name), work, timeout, tex_path)
     built = work / tex_path.with_suffix(".pdf").name
-    if proc.returncode != 0 or not built.exists():
+    if returncode != 0 or not built.exists():
         log = work / tex_path.with_suffix(".log").name
-        text = log.read_text(errors="replace") if log.exists() else proc.stdout + proc.stderr
+        text = log.read_text(errors="replace") if log.exists() else output
         raise RenderError(f"{tex_path}: TeX failed\n" + tex_error_excerpt(text, tex_path.name))
+
+
+def _run_with_time_limit(cmd: list[str], cwd: Path, timeout: float, tex_path: Path) -> tuple[int, str]:
+    """Run in its own process group, so a stuck pdflatex dies with latexmk at the deadline."""
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=sandbox_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True,
+    )
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        _kill_group(proc)
+        raise RenderError(f"{tex_path}: TeX did not finish within {timeout:g} s") from e
+    except BaseException:  # Ctrl-C: leave no TeX behind
+        _kill_group(proc)
+        raise
+    return proc.returncode, output
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.communicate()
 
 
 _ERROR_LINE = re.compile(r"^(?:!|\S+?:\d+: )")

@@ -115,6 +115,11 @@ def _render_list(lines: list[str]) -> str:
     return f"\\begin{{{env}}}\n{body}\n\\end{{{env}}}"
 
 
+def escape_line(s: str) -> str:
+    """A one-line field (title, source, course): whitespace collapsed, then :func:`escape_inline`."""
+    return escape_inline(" ".join(s.split()))
+
+
 # --- inline Markdown ---------------------------------------------------------
 
 _MD_ESCAPABLE = set("\\`*_{}[]()#+-.!$")

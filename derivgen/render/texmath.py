@@ -31,7 +31,8 @@ _SYMBOLS = (
     "big Big bigg Bigg bigl bigr Bigl Bigr langle rangle lVert rVert lvert rvert Vert vert mid "
     "hat bar tilde vec dot ddot widehat widetilde overline underline underbrace overbrace "
     "underset overset stackrel displaystyle textstyle scriptstyle limits nolimits perp forall "
-    "mathrel mathbin mathop mathord exists emptyset varnothing setminus cup cap ell star ast dagger prime pm mp div colon "
+    "mathrel mathbin mathop mathord exists emptyset varnothing setminus cup cap ell star ast dagger "
+    "prime pm mp div colon "
     "lfloor rfloor lceil rceil not neg land lor wedge vee bot triangleq boxed phantom "
     "backslash lbrace rbrace cdotp ldotp square checkmark"
 )
@@ -199,7 +200,8 @@ class _MathSanitizer:
 
 #: Escapes allowed inside ``\\text{...}``: they show one character each.
 _TEXT_ESCAPE = re.compile(
-    r"\\(?:[{}$&#_%]|(?:textbackslash|textasciicircum|textasciitilde|textbar|textless|textgreater)(?:\{\}|(?![A-Za-z])))"
+    r"\\(?:[{}$&#_%]|(?:textbackslash|textasciicircum|textasciitilde|textbar|textless|textgreater)"
+    r"(?:\{\}|(?![A-Za-z])))"
 )
 
 
