@@ -92,8 +92,8 @@ def chain_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], derive_part
     for link in links:
         a = derive_part(inner, of, outer, (Name(link.name),), link.shape)
         b = derive_part(ctx, link.name, link.definition, wrt, wrt_shape)
-        steps.append(_factor_step(of, link, a, of_shape, link.shape, Name(link.name)))
-        steps.append(_factor_step(link.name, link, b, link.shape, wrt_shape, w))
+        steps.append(_factor_step(of, f"d{of}/d{link.name}", a, of_shape, link.shape, Name(link.name)))
+        steps.append(_factor_step(link.name, f"d{link.name}/d{_wrt_text(wrt)}", b, link.shape, wrt_shape, w))
         pairs.append((link, a, b))
     direct = None
     if any(_base(x) in outer_names(outer) for x in wrt):
@@ -122,7 +122,7 @@ def _wrt_text(wrt: tuple[Expr, ...]) -> str:
     return ", ".join(to_text(w) for w in wrt)
 
 
-def _factor_step(of: str, link: Link, part: Part, of_shape: Shape, wrt_shape: Shape, w: object) -> Step:
+def _factor_step(of: str, label: str, part: Part, of_shape: Shape, wrt_shape: Shape, w: object) -> Step:
     shown: object = part.closed if part.closed is not None else (part.index if part.index is not None else None)
     space = Space((tuple(of_shape), tuple(wrt_shape)), row=not of_shape and len(wrt_shape) == 1)
     if shown is None:
@@ -131,7 +131,7 @@ def _factor_step(of: str, link: Link, part: Part, of_shape: Shape, wrt_shape: Sh
         rel = Relation((shown,))
     else:
         rel = Relation((Deriv(Name(of), w, True), shown, space), ("=", "∈"))
-    return Step("factor", (rel,), {"factor": f"d{of}/d{link.name}"}, tuple(part.steps))
+    return Step("factor", (rel,), {"factor": label}, tuple(part.steps))
 
 
 # --- multiplying out ---------------------------------------------------------------------

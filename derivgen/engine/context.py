@@ -15,6 +15,9 @@ from .index import IndexForm
 ALL_STEPS = frozenset(
     {"dimension", "index", "partials", "cases", "stack", "collate", "explicit", "vec", "chain", "closed", "justify"}
 )
+#: Shown unless the problem asks otherwise: identities are justified, and
+#: Figure 5.7's second route taken, only on request (``steps:`` or ``method: vec``).
+DEFAULT_STEPS = ALL_STEPS - {"justify", "vec"}
 
 
 @dataclass(frozen=True)
@@ -35,11 +38,13 @@ class Ctx:
     @staticmethod
     def of(problem: Problem) -> "Ctx":
         env = problem.shape_env()
-        want = ALL_STEPS
+        want = DEFAULT_STEPS
         steps = problem.options.get("steps")
         if isinstance(steps, (list, tuple)):
             want = frozenset(str(s) for s in steps) | {"dimension"}
         method = str(problem.options.get("method", "auto"))
+        if method == "vec":
+            want = want | {"vec"}
         return Ctx(problem, dict(env.shapes), want, method)
 
     @property

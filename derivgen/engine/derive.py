@@ -42,8 +42,11 @@ def derive(problem: Problem, find: Find) -> Derivation:
     part = derive_part(ctx, find.of, body, find.wrt, wrt_shape)
     steps = [dimension_step(Name(find.of), find.wrt, of_shape, wrt_shape)] + part.steps
     closed = tidy_any(ctx.full_expand(part.closed), ctx) if part.closed is not None else None
+    if closed is None and part.index is not None and len(find.wrt) == 1 and isinstance(find.wrt[0], Name):
+        closed = _closed_after_index_chain(ctx, find.of, body, find.wrt[0].id, of_shape, wrt_shape, steps)
     index = part.index
-    if index is None and closed is not None and len(find.wrt) == 1 and isinstance(find.wrt[0], Name):
+    if (index is None or not _in_givens(index, problem)) and len(find.wrt) == 1 and isinstance(find.wrt[0], Name):
+        # The result is checked and evaluated in the given variables only.
         index = _index_form(ctx, find.of, body, find.wrt[0].id)
     result = Result(
         shape=derivative_shape(of_shape, wrt_shape),
@@ -54,6 +57,45 @@ def derive(problem: Problem, find: Find) -> Derivation:
         explicit=part.explicit,
     )
     return Derivation(find.of, find.wrt_text, of_shape, wrt_shape, tuple(steps), result, method=ctx.method)
+
+
+def _closed_after_index_chain(ctx: Ctx, of: str, body: Expr, wrt: str, of_shape: Shape, wrt_shape: Shape,
+                              steps: list) -> Expr | None:
+    """After an index-notation chain rule, the matrix form of the result when there is one."""
+    from ..derivation import Deriv, Relation, Space, Step
+    from .matrix import closed_derivative
+
+    expanded = ctx.full_expand(body)
+    if has_literal(expanded):
+        return None
+    cf = closed_derivative(expanded, wrt, ctx.env, ctx.assume)
+    if cf is None:
+        return None
+    if "closed" in ctx.want:
+        space = Space((tuple(printed_shape(of_shape, wrt_shape)),))
+        steps.append(Step("closed_form", (Relation((Deriv(Name(of), Name(wrt)), cf.expr, space), ("=", "∈")),),
+                          {"identity": cf.identity, "rules": list(cf.rules), "notes": list(cf.notes)}))
+    return cf.expr
+
+
+def _in_givens(form: object, problem: Problem) -> bool:
+    from .iform import Ent, Fn, IExpr, Pw
+
+    given = {v.name for v in problem.given}
+
+    def names(x: IExpr) -> set[str]:
+        out: set[str] = set()
+        for t in x.terms:
+            for f in t.factors:
+                if isinstance(f, Ent):
+                    out.add(f.name)
+                elif isinstance(f, Fn):
+                    out |= names(f.arg)
+                elif isinstance(f, Pw):
+                    out |= names(f.base)
+        return out
+
+    return names(form.expr) <= given  # type: ignore[attr-defined]
 
 
 def _index_form(ctx: Ctx, of: str, body: Expr, wrt: str) -> object | None:

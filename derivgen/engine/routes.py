@@ -185,6 +185,8 @@ def index_part(ctx: Ctx, of: str, expr: Expr, wrt: str) -> Part:
             steps.append(Step("explicit", (Relation((Deriv(Name(of), Name(wrt)), _explicit_math(explicit))),),
                               {"sizes": dict(ctx.problem.sizes)}))
     closed = closed_derivative(body, wrt, ctx.env, ctx.assume)
+    if closed is None and "closed" in ctx.want:
+        steps.extend(tensor_identity_steps(ctx, body, wrt, idx.form))
     if closed is not None and "closed" in ctx.want:
         facts = {"identity": closed.identity, "rules": list(closed.rules), "notes": list(closed.notes)}
         space = Space((tuple(printed_shape(of_shape, wrt_shape)),))
@@ -217,3 +219,42 @@ def _explicit_math(explicit: object) -> object:
 def require(cond: bool, message: str) -> None:
     if not cond:
         raise DerivationError(message)
+
+
+def tensor_identity_steps(ctx: Ctx, body: Expr, wrt: str, form: object) -> list[Step]:
+    """Cite (5.99) or (5.102) for a tensor result, and justify (5.102) when asked."""
+    from ..expr import names_in
+
+    if isinstance(body, Transpose) and wrt in names_in(body.arg):
+        return [Step("closed_form", (Relation((form,)),), {"identity": "5.99", "tensor": True})]
+    if isinstance(body, Call) and body.func == "inv" and wrt in names_in(body.args[0]):
+        steps = [Step("closed_form", (Relation((form,)),), {"identity": "5.102", "tensor": True})]
+        if "justify" in ctx.want:
+            steps.append(justify_inverse(Name(wrt), body.args[0]))
+        return steps
+    return []
+
+
+def justify_inverse(X: Expr, F: Expr) -> Step:
+    """(5.102) from differentiating f(X)⁻¹ f(X) = I with the product rule."""
+    from ..derivation import Product
+
+    finv = Call("inv", (F,))
+    d_inv, d_f = Deriv(finv, X, True), Deriv(F, X, True)
+    eye = Call("eye", (Num(1),))
+    r1 = Relation((Num(0), Deriv(eye, X, True), Deriv(BinOp("@", finv, F), X, True),
+                   Product((d_inv, F, _plus(), finv, d_f))))
+    r2 = Relation((d_inv, Product((_minus(), finv, d_f, finv))))
+    return Step("justify", (r1, r2), {"identity": "5.102", "rule": "product"})
+
+
+def _plus() -> object:
+    from ..derivation import Text
+
+    return Text("+")
+
+
+def _minus() -> object:
+    from ..derivation import Text
+
+    return Text("−")
