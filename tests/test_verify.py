@@ -1,0 +1,270 @@
+"""The numeric check (derivgen.verify) and values for ``derivgen eval`` (derivgen.values)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from derivgen.derivation import Derivation, Result
+from derivgen.errors import UsageError, VerificationError
+from derivgen.expr import Shape
+from derivgen.parser import parse_expression as E
+from derivgen.problem import Definition, Find, Problem, Var
+from derivgen.shapes import printed_shape
+from derivgen.values import load_values, to_json_array
+from derivgen.verify import evaluate_result, point_seed, verify
+
+
+def problem(given: dict[str, Shape], define: dict[str, str], sizes: dict[str, int] | None = None,
+            assume: dict[str, set[str]] | None = None, pid: str = "p") -> Problem:
+    vars_ = tuple(Var(n, s, frozenset((assume or {}).get(n, set()))) for n, s in given.items())
+    defs = tuple(Definition(n, (), E(t), None) for n, t in define.items())
+    return Problem(id=pid, title="t", path=Path(f"{pid}.yaml"), given=vars_, define=defs, sizes=sizes or {})
+
+
+def find(of: str, *wrt: str) -> Find:
+    text = wrt[0] if len(wrt) == 1 else "(" + ", ".join(wrt) + ")"
+    return Find(f"d{of}/d{text}", of, tuple(E(w) for w in wrt))
+
+
+class FakeIndex:
+    """Stands in for engine.index.IndexForm: array layout straight from the values."""
+
+    def __init__(self, fn: Callable[[dict[str, np.ndarray]], np.ndarray]) -> None:
+        self.fn = fn
+
+    def evaluate(self, values: dict[str, np.ndarray], sizes: dict[str, int]) -> np.ndarray:
+        return self.fn(values)
+
+
+def derivation(f: Find, of_shape: Shape, wrt_shape: Shape, closed: str | None = None,
+               index: object = None, explicit: object = None) -> Derivation:
+    result = Result(shape=of_shape + wrt_shape, printed=printed_shape(of_shape, wrt_shape),
+                    closed=E(closed) if closed else None, index=index, explicit=explicit)
+    return Derivation(of=f.of, wrt=f.wrt_text, of_shape=of_shape, wrt_shape=wrt_shape, steps=(), result=result)
+
+
+QUAD = problem({"x": ("N",), "B": ("N", "N")}, {"f": "x.T @ B @ x"})
+DF_DX = find("f", "x")
+NUM = r"-?[0-9.e+-]+"
+
+
+def test_a_right_closed_form_is_verified() -> None:
+    d = verify(QUAD, DF_DX, derivation(DF_DX, (), ("N",), "x.T @ (B + B.T)"))
+    assert d.verified is not None
+    assert d.verified.method == "finite differences"
+    assert d.verified.sizes == {"N": 3} and d.verified.points == 3
+    assert d.verified.max_abs_error < 1e-6
+
+
+def test_a_wrong_closed_form_is_rejected_with_the_entry_and_values() -> None:
+    with pytest.raises(VerificationError) as e:
+        verify(QUAD, DF_DX, derivation(DF_DX, (), ("N",), "x.T @ B"))
+    assert re.fullmatch(
+        rf"p: df/dx: the closed form x\.T @ B disagrees with finite differences at entry \(\d\), "
+        rf"∂f/∂x\[\d\]: derived {NUM}, numeric {NUM} \(point 1 of 3, sizes N=3\)", str(e.value))
+
+
+BILINEAR = problem({"a": ("M",), "X": ("M", "N"), "b": ("N",)}, {"f": "a.T @ X @ b"})
+DF_DX_MAT = find("f", "X")
+
+
+def test_the_outer_product_passes_and_a_factor_off_fails() -> None:
+    assert verify(BILINEAR, DF_DX_MAT, derivation(DF_DX_MAT, (), ("M", "N"), "a @ b.T")).verified
+    with pytest.raises(VerificationError, match=r"the closed form 2 \* a @ b\.T disagrees .* at entry \(1, 1\), ∂f/∂X\[1, 1\]"):
+        verify(BILINEAR, DF_DX_MAT, derivation(DF_DX_MAT, (), ("M", "N"), "2 * a @ b.T"))
+
+
+def test_a_transposed_result_fails_by_shape_and_when_square_by_value() -> None:
+    with pytest.raises(VerificationError) as e:
+        verify(BILINEAR, DF_DX_MAT, derivation(DF_DX_MAT, (), ("M", "N"), "b @ a.T"))
+    assert str(e.value) == "p: df/dX: the closed form b @ a.T has shape 2×3, but the result is printed as M×N (3×2 here)"
+    square = problem({"a": ("N",), "X": ("N", "N"), "b": ("N",)}, {"f": "a.T @ X @ b"})
+    with pytest.raises(VerificationError, match=r"the closed form b @ a\.T disagrees with finite differences"):
+        verify(square, DF_DX_MAT, derivation(DF_DX_MAT, (), ("N", "N"), "b @ a.T"))
+
+
+def test_a_column_where_the_lectures_print_a_row_is_rejected() -> None:
+    with pytest.raises(VerificationError) as e:
+        verify(QUAD, DF_DX, derivation(DF_DX, (), ("N",), "(B + B.T) @ x"))
+    assert str(e.value) == "p: df/dx: the closed form (B + B.T) @ x has shape 3, but the result is printed as 1×N (1×3 here)"
+
+
+def test_log_det_needs_a_point_with_positive_determinant() -> None:
+    p = problem({"X": ("N", "N")}, {"f": "log(det(X))"})
+    f = find("f", "X")
+    assert verify(p, f, derivation(f, (), ("N", "N"), "inv(X).T")).verified
+    with pytest.raises(VerificationError, match="disagrees"):
+        verify(p, f, derivation(f, (), ("N", "N"), "inv(X)"))
+
+
+def test_sqrt_and_log_of_unconstrained_vectors_are_checked_where_defined() -> None:
+    p = problem({"x": ("N",)}, {"f": "sum(sqrt(x)) + sum(log(x))"})
+    f = find("f", "x")
+    assert verify(p, f, derivation(f, (), ("N",), "(1 / (2 * sqrt(x)) + 1 / x).T")).verified
+
+
+TENSOR = problem({"A": ("M", "N"), "x": ("N",)}, {"f": "A @ x"})
+DF_DA = find("f", "A")
+
+
+def test_index_forms_of_tensors_are_checked() -> None:
+    right = FakeIndex(lambda v: np.einsum("ik,q->ikq", np.eye(len(v["A"])), v["x"]))
+    d = verify(TENSOR, DF_DA, derivation(DF_DA, ("M",), ("M", "N"), index=right))
+    assert d.verified and d.verified.sizes == {"M": 3, "N": 2}
+    wrong = FakeIndex(lambda v: np.einsum("ik,q->kiq", np.eye(len(v["A"])), v["x"]) + 1e-3)
+    with pytest.raises(VerificationError, match=r"p: df/dA: the index form disagrees with finite differences "
+                                                r"at entry \(1, 1, 1\), ∂f\[1\]/∂A\[1, 1\]: derived"):
+        verify(TENSOR, DF_DA, derivation(DF_DA, ("M",), ("M", "N"), index=wrong))
+
+
+def test_every_form_is_checked_not_only_the_first() -> None:
+    good = "x.T @ (B + B.T)"
+    bad_index = FakeIndex(lambda v: v["x"] @ v["B"])
+    with pytest.raises(VerificationError, match="the index form disagrees"):
+        verify(QUAD, DF_DX, derivation(DF_DX, (), ("N",), good, index=bad_index))
+
+
+def test_explicit_arrays_are_checked_entry_by_entry() -> None:
+    p = problem({"x": (2,)}, {"f": "[x[1] ** 2, x[1] * x[2]]"})
+    f = find("f", "x")
+    right = ((E("2 * x[1]"), E("0")), (E("x[2]"), E("x[1]")))
+    assert verify(p, f, derivation(f, (2,), (2,), explicit=right)).verified
+    swapped = ((E("2 * x[1]"), E("0")), (E("x[1]"), E("x[2]")))
+    with pytest.raises(VerificationError, match=r"the explicit array disagrees .* at entry \(2, 1\), ∂f\[2\]/∂x\[1\]"):
+        verify(p, f, derivation(f, (2,), (2,), explicit=swapped))
+
+
+def test_components_and_tuples_of_scalars_are_checked() -> None:
+    p = problem({"x": ("N",), "s": (), "t": ()}, {"f": "exp(x[1] * x[2] ** 2)", "g": "s * t ** 2"})
+    fx2 = find("f", "x[2]")
+    assert verify(p, fx2, derivation(fx2, (), (), "2 * x[1] * x[2] * f".replace("f", "exp(x[1] * x[2] ** 2)"))).verified
+    fst = find("g", "s", "t")
+    assert verify(p, fst, derivation(fst, (), (2,), "[[t ** 2, 2 * s * t]]")).verified
+    with pytest.raises(VerificationError, match=r"p: dg/d\(s, t\): .* at entry \(2\), ∂g/∂t: derived"):
+        verify(p, fst, derivation(fst, (), (2,), "[[t ** 2, s * t]]"))
+
+
+def test_a_result_without_any_form_is_not_published() -> None:
+    with pytest.raises(VerificationError) as e:
+        verify(QUAD, DF_DX, derivation(DF_DX, (), ("N",)))
+    assert str(e.value) == ("p: df/dx: the result has no closed form, index form or explicit array, so it "
+                            "cannot be checked, and an unchecked result is not published")
+
+
+def test_the_check_is_reproducible_and_seeded_per_problem_and_find() -> None:
+    d = derivation(DF_DX, (), ("N",), "x.T @ (B + B.T)")
+    assert verify(QUAD, DF_DX, d).verified == verify(QUAD, DF_DX, d).verified
+    assert point_seed(QUAD, DF_DX) == point_seed(QUAD, DF_DX)
+    assert point_seed(QUAD, DF_DX) != point_seed(QUAD, find("f", "B"))
+    other = problem({"x": ("N",), "B": ("N", "N")}, {"f": "x.T @ B @ x"}, pid="q")
+    assert point_seed(QUAD, DF_DX) != point_seed(other, DF_DX)
+
+
+def test_evaluate_result_gives_every_form_in_array_layout() -> None:
+    index = FakeIndex(lambda v: v["x"] @ (v["B"] + v["B"].T))
+    d = derivation(DF_DX, (), ("N",), "x.T @ (B + B.T)", index=index)
+    values = {"x": np.array([1.0, 2.0]), "B": np.array([[1.0, 2.0], [3.0, 4.0]])}
+    forms = evaluate_result(QUAD, d, values, {"N": 2})
+    assert set(forms) == {"closed", "index"}
+    np.testing.assert_allclose(forms["closed"], [12.0, 21.0])  # printed 1×2, array layout (2,)
+    np.testing.assert_allclose(forms["index"], [12.0, 21.0])
+
+
+# --- values for derivgen eval -------------------------------------------------------------------
+
+
+EVAL = problem({"A": ("M", "N"), "x": ("N",), "r": (1, "N"), "t": (), "W": (2, "M")}, {"f": "A @ x"})
+
+
+def write(tmp_path: Path, data: object) -> Path:
+    path = tmp_path / "at.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+GOOD = {"A": [[1, 2, 3], [4, 5, 6]], "x": [1, 0, -1], "r": [[1, 1, 1]], "t": 0.5, "W": [[1, 2], [3, 4]]}
+
+
+def test_values_and_sizes_are_read_from_json(tmp_path: Path) -> None:
+    values, sizes = load_values(write(tmp_path, GOOD), EVAL)
+    assert sizes == {"M": 2, "N": 3}
+    assert values["x"].shape == (3,) and values["r"].shape == (1, 3) and values["t"].shape == ()
+    assert values["A"].dtype == np.float64
+
+
+def test_every_mistake_in_a_values_file_is_listed(tmp_path: Path) -> None:
+    bad = {**GOOD, "x": [1, 2, 3, 4], "r": [1, 1, 1], "t": [0.5], "W": [[1, 2, 3]], "z": 1}
+    del bad["A"]
+    path = write(tmp_path, bad)
+    with pytest.raises(UsageError) as e:
+        load_values(path, EVAL)
+    assert str(e.value).splitlines() == [
+        f"{path}: 'z' is not a given of p",
+        f"{path}: no value for 'A'",
+        f"{path}: 'r' (1×N) must be a row vector (a list of one row)",
+        f"{path}: 't' (scalar) must be a scalar (a number)",
+        f"{path}: 'W' has 1 row, but its shape 2×M needs 2",
+    ]
+
+
+def test_conflicting_sizes_name_both_arrays(tmp_path: Path) -> None:
+    path = write(tmp_path, {**GOOD, "x": [1, 2, 3, 4]})
+    with pytest.raises(UsageError) as e:
+        load_values(path, EVAL)
+    assert str(e.value) == f"{path}: N is 3 from A but 4 from x"
+
+
+@pytest.mark.parametrize("value, message", [
+    ([[1, 2], [3]], "the rows of 'A' have different lengths"),
+    ([[1, "2", 3], [4, 5, 6]], "'A' (M×N) must be a matrix (a list of rows)"),
+    ([[True, 2, 3], [4, 5, 6]], "'A' (M×N) must be a matrix (a list of rows)"),
+    ([1, 2, 3], "'A' (M×N) must be a matrix (a list of rows)"),
+])
+def test_malformed_arrays(tmp_path: Path, value: object, message: str) -> None:
+    path = write(tmp_path, {**GOOD, "A": value})
+    with pytest.raises(UsageError) as e:
+        load_values(path, EVAL)
+    assert str(e.value) == f"{path}: {message}"
+
+
+def test_files_that_are_not_values(tmp_path: Path) -> None:
+    path = tmp_path / "at.json"
+    path.write_text('{"A": [[1, 2]],\n "x": [1, NaN]}', encoding="utf-8")
+    with pytest.raises(UsageError, match=re.escape(f"{path}: NaN is not a number derivgen can evaluate at")):
+        load_values(path, EVAL)
+    path.write_text('{"A": [[1, 2]],\n "x": [1, }', encoding="utf-8")
+    with pytest.raises(UsageError) as e:
+        load_values(path, EVAL)
+    assert str(e.value) == f"{path}:2:11: not valid JSON: Expecting value"
+    with pytest.raises(UsageError, match="must be a JSON object mapping each given name to its value"):
+        load_values(write(tmp_path, [1, 2]), EVAL)
+    with pytest.raises(UsageError, match=re.escape(f"{tmp_path / 'none.json'}: cannot read the values file: No such file")):
+        load_values(tmp_path / "none.json", EVAL)
+
+
+def test_results_become_nested_lists_and_undefined_values_are_refused() -> None:
+    assert to_json_array(np.asarray(2.5)) == 2.5
+    assert to_json_array(np.array([[1, 2]])) == [[1.0, 2.0]]
+    assert json.dumps(to_json_array(np.arange(8.0).reshape(2, 2, 2)))
+    with pytest.raises(UsageError, match="the derivative is not defined at these values"):
+        to_json_array(np.array([1.0, np.nan]))
+
+
+def test_eval_reads_the_derived_result_at_the_given_values(tmp_path: Path) -> None:
+    values, sizes = load_values(write(tmp_path, GOOD), EVAL)
+    f = find("f", "x")
+    forms = evaluate_result(EVAL, derivation(f, ("M",), ("N",), "A"), values, sizes)
+    assert to_json_array(forms["closed"]) == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+
+
+def test_a_row_vector_with_two_rows_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, {**GOOD, "r": [[1, 1, 1], [2, 2, 2]]})
+    with pytest.raises(UsageError) as e:
+        load_values(path, EVAL)
+    assert str(e.value) == f"{path}: 'r' has 2 rows, but its shape 1×N needs 1"
