@@ -148,7 +148,8 @@ def check_numerically(f: Expr, wrt: str, result: Expr, env: ShapeEnv = ENV, seed
 
 
 def lecture_shape(f: Expr, wrt: str, env: ShapeEnv) -> tuple[object, ...]:
-    return tuple(SIZES.get(d, d) for d in printed_shape(infer(f, env), env.shapes[wrt]))  # type: ignore[call-overload]
+    shape = printed_shape(infer(f, env), env.shapes[wrt])
+    return tuple(SIZES.get(str(d), d) for d in shape)
 
 
 # --- the lectures' targets ---------------------------------------------------------------
@@ -186,10 +187,13 @@ TARGETS = [
     (a.T @ sigma(B @ x), "x", {}, "a.T @ diag(sigma(B @ x) * (1 - sigma(B @ x))) @ B", None),
     (tr(X.T @ X), "X", {}, "2 * X", "5.100"),
     (x[2] * c, "c", {}, "x[2]", None),
+    (x - c, "c", {}, "0 * x - 1", None),  # a scalar broadcast over x: exact, if plain
 ]
 
 
-@pytest.mark.parametrize("f, wrt, assume, want, identity", TARGETS, ids=[f"{to_text(t[0].e)} by {t[1]}" for t in TARGETS])
+@pytest.mark.parametrize(
+    "f, wrt, assume, want, identity", TARGETS, ids=[f"{to_text(t[0].e)} by {t[1]}" for t in TARGETS]
+)
 def test_target_reads_like_the_book_and_is_right(
     f: E, wrt: str, assume: dict[str, frozenset[str]], want: str, identity: str | None
 ) -> None:
@@ -250,3 +254,116 @@ def test_identity_for_reads_norm_squared_as_inner_product() -> None:
     assert identity_for(((x - A @ s).T @ W @ (x - A @ s)).e, "s", ENV) is None
     assert identity_for((tr(X) + 1).e, "X", ENV) is None
     assert identity_for((a.T @ x).e, "a", ENV) == "5.104"
+
+
+# --- randomized: every closed form returned is right (None is allowed, wrong never) ------
+
+EYE = E(Call("eye", (Name("N"),)))
+
+
+class RandomExpr:
+    """Random shape-consistent expressions over x, a, b (N), y (M), B, X, A (N×N), C (M×N), c."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+
+    def pick(self, options: list[Callable[[], E]]) -> E:
+        return self.rng.choice(options)()
+
+    def scalar(self, d: int) -> E:
+        if d == 0:
+            return self.pick([lambda: c, lambda: x.T @ a, lambda: x[2], lambda: b.T @ x])
+        s, v, m = (lambda: self.scalar(d - 1)), (lambda: self.vec(d - 1)), (lambda: self.sq(d - 1))
+        return self.pick([
+            lambda: v().T @ v(), lambda: v().T @ m() @ v(), lambda: tr(m()), lambda: det(self.spd(d - 1)),
+            lambda: log(det(self.spd(d - 1))), lambda: norm(v()), lambda: norm(v()) ** 2,
+            lambda: sin(s()), lambda: tanh(s()), lambda: sigma(s()), lambda: exp(0.25 * s()),
+            lambda: s() * s(), lambda: s() + s(), lambda: s() - s(), lambda: s() / self.pos(d - 1),
+            lambda: log(self.pos(d - 1)), lambda: sqrt(self.pos(d - 1)), lambda: s() ** 2,
+            lambda: self.pos(d - 1) ** -1, lambda: a.T @ inv(self.spd(d - 1)) @ v(), lambda: y.T @ C @ v(),
+            lambda: v()[1], lambda: -s(), lambda: (m().T @ v()).T @ v(),
+        ])
+
+    def pos(self, d: int) -> E:
+        s = lambda: self.scalar(d)  # noqa: E731
+        return self.pick([lambda: 1 + s() ** 2, lambda: exp(sigma(s())), lambda: norm(self.vec(d)) ** 2 + 1])
+
+    def vec(self, d: int) -> E:
+        if d == 0:
+            return self.pick([lambda: x, lambda: a, lambda: b])
+        s, v, m = (lambda: self.scalar(d - 1)), (lambda: self.vec(d - 1)), (lambda: self.sq(d - 1))
+        return self.pick([
+            lambda: m() @ v(), lambda: s() * v(), lambda: v() + v(), lambda: v() - v(), lambda: sigma(v()),
+            lambda: tanh(v()), lambda: v() * v(), lambda: inv(self.spd(d - 1)) @ v(), lambda: (v().T @ m()).T,
+            lambda: C.T @ (C @ v()), lambda: v() / self.pos(d - 1), lambda: sin(v()), lambda: v() - s(),
+        ])
+
+    def sq(self, d: int) -> E:
+        if d == 0:
+            return self.pick([lambda: B, lambda: X, lambda: A])
+        s, v, m = (lambda: self.scalar(d - 1)), (lambda: self.vec(d - 1)), (lambda: self.sq(d - 1))
+        return self.pick([
+            lambda: m() @ m(), lambda: m().T, lambda: m() + m(), lambda: s() * m(), lambda: v() @ v().T,
+            lambda: inv(self.spd(d - 1)), lambda: m() * m(), lambda: tanh(m()), lambda: C.T @ C,
+        ])
+
+    def spd(self, d: int) -> E:
+        m = self.sq(d)
+        return m @ m.T + 3 * EYE
+
+
+def check_random(f: Expr, wrt: str, seed: int) -> bool:
+    """True when a closed form came back (and then it was right)."""
+    closed = closed_derivative(f, wrt, ENV)
+    if closed is None:
+        return False
+    assert set(closed.rules) <= set(RULES)
+    vals = random_values(np.random.default_rng(seed))
+    with np.errstate(all="ignore"):
+        want = finite_difference(f, wrt, vals)
+    if not np.all(np.isfinite(want)):
+        return False  # overflow at these values: no check, no count
+    for result in (closed.expr, closed.unsimplified):
+        got = np.asarray(ev(result, vals), dtype=float).reshape(want.shape)
+        scale = max(1.0, float(np.max(np.abs(want))))
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * scale, err_msg=f"{to_text(f)} by {wrt}")
+    return True
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_scalar_expressions(seed: int) -> None:
+    gen, answered = RandomExpr(seed), 0
+    for i in range(40):
+        f = gen.scalar(1 + i % 3).e
+        for wrt in sorted({"x", "a", "B", "X", "A", "C", "c"} & names_of(f)):
+            answered += check_random(f, wrt, seed * 100 + i)
+    assert answered >= 30
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_vector_and_matrix_expressions(seed: int) -> None:
+    gen, answered = RandomExpr(1000 + seed), 0
+    for i in range(30):
+        v = gen.vec(1 + i % 3).e
+        for wrt in sorted({"x", "a", "c"} & names_of(v)):
+            answered += check_random(v, wrt, seed * 100 + i)
+        m = gen.sq(1 + i % 2).e
+        if "c" in names_of(m):
+            answered += check_random(m, "c", seed * 100 + i)
+    assert answered >= 15
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_tidy_keeps_the_value(seed: int) -> None:
+    gen = RandomExpr(2000 + seed)
+    vals = random_values(np.random.default_rng(seed))
+    for i in range(40):
+        f = (gen.scalar(1 + i % 3) if i % 2 else gen.vec(1 + i % 3)).e
+        got = ev(tidy(f, ENV), vals)
+        np.testing.assert_allclose(got, ev(f, vals), rtol=1e-9, atol=1e-9, err_msg=to_text(f))
+
+
+def names_of(f: Expr) -> set[str]:
+    from derivgen.expr import names_in
+
+    return names_in(f)

@@ -70,7 +70,8 @@ def _closed(expr: Expr, wrt: str, env: ShapeEnv, assume: Mapping[str, frozenset[
     unsimplified = to_expr(raw, zero)
     ctx = make_ctx(env, assume)
     tidied = tidy_sum(form(unsimplified, ctx), ctx, zero)
-    return ClosedForm(tidied, tuple(rules), identity_for(expr, wrt, env, assume), unsimplified, tuple(ctx.notes))
+    identity = identity_for(expr, wrt, env, assume)
+    return ClosedForm(tidied, tuple(rules), identity, unsimplified, tuple(ctx.notes))
 
 
 def has_matrix_layout(of: Shape, by: Shape) -> bool:

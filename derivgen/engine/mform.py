@@ -55,6 +55,8 @@ class Ctx:
     """Assumptions per name, e.g. ``{"W": frozenset({"symmetric"})}``."""
     inner: Callable[[Expr], Expr]
     """Tidies a sub-expression kept inside an atom (an argument, a bracketed sum)."""
+    simplify: Callable[[Sum], Sum]
+    """Collects like terms and factors a normal-form sum."""
     notes: list[str] = field(default_factory=list)
     """Plain facts used on the way, e.g. ``W is symmetric, so Wᵀ = W``."""
     cache: dict[Expr, Shape] = field(default_factory=dict)
@@ -99,7 +101,7 @@ def scale(s: Sum, c: Coeff) -> Sum:
 
 def mm(a: Sum, b: Sum, ctx: Ctx) -> Sum:
     """Product of two sums (``@``, or scalar times array), distributed over terms."""
-    return tuple(mul_terms(x, y, ctx) for x in a for y in b)
+    return tuple(mul_terms(x, y, ctx) for x in a for y in b if x.coeff != 0 and y.coeff != 0)
 
 
 def mul_terms(x: Term, y: Term, ctx: Ctx) -> Term:
@@ -123,7 +125,9 @@ def drop_identities(chain: tuple[Expr, ...], ctx: Ctx) -> tuple[Expr, ...]:
     return kept if kept else chain[:1]
 
 
-def split_scalars(chain: tuple[Expr, ...], ctx: Ctx) -> tuple[tuple[Expr, ...], tuple[tuple[Expr, Fraction], ...]]:
+def split_scalars(
+    chain: tuple[Expr, ...], ctx: Ctx
+) -> tuple[tuple[Expr, ...], tuple[tuple[Expr, Fraction], ...]]:
     """Move every ``1×1`` stretch of the chain (``xᵀ A y``) to the scalar factors."""
     if not chain:
         return chain, ()
@@ -228,7 +232,10 @@ def form(e: Expr, ctx: Ctx) -> Sum:
 def factor(e: Expr, ctx: Ctx) -> Sum:
     """``e`` as one factor of a product: a sum of several terms stays bracketed."""
     s = form(e, ctx)
-    return s if len(s) <= 1 else atom(ctx.inner(e), ctx)
+    if len(s) <= 1:
+        return s
+    s = ctx.simplify(s)  # like terms may cancel or factor into one term
+    return s if len(s) <= 1 else atom(to_expr(s), ctx)
 
 
 def _form_num(e: Num, ctx: Ctx) -> Sum:

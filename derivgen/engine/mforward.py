@@ -105,11 +105,20 @@ def _binop(fw: Forward, e: BinOp) -> Sum:
 def _addsub(fw: Forward, e: BinOp) -> Sum:
     fw.use("sum")
     ctx = fw.ctx
-    for side in (e.left, e.right):
-        if not ctx.shape(side) and fw.depends(side):
-            raise Unsupported("a varying scalar added to every entry")
+    if any(not ctx.shape(side) and fw.depends(side) for side in (e.left, e.right)):
+        return _broadcast_sum(fw, e)
     right = fw.jac(e.right)
     return fw.jac(e.left) + (neg(right) if e.op == "-" else right)
+
+
+def _broadcast_sum(fw: Forward, e: BinOp) -> Sum:
+    """``s + v`` with s varying: by a scalar, ``s' + v'`` broadcasts; by a vector it needs ones."""
+    if fw.vector:
+        raise Unsupported("a varying scalar added to every entry (needs a ones vector)")
+    ctx = fw.ctx
+    parts = [to_expr(fw.jac(side), BinOp("*", Num(0), side) if ctx.shape(side) else Num(0))
+             for side in (e.left, e.right)]
+    return atom(BinOp(e.op, ctx.inner(parts[0]), ctx.inner(parts[1])), ctx)
 
 
 def _matmul(fw: Forward, e: BinOp) -> Sum:

@@ -88,7 +88,8 @@ def _weighted(
         return None
     if isinstance(q, BinOp) and q.op == "-" and _const(q.left, wrt):
         r = q.right
-        return "5.108" if isinstance(r, BinOp) and r.op == "@" and _const(r.left, wrt) and _is(r.right, wrt) else None
+        linear = isinstance(r, BinOp) and r.op == "@" and _const(r.left, wrt) and _is(r.right, wrt)
+        return "5.108" if linear else None
     return None
 
 

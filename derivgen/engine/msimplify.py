@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from fractions import Fraction
 
-from ..expr import BinOp, Expr, Transpose
+from ..expr import BinOp, Expr, Num, Transpose
 from ..printing import to_text
 from ..shapes import ShapeEnv
 from .mform import Ctx, Sum, Term, chain_expr, form, term_expr, to_expr, transpose
@@ -28,13 +28,21 @@ def tidy(expr: Expr, env: ShapeEnv, assume: Mapping[str, frozenset[str]] = NO_AS
 def make_ctx(env: ShapeEnv, assume: Mapping[str, frozenset[str]] = NO_ASSUMPTIONS) -> Ctx:
     """A context whose atoms are tidied recursively with the same assumptions."""
     holder: list[Ctx] = []
-    ctx = Ctx(env, assume, lambda e: tidy_in(e, holder[0]))
+    ctx = Ctx(
+        env, assume,
+        inner=lambda e: tidy_in(e, holder[0]),
+        simplify=lambda s: factor_terms(collect(s, holder[0]), holder[0]),
+    )
     holder.append(ctx)
     return ctx
 
 
 def tidy_in(expr: Expr, ctx: Ctx) -> Expr:
-    return tidy_sum(form(expr, ctx), ctx)
+    zero = None
+    if ctx.shape(expr):  # a zero array keeps its shape
+        already = isinstance(expr, BinOp) and expr.op == "*" and expr.left == Num(0)
+        zero = expr if already else BinOp("*", Num(0), expr)
+    return tidy_sum(form(expr, ctx), ctx, zero)
 
 
 def tidy_sum(s: Sum, ctx: Ctx, zero: Expr | None = None) -> Expr:
