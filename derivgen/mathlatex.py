@@ -23,7 +23,7 @@ from .derivation import (
     Under,
 )
 from .errors import RenderError
-from .expr import BinOp, Dim, Expr, Index, Name, Neg, Num, Shape, Transpose
+from .expr import BinOp, Call, Dim, Expr, Index, Name, Neg, Num, Shape, Transpose
 from .printing import PREC, LatexPrinter, name_latex
 
 #: Relation symbols of a displayed chain.
@@ -199,4 +199,6 @@ def _plain_base(e: Expr) -> bool:
     """A base that takes an exponent without brackets: a name or a non-negative whole number."""
     if isinstance(e, Num):
         return isinstance(e.value, int) and e.value >= 0
+    if isinstance(e, Call) and e.func in ("norm", "det"):
+        return True  # ‖e‖², det(X)²: their own delimiters bracket them
     return isinstance(e, Name)

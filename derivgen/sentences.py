@@ -179,12 +179,27 @@ def _gradient(facts: Facts, ctx: "Context") -> str:
 @says("closed_form")
 def _closed_form(facts: Facts, ctx: "Context") -> str:
     identity = facts.get("identity")
-    rules = [str(r) for r in _get(facts, "rules", ())]  # type: ignore[attr-defined]
+    rules = [RULE_WORDS.get(str(r), str(r)) for r in _get(facts, "rules", ())]  # type: ignore[attr-defined]
+    notes = " ".join(f"{n}." for n in _get(facts, "notes", ()))  # type: ignore[attr-defined]
+    lead = f"{notes} " if notes else ""
+    if identity and facts.get("tensor"):
+        return f"{lead}This is identity ({identity}), written entry by entry:"
     if identity:
-        return f"In matrix form, by identity ({identity}):"
+        return f"{lead}In matrix form, by identity ({identity}):"
     if rules:
-        return f"In matrix form, using the {_and(rules)} rule{'s' if len(rules) > 1 else ''}:"
-    return "In matrix form:"
+        return f"{lead}In matrix form, using the {_and(rules)} rule{'s' if len(rules) > 1 else ''}:"
+    return f"{lead}In matrix form:"
+
+
+#: How the matrix engine's rule names read in a sentence.
+RULE_WORDS = {
+    "quadratic_form": "quadratic-form",
+    "linear_form": "linear-form",
+    "log_det": "log-determinant",
+    "elementwise": "elementwise-function",
+    "inverse": "inverse",
+    "determinant": "determinant",
+}
 
 
 @says("justify")

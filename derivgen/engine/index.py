@@ -31,6 +31,20 @@ class Dots:
 
 
 @dataclass(frozen=True)
+class EntryOf:
+    """An entry of a whole derivative array: ``[dK/dR]_{pqij}``."""
+
+    body: object
+    """The array (a ``Deriv``)."""
+    indices: tuple[str, ...]
+    """Index names."""
+
+    def to_latex(self, printer: object) -> str:
+        inner = printer.print(self.body)  # type: ignore[attr-defined]
+        return r"\left[" + inner + r"\right]_{" + "".join(self.indices) + "}"
+
+
+@dataclass(frozen=True)
 class IndexForm:
     """The entry formula ``∂of_I/∂wrt_K = expr``: evaluable, printable."""
 
@@ -282,7 +296,7 @@ def collate_step(of: str, wrt: str, of_shape: Shape, wrt_shape: Shape,
                  (Deriv(Entry(of, (n,)), Name(wrt), True),))
         rel = Relation((Deriv(Name(of), Name(wrt)), Block(cells), full), ("=", "∈"))
         return Step("collate", (rel,), {"layout": "stack"})
-    lhs = Entry(f"d{of}/d{wrt}", tuple(i.name for i in out_idx + wrt_idx))
+    lhs = EntryOf(Deriv(Name(of), Name(wrt)), tuple(i.name for i in out_idx + wrt_idx))
     entry = Deriv(Entry(of, tuple(i.name for i in out_idx)), Entry(wrt, tuple(i.name for i in wrt_idx)), True)
     rel = Relation((Deriv(Name(of), Name(wrt)), full), ("∈",))
     return Step("collate", (rel, Relation((lhs, entry))), {"layout": "entries"})
