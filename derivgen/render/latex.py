@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..derivation import Deriv, Derivation, Space
+from ..derivation import Deriv, Derivation, Result, Space
 from ..errors import RenderError
 from ..expr import Name
 from ..narrate import Context, Para, present, present_answer, printer_for, verification_text
@@ -155,8 +155,7 @@ def _find_tex(problem: Problem, of: str, wrt: str) -> str:
 
 
 def _placeholder(of: str, wrt: str) -> Derivation:
-    from ..derivation import Result
-
+    """narrate's Context wants a Derivation; naming a ``find`` entry needs none of it."""
     return Derivation(of=of, wrt=wrt, of_shape=(), wrt_shape=(), steps=(), result=Result((), ()))
 
 
