@@ -45,7 +45,12 @@ EXTRA_POINTS = 3
 
 def evaluate_result(problem: Problem, derivation: Derivation, values: Mapping[str, object],
                     sizes: Mapping[str, int]) -> dict[str, np.ndarray]:
-    """Every form the result carries ('closed', 'index', 'explicit'), in array layout."""
+    """Every form the result carries ('closed', 'index', 'explicit'), in array layout.
+
+    The explicit array is written out for the problem's own ``sizes``; at
+    other sizes (``derivgen eval`` with larger arrays) it does not apply and is
+    left out rather than read with entries missing.
+    """
     from .numeric import Evaluator, concrete_shape
 
     r = derivation.result
@@ -57,9 +62,13 @@ def evaluate_result(problem: Problem, derivation: Derivation, values: Mapping[st
         out["closed"] = _closed(r, r.closed, ev.value(r.closed), sizes, label)
     if r.index is not None:
         out["index"] = _as_array(r.index.evaluate(values, sizes), shape, "index", label)  # type: ignore[attr-defined]
-    if r.explicit is not None:
+    if r.explicit is not None and _explicit_applies(problem, sizes):
         out["explicit"] = _as_array(_explicit(r.explicit, ev, label), shape, "explicit", label)
     return out
+
+
+def _explicit_applies(problem: Problem, sizes: Mapping[str, int]) -> bool:
+    return all(sizes.get(d, n) == n for d, n in problem.sizes.items())
 
 
 def _closed(r: Result, closed: Expr, value: np.ndarray, sizes: Mapping[str, int], label: str) -> np.ndarray:
@@ -161,7 +170,10 @@ def _check_point(problem: Problem, find: Find, derivation: Derivation, values: d
     if not np.all(np.isfinite(numeric)) or np.any(np.abs(numeric - coarse) > tol / 4):
         return None
     worst = 0.0
-    for form, derived in evaluate_result(problem, derivation, point, sizes).items():
+    forms = evaluate_result(problem, derivation, point, sizes)
+    if derivation.result.explicit is not None and "explicit" not in forms:
+        raise VerificationError(f"{problem.id}: {find.text}: the explicit array is not written for the problem's sizes")
+    for form, derived in forms.items():
         _compare(problem, find, derivation, form, derived, numeric, tol, f"{where}, sizes {_sizes(sizes)}")
         worst = max(worst, float(np.max(np.abs(derived - numeric), initial=0.0)))
     return worst

@@ -268,3 +268,14 @@ def test_a_row_vector_with_two_rows_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as e:
         load_values(path, EVAL)
     assert str(e.value) == f"{path}: 'r' has 2 rows, but its shape 1×N needs 1"
+
+
+def test_eval_at_other_sizes_leaves_out_an_explicit_array_written_for_the_problems_sizes() -> None:
+    p = problem({"y": ("K",), "x": ()}, {"f": "x * sum(y)"}, sizes={"K": 3})
+    f = find("f", "x")
+    d = derivation(f, (), (), "sum(y)", explicit=E("y[1] + y[2] + y[3]"))
+    assert verify(p, f, d).verified
+    at_3 = evaluate_result(p, d, {"y": np.ones(3), "x": 2.0}, {"K": 3})
+    assert set(at_3) == {"closed", "explicit"} and float(at_3["explicit"]) == 3.0
+    at_4 = evaluate_result(p, d, {"y": np.ones(4), "x": 2.0}, {"K": 4})
+    assert set(at_4) == {"closed"} and float(at_4["closed"]) == 4.0
