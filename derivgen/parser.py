@@ -348,31 +348,34 @@ def _number(text: str) -> int | float:
 
 _FIND_FORM = "write a derivative as d<of>/d<wrt>, e.g. dL/dtheta, df/dx[2] or df/d(s, t)"
 _OF = re.compile(r"\s*d([A-Za-z_][A-Za-z0-9_]*)\s*")
+_WRT = re.compile(r"\s*d")
 
 
 def parse_find(text: str) -> tuple[str, tuple[Expr, ...]]:
     """``dL/dtheta`` -> ``("L", (Name("theta"),))``; also ``df/dx[2]`` and ``df/d(s, t)``."""
     slash = text.find("/")
-    if slash < 0:
+    of = _OF.fullmatch(text, 0, slash) if slash >= 0 else None
+    wrt = _WRT.match(text, slash + 1) if slash >= 0 else None
+    if of is None or wrt is None or not text[wrt.end():].strip():
         raise ExpressionError(_FIND_FORM, 0)
-    of = _OF.fullmatch(text, 0, slash)
-    if of is None:
-        raise ExpressionError(_FIND_FORM, 0)
-    right = parse_expression(text[slash + 1 :], start=slash + 1)
-    return of.group(1), _wrt(right)
+    rest = wrt.end()
+    if text[rest:].lstrip().startswith("("):  # d(s, t): read as a call of 'd'
+        return of.group(1), _wrt_tuple(parse_expression(text[rest - 1 :], start=rest - 1))
+    return of.group(1), (_wrt_one(parse_expression(text[rest:], start=rest)),)
 
 
-def _wrt(e: Expr) -> tuple[Expr, ...]:
-    if isinstance(e, Call) and e.func == "d" and e.args:
-        if all(_is_variable(a) for a in e.args):
-            return e.args
-        bad = next(a for a in e.args if not _is_variable(a))
-        raise ExpressionError("differentiate by a variable or a component, such as x or x[2]", _offset(bad))
-    if isinstance(e, Name) and e.id.startswith("d") and len(e.id) > 1:
-        return (Name(e.id[1:], offset=e.offset + 1),)
-    if isinstance(e, Index) and isinstance(e.base, Name) and e.base.id.startswith("d") and len(e.base.id) > 1:
-        return (Index(Name(e.base.id[1:], offset=e.offset + 1), e.indices, offset=e.offset + 1),)
-    raise ExpressionError(_FIND_FORM, _offset(e))
+def _wrt_tuple(e: Expr) -> tuple[Expr, ...]:
+    if not isinstance(e, Call) or not e.args:
+        raise ExpressionError(_FIND_FORM, _offset(e))
+    for a in e.args:
+        _wrt_one(a)
+    return e.args
+
+
+def _wrt_one(e: Expr) -> Expr:
+    if not _is_variable(e):
+        raise ExpressionError("differentiate by a variable or a component, such as x or x[2]", _offset(e))
+    return e
 
 
 def _is_variable(e: Expr) -> bool:

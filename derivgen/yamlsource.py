@@ -180,6 +180,8 @@ def scalar_value(node: ScalarNode) -> object:
 
 # --- YAML's syntax errors, in plain words ---------------------------------------
 
+#: Keys whose value is a YAML list of text entries (a hint to quote the whole value would be wrong).
+_LIST_KEYS = ("find", "tags", "steps")
 _KEY_VALUE = re.compile(r"^\s*(?:-\s+)?([^\s:#][^:#]*?)\s*:\s+(.*?)\s*(?:\s#.*)?$")
 
 
@@ -215,6 +217,8 @@ def _quote_hint(source: Source, mark: Mark | None, starts: str) -> str:
     if m is None or not m.group(2).startswith(starts) or '"' in m.group(2):
         return ""
     key, value = m.group(1), m.group(2)
+    if starts == "[" and key in _LIST_KEYS:
+        return f"; write {key} as a block list, one '- entry' a line, or quote each entry"
     if starts == "[":
         return f"; a value that starts with '[' must be quoted: write {key}: \"{value}\""
     return f"; quote the value: write {key}: \"{value}\""
