@@ -232,7 +232,9 @@ def test_rules_of_the_least_squares_gradient() -> None:
     assert {"norm", "quadratic_form", "sum", "linear_form"} <= set(closed.rules)
 
 
-@pytest.mark.parametrize("f, wrt", [(A @ x, "A"), (X, "X"), (inv(X), "X"), (x @ x.T, "x"), (x.T, "x")])
+@pytest.mark.parametrize(
+    "f, wrt", [(A @ x, "A"), (X, "X"), (inv(X), "X"), (x @ x.T, "x"), (x.T, "x"), (x[1] * x[2], "x")]
+)
 def test_tensors_have_no_closed_form(f: E, wrt: str) -> None:
     assert closed_derivative(f.e, wrt, ENV) is None
 

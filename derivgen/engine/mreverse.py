@@ -272,30 +272,8 @@ def _norm(bp: Backprop, v: Expr, g: Sum) -> None:
     bp.push(v, mm(mm(g, factor(v, ctx), ctx), reciprocal(atom(n, ctx), n, ctx), ctx))
 
 
-def _index(bp: Backprop, e: Index, g: Sum) -> None:
-    bp.use("elementwise")
-    sizes = [_size(d, bp.ctx) for d in bp.ctx.shape(e.base)]
-    unit = _unit(sizes, e.indices)
-    bp.push(e.base, mm(g, atom(unit, bp.ctx), bp.ctx))
-
-
-def _size(d: object, ctx: Ctx) -> int:
-    n = d if isinstance(d, int) else ctx.env.sizes.get(str(d))
-    if n is None:
-        raise Unsupported("a component of a vector of symbolic size")
-    return int(n)
-
-
-def _unit(sizes: list[int], at: tuple[int, ...]) -> Expr:
-    """The vector or matrix with a 1 at ``at`` (1-based) and 0 elsewhere."""
-    if len(sizes) == 1:
-        return ListLit(tuple(Num(int(i + 1 == at[0])) for i in range(sizes[0])))
-    return ListLit(tuple(
-        ListLit(tuple(Num(int((r + 1, c + 1) == at)) for c in range(sizes[1]))) for r in range(sizes[0])
-    ))
-
-
 def _unsupported(bp: Backprop, e: Expr, g: Sum) -> None:
+    """Components and literal arrays: unit vectors are no tidy matrix form (the scalar engine's job)."""
     raise Unsupported(f"no closed form through {type(e).__name__}")
 
 
@@ -308,7 +286,7 @@ _CALL_RULES: dict[str, Callable[[Backprop, Expr, Sum], None]] = {
 }
 
 _RULES: dict[type, Callable[..., None]] = {
-    Neg: _neg, Transpose: _transpose, BinOp: _binop, Call: _call, Index: _index, ListLit: _unsupported,
+    Neg: _neg, Transpose: _transpose, BinOp: _binop, Call: _call, Index: _unsupported, ListLit: _unsupported,
 }
 
 __all__ = ["gradient", "elementwise_times", "elementwise_derivative", "inner_product"]

@@ -15,14 +15,21 @@ from fractions import Fraction
 from ..expr import BinOp, Expr, Num, Transpose
 from ..printing import to_text
 from ..shapes import ShapeEnv
-from .mform import Ctx, Sum, Term, chain_expr, form, term_expr, to_expr, transpose
+from .mform import Ctx, Sum, Term, Unsupported, chain_expr, form, term_expr, to_expr, transpose
 
 NO_ASSUMPTIONS: Mapping[str, frozenset[str]] = {}
 
 
 def tidy(expr: Expr, env: ShapeEnv, assume: Mapping[str, frozenset[str]] = NO_ASSUMPTIONS) -> Expr:
-    """The expression in the lectures' tidy form (exactly equal as a function)."""
-    return tidy_in(expr, make_ctx(env, assume))
+    """The expression in the lectures' tidy form (exactly equal as a function).
+
+    An expression the normal form cannot hold (a user function not yet
+    expanded) comes back unchanged.
+    """
+    try:
+        return tidy_in(expr, make_ctx(env, assume))
+    except Unsupported:
+        return expr
 
 
 def make_ctx(env: ShapeEnv, assume: Mapping[str, frozenset[str]] = NO_ASSUMPTIONS) -> Ctx:
