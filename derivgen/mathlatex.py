@@ -24,7 +24,7 @@ from .derivation import (
 )
 from .errors import RenderError
 from .expr import BinOp, Call, Dim, Expr, Index, Name, Neg, Num, Shape, Transpose
-from .printing import PREC, LatexPrinter, name_latex
+from .printing import PREC, LatexPrinter, name_latex, subscripted
 
 #: Relation symbols of a displayed chain.
 REL_LATEX = {
@@ -133,7 +133,14 @@ class MathLatex(LatexPrinter):
         idx = [index_latex(i) for i in e.indices]
         compact = all(len(i) == 1 and i != ":" for i in e.indices)
         sub = "".join(idx) if compact else ",".join(idx)
-        return f"{letter}_{{{sub}}}"
+        return subscripted(letter, sub)
+
+    def _print_tuple(self, t: tuple) -> str:
+        """An explicit array in array layout: nested brackets, outermost index first."""
+        if t and isinstance(t[0], tuple):
+            return self.print(Block(tuple(tuple(row) if isinstance(row, tuple) and row and isinstance(row[0], tuple)
+                                              else (row,) for row in t)))
+        return self.print(Block((tuple(t),)))
 
     def _print_Tuple(self, t: Tuple) -> str:
         return "(" + ", ".join(self.print(i) for i in t.items) + ")"

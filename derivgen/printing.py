@@ -95,6 +95,13 @@ FUNC_LATEX = {
 }
 
 
+def subscripted(letter: str, sub: str) -> str:
+    """``A_{ij}``; a letter that has a subscript already gets brackets: ``(W_{2})_{ij}``."""
+    if "_" in letter or "^" in letter:
+        letter = r"\left(" + letter + r"\right)"
+    return f"{letter}_{{{sub}}}"
+
+
 def name_latex(name: str, bold: bool = False) -> str:
     """Typeset a variable name: Greek letters, ``x1`` and ``x_1`` as ``x_{1}``."""
     m = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name)
@@ -158,7 +165,10 @@ class LatexPrinter:
         return "-" + self.wrap(e.arg, PREC["neg"], strict=True)
 
     def _print_Transpose(self, e: Transpose) -> str:
-        return self.wrap(e.arg, PREC["atom"]) + r"^{\top}"
+        inner = self.wrap(e.arg, PREC["atom"])
+        if inner.endswith("}") and "^" in inner and not inner.startswith(r"\left("):
+            inner = r"\left(" + inner + r"\right)"  # (X^{-1})^T, never X^{-1}^T
+        return inner + r"^{\top}"
 
     def _print_Index(self, e: Index) -> str:
         base = e.base

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..derivation import Deriv, Product, Relation, Space, Step, Text, Under
+from ..derivation import Deriv, Entry, Product, Relation, Space, Step, Text, Under
 from ..errors import DerivationError
 from ..expr import BinOp, Call, Expr, Index, ListLit, Name, Shape, Transpose, substitute
 from ..shapes import printed_shape
@@ -18,7 +18,7 @@ from .context import Ctx, Part
 from .iform import IExpr, Idx, mul, subst_index, summed
 from .idiff import contract
 from .ilatex import prettify
-from .index import IndexForm
+from .index import EntryOf, IndexForm
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,19 @@ class Link:
     """What it stands for, in the outer context's names."""
     shape: Shape
     """Its shape."""
+
+
+@dataclass(frozen=True)
+class SumOver:
+    """``Σ_{j,k} body``: the index-notation chain rule through a matrix."""
+
+    indices: tuple[str, ...]
+    """The summed indices."""
+    body: object
+    """What is summed."""
+
+    def to_latex(self, printer: object) -> str:
+        return r"\sum_{" + ",".join(self.indices) + "} " + printer.print(self.body)  # type: ignore[attr-defined]
 
 
 def chain_links(ctx: Ctx, expr: Expr, wrt: tuple[Expr, ...]) -> tuple[Expr, list[Link], Ctx] | None:
@@ -80,10 +93,16 @@ def chain_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], derive_part
     of_shape = ctx.shape(expr)
     w = wrt_math(wrt)
     defs = [Relation((Name(l.name), l.definition), (":=",)) for l in links]
-    products = []
+    products: list[object] = []
     for n, link in enumerate(links):
         if n:
             products.append(Text("+"))
+        if len(link.shape) == 2:
+            # Through a matrix the factors are not multiplied as matrices: sum over its entries.
+            jk = ("j", "k")
+            products.append(SumOver(jk, Product((Deriv(Name(of), Entry(link.name, jk), True),
+                                                 Deriv(Entry(link.name, jk), w, True)))))
+            continue
         products.append(Under(Deriv(Name(of), Name(link.name), True), printed_shape(of_shape, link.shape)))
         products.append(Under(Deriv(Name(link.name), w, True), printed_shape(link.shape, wrt_shape)))
     steps = [Step("chain_rule", tuple(defs) + (Relation((Deriv(Name(of), w), Product(tuple(products)))),),
@@ -256,11 +275,15 @@ def _multiply_closed(ctx, inner, of, w, pairs, products, direct, steps, of_shape
     total: Expr | None = None
     shown = []
     for n, ((link, a, b), term) in enumerate(zip(pairs, products)):
+        total = term if total is None else BinOp("+", total, term)
         if n:
             shown.append(Text("+"))
+        if len(link.shape) == 2:
+            jk = ("j", "k")
+            shown.append(SumOver(jk, Product((EntryOf(a.closed, jk), EntryOf(b.closed, jk)))))
+            continue
         shown.extend([Under(a.closed, printed_shape(of_shape, link.shape)),
                       Under(b.closed, printed_shape(link.shape, wrt_shape))])
-        total = term if total is None else BinOp("+", total, term)
     if direct is not None:
         shown.extend([Text("+"), direct.closed])
         total = BinOp("+", total, direct.closed)  # type: ignore[arg-type]

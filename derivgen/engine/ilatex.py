@@ -10,7 +10,7 @@ from dataclasses import replace
 from fractions import Fraction
 
 from ..expr import Call, Expr
-from ..printing import name_latex
+from ..printing import name_latex, subscripted
 from .iform import Delta, Ent, Factor, Fn, IExpr, Idx, IndexLike, Opaque, Pw, Size, Term, free_indices, subst_index
 
 DUMMY_POOL = ("j", "m", "n", "r", "s", "t", "u", "v", "w", "l", "g", "h")
@@ -95,7 +95,7 @@ def _term_latex(t: Term, printer: object) -> str:
 def _factor_latex(f: Factor, printer: object) -> str:
     if isinstance(f, Ent):
         letter = name_latex(f.name)
-        return f"{letter}_{{{_idx_latex(f.idx)}}}" if f.idx else letter
+        return subscripted(letter, _idx_latex(f.idx)) if f.idx else letter
     if isinstance(f, Delta):
         return rf"\delta_{{{_idx_latex((f.a, f.b))}}}"
     if isinstance(f, Size):

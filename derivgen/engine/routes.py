@@ -126,7 +126,9 @@ def atoms_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], atoms: tupl
     a = array_by_vector(matrix, of, atoms, wrt_name, routes=routes)
     entries = a.entries
     if scalar_wrt:
+        # A matrix by a scalar is a matrix again: it has a closed (literal) form.
         entries = tuple(tuple(cell[0] for cell in row) for row in entries)  # type: ignore[index]
+        return Part(list(a.steps), closed=ListLit(tuple(ListLit(r) for r in entries)), explicit=entries)
     return Part(list(a.steps), closed=None, explicit=entries)
 
 

@@ -114,6 +114,10 @@ class IndexWriter:
     def _matmul(self, e: BinOp, idx: tuple[IndexLike, ...]) -> IExpr:
         r, c = self.mat_idx(e, idx)
         _, inner = as_matrix(self.shape(e.left))
+        if isinstance(inner, int) and inner > 1 and (_has_literal(e.left) or _has_literal(e.right)):
+            # A literal has entries only at concrete indices: write the sum out.
+            return add(*(mul(self.write(e.left, self.own_idx(e.left, r, k)),
+                             self.write(e.right, self.own_idx(e.right, k, c))) for k in range(1, inner + 1)))
         k: IndexLike = 1 if inner == 1 else self.fresh.idx(inner)
         a = self.write(e.left, self.own_idx(e.left, r, k))
         b = self.write(e.right, self.own_idx(e.right, k, c))
@@ -154,6 +158,12 @@ class IndexWriter:
             total = summed(entry, ks)
             return single(Fn("sqrt", total)) if f == "norm" else total
         raise NotIndexable(f"function '{f}' has no index form")
+
+
+def _has_literal(e: Expr) -> bool:
+    from ..expr import children
+
+    return isinstance(e, ListLit) or any(_has_literal(c) for c in children(e))
 
 
 def _coeff(v: object) -> int | Fraction | float:
