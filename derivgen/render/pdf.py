@@ -62,40 +62,41 @@ def compile_pdf(tex_path: Path, timeout: float = 60) -> Path:
     Raises :class:`RenderError` with the TeX error and its context on failure,
     and when TeX takes longer than ``timeout`` seconds.
     """
-    reason = tex_available()
-    if reason:
-        raise RenderError(reason)
     tex_path = Path(tex_path)
-    target = tex_path.with_suffix(".pdf")
-    with tempfile.TemporaryDirectory(prefix=".tex-", dir=tex_path.parent) as tmp:
-        work = Path(tmp)
-        shutil.copyfile(tex_path, work / tex_path.name)
-        _run_latexmk(work, tex_path, timeout)
-        built = work / target.name
-        os.replace(built, target)
-    return target
+    tex = tex_path.read_text(encoding="utf-8")
+    return _typeset(tex, tex_path.with_suffix(".pdf"), timeout, shown=tex_path)
 
 
 def tex_to_pdf(tex: str, pdf_path: Path, timeout: float = 60) -> Path:
     """Typeset LaTeX source straight to ``pdf_path`` (no ``.tex`` left beside it)."""
     pdf_path = Path(pdf_path)
-    with tempfile.TemporaryDirectory(prefix=".tex-", dir=pdf_path.parent) as tmp:
-        src = Path(tmp) / pdf_path.with_suffix(".tex").name
-        src.write_text(tex, encoding="utf-8")
-        os.replace(compile_pdf(src, timeout), pdf_path)
-    return pdf_path
+    return _typeset(tex, pdf_path, timeout, shown=pdf_path.with_suffix(".tex"))
 
 
-def _run_latexmk(work: Path, tex_path: Path, timeout: float) -> None:
-    returncode, output = _run_with_time_limit(latexmk_command(tex_path.name), work, timeout, tex_path)
-    built = work / tex_path.with_suffix(".pdf").name
+def _typeset(tex: str, target: Path, timeout: float, shown: Path) -> Path:
+    """Compile in a fresh directory beside ``target``, then rename the PDF into place."""
+    reason = tex_available()
+    if reason:
+        raise RenderError(reason)
+    with tempfile.TemporaryDirectory(prefix=".tex-", dir=target.parent) as tmp:
+        work = Path(tmp)
+        name = target.with_suffix(".tex").name
+        (work / name).write_text(tex, encoding="utf-8")
+        _run_latexmk(work, name, timeout, shown)
+        os.replace(work / target.name, target)
+    return target
+
+
+def _run_latexmk(work: Path, tex_name: str, timeout: float, shown: Path) -> None:
+    returncode, output = _run_with_time_limit(latexmk_command(tex_name), work, timeout, shown)
+    built = work / Path(tex_name).with_suffix(".pdf").name
     if returncode != 0 or not built.exists():
-        log = work / tex_path.with_suffix(".log").name
+        log = work / Path(tex_name).with_suffix(".log").name
         text = log.read_text(errors="replace") if log.exists() else output
-        raise RenderError(f"{tex_path}: TeX failed\n" + tex_error_excerpt(text, tex_path.name))
+        raise RenderError(f"{shown}: TeX failed\n" + tex_error_excerpt(text, tex_name))
 
 
-def _run_with_time_limit(cmd: list[str], cwd: Path, timeout: float, tex_path: Path) -> tuple[int, str]:
+def _run_with_time_limit(cmd: list[str], cwd: Path, timeout: float, shown: Path) -> tuple[int, str]:
     """Run in its own process group, so a stuck pdflatex dies with latexmk at the deadline."""
     proc = subprocess.Popen(
         cmd, cwd=cwd, env=sandbox_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -105,7 +106,7 @@ def _run_with_time_limit(cmd: list[str], cwd: Path, timeout: float, tex_path: Pa
         output, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired as e:
         _kill_group(proc)
-        raise RenderError(f"{tex_path}: TeX did not finish within {timeout:g} s") from e
+        raise RenderError(f"{shown}: TeX did not finish within {timeout:g} s") from e
     except BaseException:  # Ctrl-C: leave no TeX behind
         _kill_group(proc)
         raise
