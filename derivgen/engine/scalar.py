@@ -17,7 +17,7 @@ from ..derivation import Block, Deriv, Product, Relation, Space, Step, Tuple
 from ..errors import DerivationError, LimitError
 from ..expr import ELEMENTWISE, BinOp, Call, Expr, Index, Name, Neg, Num, depth, names_in, substitute
 from ..printing import to_text
-from .symbolic import equal_scalar, simplify_scalar
+from .symbolic import divides_by_zero, equal_scalar, simplify_scalar
 from .terms import add as _add, div as _div, mul as _mul, neg as _neg, pow_ as _pow, sign as _sign, sub as _sub
 
 #: Deepest expression the rules will walk (each level is a nested step at most).
@@ -92,6 +92,7 @@ def differentiate(expr: Expr, wrt: Expr, partial: bool = False) -> ScalarDerivat
     if depth(expr) > MAX_DEPTH:
         raise LimitError(f"the expression is nested deeper than {MAX_DEPTH} levels")
     _check_scalar(expr, wrt)
+    _check_defined(expr)
     ctx = _Ctx(wrt, partial or isinstance(wrt, Index), frozenset(names_in(expr) | names_in(wrt)))
     d = _diff(expr, ctx)
     steps = [d.step or _rule_step(d.rule, ctx, expr, d.value)]
@@ -156,6 +157,11 @@ def _check_scalar(expr: Expr, wrt: Expr) -> None:
         if reason:
             raise DerivationError(f"no scalar differentiation rule covers '{to_text(node)}': {reason}")
         stack.extend(_parts(node))
+
+
+def _check_defined(expr: Expr) -> None:
+    if divides_by_zero(expr):
+        raise DerivationError(f"'{to_text(expr)}' divides by zero")
 
 
 def _not_scalar(e: Expr, wrt: Expr) -> str:

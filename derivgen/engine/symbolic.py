@@ -25,8 +25,10 @@ from ..expr import BinOp, Call, Expr, Index, Name, Neg, Num, add, call, children
 SIMPLIFY_LIMIT = 10
 #: Expressions larger than this get no ``trigsimp``.
 TRIG_LIMIT = 25
-#: Expressions larger than this are only cancelled and factored, never expanded.
-EXPAND_LIMIT = 150
+#: Expressions larger than this are never expanded ...
+EXPAND_LIMIT = 60
+#: ... nor factored once expanded (the slowest strategy).
+FACTOR_EXPANDED_LIMIT = 20
 #: Random points at which two expressions are compared numerically.
 POINTS = 5
 
@@ -74,8 +76,22 @@ FUNC_NAMES: dict[type, str] = {
 # --- derivgen -> SymPy ------------------------------------------------------------
 
 
-def to_sympy(e: Expr) -> sympy.Expr:
-    """The SymPy form of a scalar expression tree."""
+def to_sympy(e: Expr, memo: dict[int, tuple[Expr, sympy.Expr]] | None = None) -> sympy.Expr:
+    """The SymPy form of a scalar expression tree; ``memo`` (by node id) shares work between calls."""
+    if memo is None:
+        return _to_sympy(e, {})
+    return _to_sympy(e, memo)
+
+
+def _to_sympy(e: Expr, memo: dict[int, tuple[Expr, sympy.Expr]]) -> sympy.Expr:
+    hit = memo.get(id(e))
+    if hit is None:
+        hit = (e, _convert(e, memo))
+        memo[id(e)] = hit
+    return hit[1]
+
+
+def _convert(e: Expr, memo: dict[int, tuple[Expr, sympy.Expr]]) -> sympy.Expr:
     if isinstance(e, Num):
         return _number(e.value)
     if isinstance(e, Name):
@@ -83,11 +99,11 @@ def to_sympy(e: Expr) -> sympy.Expr:
     if isinstance(e, Index) and isinstance(e.base, Name):
         return Component(e.base.id, e.indices)
     if isinstance(e, Neg):
-        return -to_sympy(e.arg)
+        return -_to_sympy(e.arg, memo)
     if isinstance(e, BinOp) and e.op in BINARY:
-        return BINARY[e.op](to_sympy(e.left), to_sympy(e.right))
+        return BINARY[e.op](_to_sympy(e.left, memo), _to_sympy(e.right, memo))
     if isinstance(e, Call) and len(e.args) == 1:
-        arg = to_sympy(e.args[0])
+        arg = _to_sympy(e.args[0], memo)
         if e.func == "dsigma":
             return sigma(arg) * (1 - sigma(arg))
         if e.func in FUNCS:
@@ -235,6 +251,11 @@ def _from_pow(s: sympy.Expr) -> Expr:
     return pow_(from_sympy(base), from_sympy(exp))
 
 
+def divides_by_zero(e: Expr) -> bool:
+    """True if ``e`` is undefined everywhere, e.g. ``1 / (x - x)``."""
+    return bool(to_sympy(e).has(sympy.S.ComplexInfinity, sympy.S.NaN))
+
+
 # --- the tidy form ---------------------------------------------------------------------
 
 
@@ -244,18 +265,24 @@ def simplify_scalar(e: Expr) -> Expr:
 
     ``e`` itself competes too and wins ties, so a form that is already tidy is kept.
     """
-    s = to_sympy(e)
-    known_sums = {to_sympy(t) for t in _tree_sums(e)}
+    memo: dict[int, tuple[Expr, sympy.Expr]] = {}
+    s = to_sympy(e, memo)
+    if s.has(sympy.S.ComplexInfinity, sympy.S.NaN):
+        raise DerivationError(f"'{_text(e)}' divides by zero")  # not reached from differentiate
+    known_sums = {to_sympy(t, memo) for t in _tree_sums(e)}
     known_pieces = _pieces(s)
-    best, best_score = e, _score(e, known_sums)
+    best, best_score = e, _score(e, known_sums, memo)
+    largest = 2 * sympy.count_ops(s) + 10  # a candidate this big cannot be the tidiest
     for candidate in _candidates(s):
         if not _pieces(candidate) <= known_pieces:  # sin(2t), 8^x: not in the problem's own terms
+            continue
+        if sympy.count_ops(candidate) > largest:
             continue
         try:
             tree = from_sympy(candidate)
         except DerivationError:
             continue
-        score = _score(tree, known_sums)
+        score = _score(tree, known_sums, {})
         if score < best_score:
             best, best_score = tree, score
     return best
@@ -265,7 +292,9 @@ def _candidates(s: sympy.Expr) -> list[sympy.Expr]:
     ops = sympy.count_ops(s)
     strategies = [sympy.factor, sympy.cancel, sympy.together, sympy.powsimp]
     if ops <= EXPAND_LIMIT:
-        strategies += [sympy.expand, lambda x: sympy.factor(sympy.expand(x))]
+        strategies.append(sympy.expand)
+    if ops <= FACTOR_EXPANDED_LIMIT:
+        strategies.append(lambda x: sympy.factor(sympy.expand(x)))
     # trigsimp and simplify take seconds once a function's argument is not a plain symbol
     plain = all(len(c.args) == 1 and c.args[0].is_Symbol for c in s.atoms(sympy.Function))
     if plain and ops <= TRIG_LIMIT and s.has(sympy.sin, sympy.cos, sympy.tan):
@@ -287,7 +316,7 @@ CALL_COST = 3
 NEW_BRACKET_COST = 2
 
 
-def _score(e: Expr, known_sums: set[sympy.Expr]) -> tuple[int, int, int]:
+def _score(e: Expr, known_sums: set[sympy.Expr], memo: dict[int, tuple[Expr, sympy.Expr]]) -> tuple[int, int, int]:
     """(cost, number of terms, length): smaller is tidier.
 
     A number multiplied in from the right costs one more (``3 x``, not ``x · 3``).
@@ -305,7 +334,7 @@ def _score(e: Expr, known_sums: set[sympy.Expr]) -> tuple[int, int, int]:
             cost += CALL_COST
         elif isinstance(node, (BinOp, Neg)):
             cost += 2 if isinstance(node, BinOp) and node.op == "*" and isinstance(node.right, Num) else 1
-        if node is not e and isinstance(node, BinOp) and node.op in "+-" and to_sympy(node) not in known_sums:
+        if node is not e and isinstance(node, BinOp) and node.op in "+-" and to_sympy(node, memo) not in known_sums:
             cost += NEW_BRACKET_COST
         stack.extend(children(node))
     return cost, len(_tree_terms(e)), len(to_text(e))
@@ -340,16 +369,17 @@ def _pieces(s: sympy.Expr) -> set[sympy.Expr]:
 
 def equal_scalar(a: Expr, b: Expr) -> bool:
     """True if ``a - b`` is zero: symbolically, or else at several random points."""
-    sa, sb = to_sympy(a), to_sympy(b)
-    diff = sa - sb
-    if diff == 0:
+    if a == b:
         return True
-    symbols = sorted(diff.free_symbols, key=sympy.default_sort_key)
+    sa, sb = to_sympy(a), to_sympy(b)
+    if sa - sb == 0:
+        return True
+    leaves = sorted(_leaves(a) | _leaves(b), key=repr)
     rng = random.Random(20191211)
     agreed = 0
     for _ in range(3 * POINTS):
-        point = {x: sympy.Float(rng.uniform(0.2, 1.6)) for x in symbols}
-        va, vb = _value(sa, point), _value(sb, point)
+        point = {leaf: rng.uniform(0.2, 1.6) for leaf in leaves}
+        va, vb = _float(a, point), _float(b, point)
         if va is None or vb is None:
             continue
         if not math.isclose(va, vb, rel_tol=1e-9, abs_tol=1e-9):
@@ -357,12 +387,47 @@ def equal_scalar(a: Expr, b: Expr) -> bool:
         agreed += 1
         if agreed == POINTS:
             return True
-    return sympy.simplify(diff) == 0
+    return sympy.simplify(sa - sb) == 0
 
 
-def _value(s: sympy.Expr, point: dict[sympy.Symbol, sympy.Expr]) -> float | None:
-    v = s.evalf(subs=point)
-    if not v.is_number or not v.is_real:
+def _leaves(e: Expr) -> set[Expr]:
+    """The variables of a scalar tree: names and components."""
+    if isinstance(e, (Name, Index)):
+        return {e}
+    return set().union(*(_leaves(c) for c in children(e))) if children(e) else set()
+
+
+#: Float versions of the scalar functions, for the numeric comparison.
+FLOAT_FUNCS: dict[str, Any] = {
+    "sin": math.sin, "cos": math.cos, "tan": math.tan, "exp": math.exp, "log": math.log,
+    "sqrt": math.sqrt, "tanh": math.tanh, "sigma": lambda z: 1 / (1 + math.exp(-z)),
+    "dsigma": lambda z: math.exp(-z) / (1 + math.exp(-z)) ** 2,
+}
+
+
+def _float(e: Expr, point: dict[Expr, float]) -> float | None:
+    """The value of ``e`` at ``point``; None where it is undefined or not real."""
+    try:
+        v = _evaluate(e, point)
+    except (ArithmeticError, ValueError):
         return None
-    f = float(v)
-    return f if math.isfinite(f) else None
+    return v if isinstance(v, float) and math.isfinite(v) else None
+
+
+def _evaluate(e: Expr, point: dict[Expr, float]) -> float:
+    if isinstance(e, Num):
+        return float(e.value)
+    if isinstance(e, (Name, Index)):
+        return point[e]
+    if isinstance(e, Neg):
+        return -_evaluate(e.arg, point)
+    if isinstance(e, Call):
+        return float(FLOAT_FUNCS[e.func](_evaluate(e.args[0], point)))
+    assert isinstance(e, BinOp)
+    a, b = _evaluate(e.left, point), _evaluate(e.right, point)
+    if e.op == "^":
+        v = a**b
+        if isinstance(v, complex):
+            raise ValueError("not real")
+        return float(v)
+    return float(BINARY[e.op](a, b))
