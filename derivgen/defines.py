@@ -20,7 +20,7 @@ from .expr import BUILTINS, Call, Expr, ListLit, Num, children, names_in
 from .limits import MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES
 from .parser import parse_expression
 from .problem import Definition
-from .scope import Function, Growth, Scope
+from .scope import Function, Growth, Scope, Size
 from .yamlsource import Report, Source, Spans, scalar_value
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -39,9 +39,14 @@ def bad_name(name: str) -> str | None:
     return None
 
 
-def expansion_too_large(name: str) -> str:
-    return (f"written out in the given variables, {name} has more than {MAX_EXPANDED_NODES} nodes "
-            f"or {MAX_EXPANDED_DEPTH} levels (the limits)")
+def expansion_too_large(name: str, size: Size) -> str | None:
+    """Why ``name`` is too large once every define is written out, or None if it is not."""
+    if size.nodes > MAX_EXPANDED_NODES:
+        return f"written out in the given variables, {name} has more than {MAX_EXPANDED_NODES} nodes (the limit)"
+    if size.depth > MAX_EXPANDED_DEPTH:
+        return (f"written out in the given variables, {name} is nested more than {MAX_EXPANDED_DEPTH} levels "
+                f"deep, each define counting as a level (the limit)")
+    return None
 
 
 def read_defines(report: Report, node: Node | None, scope: Scope, growth: Growth) -> list[Definition]:
@@ -117,8 +122,8 @@ def _one_define(report: Report, head: Head, key_node: Node, value_node: Node, sc
     if params:
         scope.functions[name] = Function(name, params, expr, dict(scope.shapes))
         return Definition(name, params, expr, None, location)
-    if size.nodes > MAX_EXPANDED_NODES or size.depth > MAX_EXPANDED_DEPTH:
-        report.error(key_node, f"{path}: {expansion_too_large(name)}")
+    if (too_large := expansion_too_large(name, size)) is not None:
+        report.error(key_node, f"{path}: {too_large}")
         return None
     try:
         shape = scope.shape(expr)
@@ -203,6 +208,6 @@ def _list_piece(node: SequenceNode, start: int, pieces: list[tuple[int, int, Nod
 
 def _flow_list_hint(source: Source, node: SequenceNode, key: str) -> str:
     raw = source.text[node.start_mark.index : node.end_mark.index]
-    if "\n" in raw or '"' in raw:
-        return ""
+    if "\n" in raw or '"' in raw or not any(c in raw[1:-1] for c in "()[]"):
+        return ""  # only brackets inside the items suggest that YAML split an expression
     return f"; a value that starts with '[' must be quoted: write {key}: \"{raw}\""

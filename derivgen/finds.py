@@ -17,7 +17,7 @@ from yaml.nodes import Node, ScalarNode, SequenceNode
 from .defines import expansion_too_large
 from .errors import ExpressionError
 from .expr import Call, Expr, Index, Name, Shape
-from .limits import MAX_ARRAY_ENTRIES, MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES, MAX_FINDS
+from .limits import MAX_ARRAY_ENTRIES, MAX_FINDS
 from .parser import parse_find
 from .printing import to_text
 from .problem import Find, Var
@@ -96,9 +96,9 @@ class _FindChecker:
             raise ExpressionError(f"{of} is a function of {', '.join(fn.params)}, and {missing[0]} is not a "
                                   f"given variable (given: {self.given_list})", 1)
         call = Call(of, tuple(Name(p) for p in fn.params), offset=1)
-        size = self.growth.of(call)
-        if size.nodes > MAX_EXPANDED_NODES or size.depth > MAX_EXPANDED_DEPTH:
-            raise ExpressionError(expansion_too_large(of), 1)
+        too_large = expansion_too_large(of, self.growth.of(call))
+        if too_large is not None:
+            raise ExpressionError(too_large, 1)
         return self.scope.call_shape(call, tuple(self.given[p] for p in fn.params))
 
     def wrt_shape(self, wrt: tuple[Expr, ...]) -> Shape:

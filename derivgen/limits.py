@@ -32,5 +32,6 @@ MAX_FINDS = 20
 #: Most nodes of a found quantity written out in the given variables (defines inlined).
 MAX_EXPANDED_NODES = 20_000
 
-#: Deepest nesting of a found quantity written out in the given variables.
-MAX_EXPANDED_DEPTH = 200
+#: Deepest nesting of a found quantity written out in the given variables, each define
+#: passed through counting as a level (``Problem.expand`` allows no more than 64).
+MAX_EXPANDED_DEPTH = 64

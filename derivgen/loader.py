@@ -130,24 +130,26 @@ class _Loader:
         """derivgen's own keys: ``steps``, ``method`` and ``points``."""
         out: dict[str, object] = {}
         if "steps" in value:
-            out["steps"] = self.choices(value["steps"], "steps", "step", STEP_CHOICES)
+            out["steps"] = self.steps(value["steps"])
         if "method" in value:
-            methods = self.choices(value["method"], "method", "method", METHOD_CHOICES)
-            if isinstance(value["method"], SequenceNode) or len(methods) != 1:
-                self.report.error(value["method"], f"method: expected one of {', '.join(METHOD_CHOICES)}")
-            out["method"] = methods[0] if methods else "auto"
+            method = self.report.text(value["method"], "method", required=True)
+            if method is not None and method not in METHOD_CHOICES:
+                known = ", ".join(METHOD_CHOICES)
+                self.report.error(value["method"], f"method: unknown method '{method}' (known: {known})")
+            out["method"] = method
         if "points" in value:
             out["points"] = self.points(value["points"])
         return out
 
-    def choices(self, node: Node, path: str, noun: str, known: tuple[str, ...]) -> tuple[str, ...]:
-        items = node.value if isinstance(node, SequenceNode) else [node]
+    def steps(self, node: Node) -> tuple[str, ...]:
+        if not isinstance(node, SequenceNode):
+            self.report.error(node, f"steps: expected a list drawn from {', '.join(STEP_CHOICES)}")
+            return ()
         out = []
-        for i, item in enumerate(items, 1):
-            where = f"{path}[{i}]" if isinstance(node, SequenceNode) else path
-            word = self.report.text(item, where, required=True)
-            if word is not None and word not in known:
-                self.report.error(item, f"{where}: unknown {noun} '{word}' (known: {', '.join(known)})")
+        for i, item in enumerate(node.value, 1):
+            word = self.report.text(item, f"steps[{i}]", required=True)
+            if word is not None and word not in STEP_CHOICES:
+                self.report.error(item, f"steps[{i}]: unknown step '{word}' (known: {', '.join(STEP_CHOICES)})")
             elif word is not None:
                 out.append(word)
         return tuple(out)

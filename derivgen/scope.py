@@ -177,7 +177,9 @@ class Size:
 
     nodes = ``nodes`` + sum of ``per_param_nodes[p]`` × nodes(arg p);
     depth = max(``depth``, max of ``per_param_depth[p]`` + depth(arg p)).
-    Both are capped at ``cap``, which is enough to tell that a limit is exceeded.
+    Both are capped at ``cap``, which is enough to tell that a limit is exceeded.  Each
+    define written out counts as one more level, so the depth also bounds how many
+    definitions :meth:`Problem.expand` passes through.
     """
 
     nodes: int
@@ -208,21 +210,24 @@ class Growth:
         if isinstance(e, Name) and e.id in params:
             return Size(0, 0, {e.id: 1}, {e.id: 0})
         if isinstance(e, Name) and e.id in self.defines and not self.params[e.id]:
-            return self.defines[e.id]
+            d = self.defines[e.id]
+            return Size(d.nodes, d.depth + 1)  # writing a define out is one more level
         if isinstance(e, Call) and e.func in self.defines:
             return self._apply(self.defines[e.func], self.params[e.func], [self.of(a, params) for a in e.args])
         parts = [self.of(c, params) for c in _children(e)]
         return self._combine(Size(1, 1), parts, depth_step=1)
 
     def _apply(self, fn: Size, names: tuple[str, ...], args: list[Size]) -> Size:
-        out = Size(fn.nodes, fn.depth)
+        """The size of a call: the body with each parameter replaced by its argument, one level deeper."""
+        out = Size(fn.nodes, fn.depth + 1)
         for p, arg in zip(names, args):
             copies = fn.per_param_nodes.get(p, 0)
+            lift = fn.per_param_depth[p] + 1 if p in fn.per_param_depth else None
             scaled = Size(
                 copies * arg.nodes,
-                fn.per_param_depth[p] + arg.depth if p in fn.per_param_depth else 0,
+                lift + arg.depth if lift is not None else 0,
                 {q: copies * k for q, k in arg.per_param_nodes.items()},
-                {q: fn.per_param_depth[p] + d for q, d in arg.per_param_depth.items()} if p in fn.per_param_depth else {},
+                {q: lift + d for q, d in arg.per_param_depth.items()} if lift is not None else {},
             )
             out = self._combine(out, [scaled], depth_step=0)
         return out

@@ -201,8 +201,11 @@ def _explain(source: Source, e: MarkedYAMLError) -> ProblemError:
         message = "YAML cannot read this list" + hint
     elif "expected <block end>" in problem or "expected <block mapping start>" in problem:
         message = "the indentation does not line up: the keys of one mapping must start in the same column"
+    elif context.startswith(("while scanning an alias", "while scanning an anchor")):
+        message = "a word that starts with '*' or '&' is YAML syntax (an alias or anchor)"
+        message += _quote_hint(source, mark, "[") or _quote_hint(source, mark, "")
     else:
-        message = f"YAML cannot read this: {problem or context}"
+        message = f"YAML cannot read this: {problem or context}" + _quote_hint(source, mark, "[")
     where = source.at(mark) if mark is not None else None
     return ProblemError([Diagnostic(where, f"not valid YAML: {message}")])
 
