@@ -208,4 +208,6 @@ def _plain_base(e: Expr) -> bool:
         return isinstance(e.value, int) and e.value >= 0
     if isinstance(e, Call) and e.func in ("norm", "det"):
         return True  # ‖e‖², det(X)²: their own delimiters bracket them
+    if isinstance(e, Index) and isinstance(e.base, Name) and "_" not in name_latex(e.base.id):
+        return True  # x_{3}^{2}
     return isinstance(e, Name)

@@ -107,6 +107,8 @@ def _index_notation(facts: Facts, ctx: "Context") -> str:
 def _partials(facts: Facts, ctx: "Context") -> str:
     by = facts.get("by")
     target = f" with respect to {ctx.tex(str(by))}" if by else ""
+    if not facts.get("deltas"):
+        return f"Differentiate each entry{target}."
     return (f"Differentiate each entry{target}. A Kronecker delta is 1 where its two indices "
             "agree and 0 elsewhere, so each sum keeps only the terms where the indices meet.")
 

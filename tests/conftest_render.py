@@ -114,7 +114,7 @@ def f_equals_Ax() -> tuple[Problem, list[Derivation]]:
         Step("index_notation", (Relation((fi, Tex(r"\sum_{j=1}^{N} A_{ij} x_{j}"))),), {"ranges": [("i", "M")]}),
         Step("partials", (Relation((Deriv(fi, Entry("A", ("k", "q")), True),
                                     Tex(r"\sum_{j=1}^{N} \delta_{ik}\delta_{jq} x_{j}"), Tex(r"\delta_{ik} x_{q}"))),),
-             {"by": "A_kq"}),
+             {"by": "A_kq", "deltas": True}),
         Step("stack", (
             Relation((Deriv(fi, Entry("A", ("i", ":")), True), Transpose(N("x")), Space(((1,), (1, "N")))), ("=", "∈")),
             Relation((Deriv(fi, Entry("A", ("k≠i", ":")), True), zero_row, Space(((1,), (1, "N")))), ("=", "∈")),
@@ -148,7 +148,7 @@ def k_equals_RtR() -> tuple[Problem, list[Derivation]]:
         Step("index_notation", (Relation((kpq, Tex(r"\sum_{m=1}^{M} R_{mp} R_{mq}"))),),
              {"ranges": [("p", "N"), ("q", "N")]}),
         Step("partials", (Relation((Deriv(kpq, rij, True), Tex(r"\sum_{m=1}^{M} \frac{\partial}{\partial R_{ij}} R_{mp} R_{mq}"))),),
-             {"by": "R_ij"}),
+             {"by": "R_ij", "deltas": True}),
         Step("cases", (Relation((Deriv(kpq, rij, True), cases)),)),
     )
     result = Result(shape=("N", "N", "M", "N"), printed=("N", "N", "M", "N"), index=index)

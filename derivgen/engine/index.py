@@ -124,7 +124,7 @@ def index_derivation(
     raw_shown = prettify(collect_order(raw), taken)
     parts = (form.lhs(), raw_shown, form.expr) if iexpr_text(raw_shown) != iexpr_text(form.expr) else (
         form.lhs(), form.expr)
-    steps.append(Step("partials", (Relation(parts),), {"by": wrt}))
+    steps.append(Step("partials", (Relation(parts),), {"by": wrt, "deltas": _has_delta(raw)}))
     cases = case_analysis(form, out_idx, wrt_idx)
     if cases is not None and "cases" in want:
         steps.append(Step("cases", (Relation((form.lhs(), cases)),)))
@@ -134,6 +134,10 @@ def index_derivation(
     if of_shape and wrt_shape and "collate" in want:
         steps.append(collate_step(of, wrt, of_shape, wrt_shape, out_idx, wrt_idx))
     return IndexDerivation(tuple(steps), form)
+
+
+def _has_delta(x: IExpr) -> bool:
+    return any(isinstance(f, Delta) for t in x.terms for f in t.factors)
 
 
 def collect_order(x: IExpr) -> IExpr:
