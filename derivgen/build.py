@@ -246,10 +246,10 @@ def build(
     config = _config(roots)
     opts = _render_options(config, formats, templates_dir, flavour)
     items = _gather(roots, config, stages, report)
-    _load_all(items, stages, report, progress)
     cache = Cache(Path(cache_dir) if cache_dir else out / ".cache", enabled=use_cache)
     context = context_key([opts.templates, _builtin_templates()], opts.formats, flavour, config.fingerprint())
     _reuse_cached(items, cache, context, report)
+    _load_all(items, stages, report, progress)
     _derive_all([i for i in items if _pending(i)], stages, opts, jobs, report, progress)
     sheets = _sheets(items, config)
     sheet_files = _render_sheets(sheets, cache, context, stages, opts, out, jobs, report, progress)
@@ -326,6 +326,9 @@ def _load_all(items: list[Item], stages: Stages, report: BuildReport, progress: 
     t0 = time.perf_counter()
     progress.start("load", len(items))
     for item in items:
+        if item.problem is not None:  # from the cache: the file is unchanged
+            progress.advance()
+            continue
         try:
             item.problem = stages.load(item.path, item.display)
             _check_id(item)
@@ -378,16 +381,23 @@ def _pending(item: Item) -> bool:
 
 
 def _reuse_cached(items: list[Item], cache: Cache, context: str, report: BuildReport) -> None:
-    """Fill in derivations and rendered files of every problem whose key the cache knows."""
+    """Fill in problem, derivations and rendered files of every file whose key the cache knows.
+
+    The key needs only the file's bytes and place, so an unchanged file is not even loaded again.
+    """
+    t0 = time.perf_counter()
     for item in items:
-        if item.failure is not None:
-            continue
-        item.key = problem_key(context, item.path.read_bytes(), item.display, item.number)
-        entry = cache.get_problem(item.key, item.problem.id)
+        try:
+            data = item.path.read_bytes()
+        except OSError:
+            continue  # the loader reports it
+        item.key = problem_key(context, data, item.display, item.number)
+        entry = cache.get_problem(item.key)
         if entry is not None:
-            item.derivations = entry.derivations
+            item.problem, item.derivations = entry.problem, entry.derivations
             item.files = {k: v.decode("utf-8") for k, v in entry.files.items()}
             report.cached += 1
+    report.timings["cache"] += time.perf_counter() - t0
 
 
 # --- derive, verify and render per problem (in worker processes) -----------------------------
@@ -692,7 +702,7 @@ def _store(cache: Cache, items: list[Item], sheets: list[Sheet], sheet_files: di
     for item in items:
         if item.fresh and item.failure is None and item.key:
             files = {k: v.encode("utf-8") for k, v in item.files.items()}
-            cache.put_problem(item.key, ProblemEntry(item.problem.id, item.derivations or [], files))
+            cache.put_problem(item.key, ProblemEntry(item.problem, item.derivations or [], files))
     for sheet in sheets:
         if sheet.fresh and sheet.name in sheet_files:
             cache.put_sheet(sheet.key, sheet_files[sheet.name])

@@ -25,6 +25,7 @@ import pickle
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .atomic import write_bytes
@@ -39,8 +40,8 @@ _PACKAGE = Path(__file__).resolve().parent
 class ProblemEntry:
     """What the cache keeps for one problem."""
 
-    id: str
-    """The problem's id (checked on the way back)."""
+    problem: Any
+    """The loaded ``Problem`` (an unchanged file is not loaded again)."""
     derivations: list
     """The verified ``(Find, Derivation)`` pairs, for the sheet renderers."""
     files: dict[str, bytes] = field(default_factory=dict)
@@ -99,11 +100,9 @@ class Cache:
         self.root = Path(root)
         self.enabled = enabled
 
-    def get_problem(self, key: str, problem_id: str) -> ProblemEntry | None:
+    def get_problem(self, key: str) -> ProblemEntry | None:
         entry = self._read("problems", key)
-        if isinstance(entry, ProblemEntry) and entry.id == problem_id:
-            return entry
-        return None
+        return entry if isinstance(entry, ProblemEntry) and isinstance(entry.files, dict) else None
 
     def put_problem(self, key: str, entry: ProblemEntry) -> None:
         self._write("problems", key, entry)
