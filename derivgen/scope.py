@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from .errors import ExpressionError
-from .expr import ELEMENTWISE, MATRIX_FUNCS, BinOp, Call, Expr, Index, ListLit, Name, Neg, Num, Shape, Transpose
+from .expr import (
+    ELEMENTWISE, MATRIX_FUNCS, BinOp, Call, Expr, Index, ListLit, Name, Neg, Num, Shape, Transpose, children,
+)
 from .printing import to_text
 from .shapes import ShapeEnv, infer
 
@@ -72,7 +74,7 @@ class Scope:
                     stack.extend(node.args)
             else:
                 problem = None
-                stack.extend(_children(node))
+                stack.extend(children(node))
             if problem == "broken":
                 uses_broken = True
             elif problem is not None:
@@ -129,7 +131,7 @@ class Scope:
             result = Name(to_text(e), offset=e.offset)
             env.shapes[result.id] = shape
             return result
-        return _map_children(e, lambda c: self._resolve(c, env))
+        return _mapchildren(e, lambda c: self._resolve(c, env))
 
     def call_shape(self, call: Call, arg_shapes: tuple[Shape, ...]) -> Shape:
         """Shape of a user function's result for these argument shapes (remembered per shapes)."""
@@ -147,13 +149,7 @@ class Scope:
         return found
 
 
-def _children(e: Expr) -> tuple[Expr, ...]:
-    from .expr import children
-
-    return children(e)
-
-
-def _map_children(e: Expr, f) -> Expr:  # type: ignore[no-untyped-def]
+def _mapchildren(e: Expr, f) -> Expr:  # type: ignore[no-untyped-def]
     """``e`` with ``f`` applied to each direct child; offsets kept."""
     if isinstance(e, (Neg, Transpose)):
         return replace(e, arg=f(e.arg))
@@ -214,7 +210,7 @@ class Growth:
             return Size(d.nodes, d.depth + 1)  # writing a define out is one more level
         if isinstance(e, Call) and e.func in self.defines:
             return self._apply(self.defines[e.func], self.params[e.func], [self.of(a, params) for a in e.args])
-        parts = [self.of(c, params) for c in _children(e)]
+        parts = [self.of(c, params) for c in children(e)]
         return self._combine(Size(1, 1), parts, depth_step=1)
 
     def _apply(self, fn: Size, names: tuple[str, ...], args: list[Size]) -> Size:
