@@ -122,8 +122,9 @@ def chain_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], derive_part
         products = [times(a.closed, b.closed, of_shape, link.shape, wrt_shape, inner) for link, a, b in pairs]
         if all(p is not None for p in products):
             return _multiply_closed(ctx, inner, of, w, pairs, products, direct, steps, of_shape, wrt_shape)
-    if all(a.index is not None and b.index is not None for _, a, b in pairs) and direct is None:
-        return _multiply_index(ctx, inner, of, w, pairs, steps)
+    if all(a.index is not None and b.index is not None for _, a, b in pairs) and (
+            direct is None or direct.index is not None):
+        return _multiply_index(ctx, inner, of, w, pairs, direct, steps)
     raise DerivationError(
         f"cannot combine the chain-rule factors of d{of}/d{_wrt_text(wrt)}: a factor has neither a closed form nor an index form"
     )
@@ -297,30 +298,44 @@ def _multiply_closed(ctx, inner, of, w, pairs, products, direct, steps, of_shape
     return Part(steps, closed=expanded)
 
 
-def _multiply_index(ctx, inner, of, w, pairs, steps) -> Part:  # type: ignore[no-untyped-def]
+def _rename(x: IExpr, old: tuple[Idx, ...], new: tuple[Idx, ...]) -> IExpr:
+    """Rename indices through unique temporaries, so swapped names cannot collide."""
+    temps = tuple(Idx(f"_r{n}", i.dim) for n, i in enumerate(old))
+    for o, t in zip(old, temps):
+        x = subst_index(x, o, t)
+    for t, n in zip(temps, new):
+        x = subst_index(x, t, n)
+    return x
+
+
+def _multiply_index(ctx, inner, of, w, pairs, direct, steps) -> Part:  # type: ignore[no-untyped-def]
     """∂of_I/∂wrt_K = Σ_m ∂of_I/∂v_m ∂v_m/∂wrt_K, deltas contracted."""
     from ..derivation import Entry
 
     total = IExpr(())
     raw = IExpr(())
+    from .index import choose_indices
+
     first_a, first_b = pairs[0][1].index, pairs[0][2].index
-    out_idx, wrt_idx = first_a.out_idx, first_b.wrt_idx
+    # The lecture's letters for the result (∂f/∂A_ij), whatever the factors used.
+    out_idx, wrt_idx = choose_indices(tuple(i.dim for i in first_a.out_idx), tuple(i.dim for i in first_b.wrt_idx),
+                                      ctx.names())
+    out_tmp = tuple(Idx(f"_o{n}", i.dim) for n, i in enumerate(out_idx))
+    wrt_tmp = tuple(Idx(f"_w{n}", i.dim) for n, i in enumerate(wrt_idx))
     for k, (link, a, b) in enumerate(pairs):
         fa, fb = a.index, b.index
         mids = tuple(Idx(f"_c{k}_{n}", i.dim) for n, i in enumerate(fa.wrt_idx))
-        ea = fa.expr
-        for old, new in zip(fa.wrt_idx, mids):
-            ea = subst_index(ea, old, new)
-        for old, new in zip(fa.out_idx, out_idx):
-            ea = subst_index(ea, old, new)
-        eb = fb.expr
-        for old, new in zip(fb.out_idx, mids):
-            eb = subst_index(eb, old, new)
-        for old, new in zip(fb.wrt_idx, wrt_idx):
-            eb = subst_index(eb, old, new)
+        ea = _rename(fa.expr, fa.wrt_idx + fa.out_idx, mids + out_tmp)
+        eb = _rename(fb.expr, fb.out_idx + fb.wrt_idx, mids + wrt_tmp)
         prod = summed(mul(ea, eb), mids)
         raw = IExpr(raw.terms + prod.terms)
         total = IExpr(total.terms + contract(prod).terms)
+    if direct is not None:
+        d = _rename(direct.index.expr, direct.index.out_idx + direct.index.wrt_idx, out_tmp + wrt_tmp)
+        raw = IExpr(raw.terms + d.terms)
+        total = IExpr(total.terms + d.terms)
+    raw = _rename(raw, out_tmp + wrt_tmp, out_idx + wrt_idx)
+    total = _rename(total, out_tmp + wrt_tmp, out_idx + wrt_idx)
     taken = {i.name for i in out_idx + wrt_idx} | ctx.names()
     form = IndexForm(of, first_b.wrt, out_idx, wrt_idx, prettify(contract(total), taken))
     steps.append(Step("multiply", (Relation((form.lhs(), prettify(raw, taken), form.expr)),), {"index": True}))

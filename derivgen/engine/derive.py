@@ -112,7 +112,14 @@ def _index_form(ctx: Ctx, of: str, body: Expr, wrt: str) -> object | None:
 def derive_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], wrt_shape: Shape) -> Part:
     """Choose the route for d expr / d wrt in this context and run it."""
     if ctx.method in ("auto", "chain") and chain_links(ctx, expr, wrt) is not None:
-        return chain_part(ctx, of, expr, wrt, derive_part, wrt_shape)
+        try:
+            return chain_part(ctx, of, expr, wrt, derive_part, wrt_shape)
+        except DerivationError:
+            if ctx.method == "chain":
+                raise
+            # The factors do not combine (e.g. a tensor factor beside a literal one):
+            # derive the composition written out in full instead.
+            expr = ctx.problem_expand_calls(expr)
     expanded = ctx.problem_expand_calls(expr)
     of_shape = ctx.shape(expr)
     single = wrt[0] if len(wrt) == 1 else None

@@ -256,10 +256,7 @@ def stack_step(form: IndexForm, of_shape: Shape, wrt_shape: Shape) -> Step | Non
         return None
     row = IExpr(tuple(Term(t.coeff, tuple(f for f in t.factors if f != Delta(i, k)), t.sums) for t in form.expr.terms))
     row = collect(subst_index(row, k, i))
-    if i in free_indices(row):
-        return None
-    lifted = lift_vector(row, q)
-    shown: object = Transpose(lifted) if lifted is not None else row
+    shown = lift_row(row, q)
     slice_space = Space(((1,), (1,), (wrt_shape[1],)))
     rel_i = Relation((Deriv(Entry(form.of, (i.name,)), Entry(form.wrt, (i.name, ":")), True), shown, slice_space),
                      ("=", "∈"))
@@ -270,6 +267,44 @@ def stack_step(form: IndexForm, of_shape: Shape, wrt_shape: Shape) -> Step | Non
     rel_all = Relation((Deriv(Entry(form.of, (i.name,)), Name(form.wrt), True), stacked,
                         Space(((1,), tuple(wrt_shape)))), ("=", "∈"))
     return Step("stack", (rel_i, rel_k, rel_all), {"entry": i.name, "row": i.name})
+
+
+def lift_row(row: IExpr, q: Idx) -> object:
+    """The row (as a function of q) in vector notation: ``xᵀ``, or ``c · xᵀ`` with c free of q."""
+    lifted = lift_vector(row, q)
+    if lifted is not None:
+        return Transpose(lifted)
+    ents = set()
+    rest = []
+    for t in row.terms:
+        with_q = [f for f in t.factors if q in factor_indices_of(f)]
+        if len(with_q) != 1 or not isinstance(with_q[0], Ent) or with_q[0].idx != (q,):
+            return row
+        ents.add(with_q[0].name)
+        rest.append(Term(t.coeff, tuple(f for f in t.factors if f is not with_q[0]), t.sums))
+    if len(ents) != 1:
+        return row
+    from ..derivation import Product
+
+    coeff = IExpr(tuple(rest))
+    return Product((Bracket(coeff) if len(rest) > 1 else coeff, Transpose(Name(ents.pop()))))
+
+
+@dataclass(frozen=True)
+class Bracket:
+    """A sum in brackets, as a factor."""
+
+    body: object
+    """The bracketed sum."""
+
+    def to_latex(self, printer: object) -> str:
+        return r"\left(" + printer.print(self.body) + r"\right)"  # type: ignore[attr-defined]
+
+
+def factor_indices_of(f: object) -> list:
+    from .iform import factor_indices
+
+    return factor_indices(f)  # type: ignore[arg-type]
 
 
 def lift_vector(x: IExpr, q: Idx) -> Expr | None:
