@@ -22,7 +22,7 @@ from ..errors import DerivationError
 from ..expr import BinOp, Call, Expr, Index, Name, Neg, Num, add, call, children, div, mul, pow_, sub
 
 #: Expressions larger than this (SymPy's operation count) get no ``simplify``.
-SIMPLIFY_LIMIT = 10
+SIMPLIFY_LIMIT = 4
 #: Expressions larger than this get no ``trigsimp``.
 TRIG_LIMIT = 25
 #: Expressions larger than this are never expanded ...
@@ -289,25 +289,35 @@ def simplify_scalar(e: Expr) -> Expr:
 
 
 def _candidates(s: sympy.Expr) -> list[sympy.Expr]:
+    """``s`` rewritten by a bounded set of strategies; the costly ones only on small inputs."""
     ops = sympy.count_ops(s)
-    strategies = [sympy.factor, sympy.cancel, sympy.together, sympy.powsimp]
-    if ops <= EXPAND_LIMIT:
-        strategies.append(sympy.expand)
-    if ops <= FACTOR_EXPANDED_LIMIT:
-        strategies.append(lambda x: sympy.factor(sympy.expand(x)))
     # trigsimp and simplify take seconds once a function's argument is not a plain symbol
     plain = all(len(c.args) == 1 and c.args[0].is_Symbol for c in s.atoms(sympy.Function))
-    if plain and ops <= TRIG_LIMIT and s.has(sympy.sin, sympy.cos, sympy.tan):
-        strategies += [sympy.trigsimp, lambda x: sympy.factor(sympy.trigsimp(x))]
-    if plain and ops <= SIMPLIFY_LIMIT:
-        strategies.append(sympy.simplify)
     out = [s]
-    for strategy in strategies:
+    for strategy, then_factor, wanted in (
+        (sympy.factor, False, True),
+        (sympy.cancel, False, True),
+        (sympy.together, False, True),
+        (sympy.powsimp, False, True),
+        (sympy.expand, ops <= FACTOR_EXPANDED_LIMIT, ops <= EXPAND_LIMIT),
+        (sympy.trigsimp, True, plain and ops <= TRIG_LIMIT and _has_trig_square(s)),
+        (sympy.simplify, False, plain and ops <= SIMPLIFY_LIMIT),
+    ):
+        if not wanted:
+            continue
         try:
-            out.append(strategy(s))
+            rewritten = strategy(s)
+            out += [rewritten, sympy.factor(rewritten)] if then_factor else [rewritten]
         except (sympy.PolynomialError, TypeError, ValueError, NotImplementedError):
             continue
     return out
+
+
+def _has_trig_square(s: sympy.Expr) -> bool:
+    """sin², cos², tan²...: where sin² + cos² = 1 may help (trigsimp is slow; else skipped)."""
+    trig = (sympy.sin, sympy.cos, sympy.tan)
+    return any(p.is_Pow and isinstance(p.base, trig) and p.exp.is_Integer and abs(p.exp) >= 2
+               for p in sympy.preorder_traversal(s))
 
 
 #: What one node costs: a function call more than an operation.
