@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..derivation import Deriv, Entry, Product, Relation, Space, Step, Text, Under
 from ..errors import DerivationError
-from ..expr import BinOp, Call, Expr, Index, ListLit, Name, Shape, Transpose, substitute
+from ..expr import BinOp, Call, Expr, Index, ListLit, Name, Shape, Transpose, names_in, substitute
 from ..shapes import printed_shape
 from .context import Ctx, Part
 from .iform import IExpr, Idx, mul, subst_index, summed
@@ -115,7 +115,7 @@ def chain_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], derive_part
         steps.append(_factor_step(link.name, f"d{link.name}/d{_wrt_text(wrt)}", b, link.shape, wrt_shape, w))
         pairs.append((link, a, b))
     direct = None
-    if any(_base(x) in outer_names(outer) for x in wrt):
+    if any(_base(x) in names_in(outer) for x in wrt):
         direct = derive_part(inner, of, outer, wrt, wrt_shape)
     closed_ok = all(a.closed is not None and b.closed is not None for _, a, b in pairs)
     if closed_ok and (direct is None or direct.closed is not None):
@@ -128,12 +128,6 @@ def chain_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], derive_part
     raise DerivationError(
         f"cannot combine the chain-rule factors of d{of}/d{_wrt_text(wrt)}: a factor has neither a closed form nor an index form"
     )
-
-
-def outer_names(e: Expr) -> set[str]:
-    from ..expr import names_in
-
-    return names_in(e)
 
 
 def _wrt_text(wrt: tuple[Expr, ...]) -> str:
@@ -310,7 +304,6 @@ def _rename(x: IExpr, old: tuple[Idx, ...], new: tuple[Idx, ...]) -> IExpr:
 
 def _multiply_index(ctx, inner, of, w, pairs, direct, steps) -> Part:  # type: ignore[no-untyped-def]
     """∂of_I/∂wrt_K = Σ_m ∂of_I/∂v_m ∂v_m/∂wrt_K, deltas contracted."""
-    from ..derivation import Entry
 
     total = IExpr(())
     raw = IExpr(())

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from fractions import Fraction
 
 from ..expr import ONE, ZERO, BinOp, Call, Expr, Index, Name, Neg, Num, num
 from .iform import Delta, Ent, Factor, Fn, IExpr, Opaque, Pw, Size, Term, subst_index

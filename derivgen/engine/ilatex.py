@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 
-from ..expr import Call, Expr
+from ..expr import Call
 from ..printing import name_latex, subscripted
 from .iform import Delta, Ent, Factor, Fn, IExpr, Idx, IndexLike, Opaque, Pw, Size, Term, free_indices, subst_index
 

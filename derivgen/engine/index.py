@@ -13,7 +13,7 @@ from itertools import product as cartesian
 
 from ..derivation import Block, Cases, Deriv, Entry, Relation, Space, Step
 from ..expr import Expr, Name, Num, Shape, Transpose
-from .iform import Delta, Ent, IExpr, Idx, Term, free_indices, subst_index
+from .iform import Delta, Ent, IExpr, Idx, Term, factor_indices, subst_index
 from .idiff import collect, contract, diff
 from .ilatex import iexpr_text, prettify
 from .toindex import IndexWriter
@@ -277,7 +277,7 @@ def lift_row(row: IExpr, q: Idx) -> object:
     ents = set()
     rest = []
     for t in row.terms:
-        with_q = [f for f in t.factors if q in factor_indices_of(f)]
+        with_q = [f for f in t.factors if q in factor_indices(f)]
         if len(with_q) != 1 or not isinstance(with_q[0], Ent) or with_q[0].idx != (q,):
             return row
         ents.add(with_q[0].name)
@@ -299,12 +299,6 @@ class Bracket:
 
     def to_latex(self, printer: object) -> str:
         return r"\left(" + printer.print(self.body) + r"\right)"  # type: ignore[attr-defined]
-
-
-def factor_indices_of(f: object) -> list:
-    from .iform import factor_indices
-
-    return factor_indices(f)  # type: ignore[arg-type]
 
 
 def lift_vector(x: IExpr, q: Idx) -> Expr | None:

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 from ..derivation import Deriv, Relation, Space, Step, Tuple
-from ..errors import DerivationError
 from ..expr import BinOp, Call, Expr, Index, ListLit, Name, Num, Shape, Transpose
 from ..shapes import printed_shape
 from .context import Ctx, Part
@@ -216,11 +215,6 @@ def _explicit_math(explicit: object) -> object:
         return x
 
     return block(explicit)
-
-
-def require(cond: bool, message: str) -> None:
-    if not cond:
-        raise DerivationError(message)
 
 
 def tensor_identity_steps(ctx: Ctx, body: Expr, wrt: str, form: object) -> list[Step]:
