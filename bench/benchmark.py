@@ -163,7 +163,9 @@ def report_lines(cold, t_cold, warm, t_warm, j1, t_j1, j2, t_j2, scale, sizes) -
         "# derivgen build benchmark",
         "",
         f"Date {today}; machine: `nproc` = {os.cpu_count()}, {platform.processor() or platform.machine()}, "
-        f"Python {platform.python_version()}.  Regenerate with `.venv/bin/python bench/benchmark.py`.",
+        f"Python {platform.python_version()}; load average at the end {os.getloadavg()[0]:.1f} "
+        "(other work on the machine slows the parallel figures).  "
+        "Regenerate with `.venv/bin/python bench/benchmark.py`.",
         "",
         f"## The bank ({n} problems), every format, cold then warm",
         "",

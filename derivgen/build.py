@@ -31,7 +31,7 @@ from typing import Any
 from . import atomic
 from .cache import Cache, ProblemEntry, context_key, problem_key, sheet_key
 from .config import ALL_FORMATS, CONFIG_NAME, Config, find_config, load_config
-from .errors import Diagnostic, DerivgenError, Location, ProblemError, RenderError, UsageError
+from .errors import DerivgenError, Diagnostic, Location, ProblemError, UsageError
 from .progress import Progress, Silent
 
 #: Seconds TeX may take for one document.
@@ -147,8 +147,8 @@ def _tex_available() -> str | None:
 
 def _prepare() -> None:
     """Import the engine once in the parent, so forked workers share it instead of each importing SymPy."""
-    from .engine import derive  # noqa: F401
     from . import verify  # noqa: F401
+    from .engine import derive  # noqa: F401
 
 
 def real_stages() -> Stages:
@@ -559,6 +559,10 @@ def _render_sheets(sheets: list[Sheet], cache: Cache, context: str, stages: Stag
             if wants_pdf:
                 to_typeset.append((sheet, files))
     _typeset(to_typeset, stages, opts, out, jobs, report, progress)
+    if "tex" not in opts.formats:  # the .tex was only the way to the PDF
+        for files in result.values():
+            for name in [n for n in files if n.endswith(".tex")]:
+                del files[name]
     return result
 
 

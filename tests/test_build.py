@@ -12,9 +12,9 @@ import os
 import shutil
 from pathlib import Path
 
+import fakestages as fake
 import pytest
 
-import fakestages as fake
 from derivgen import atomic
 from derivgen.build import build, check, sheet_name
 from derivgen.errors import ProblemError, UsageError
@@ -208,6 +208,12 @@ def test_only_requested_formats(tmp_path: Path) -> None:
     run(bank(tmp_path), tmp_path / "out", formats=("json",))
     assert sorted(files_under(tmp_path / "out")) == [
         "index.json", "index.md", "json/alpha.json", "json/beta.json", "json/gamma.json", "json/top.json"]
+
+
+def test_pdf_without_tex_writes_no_tex(tmp_path: Path) -> None:
+    run(bank(tmp_path), tmp_path / "out", formats=("pdf",))
+    assert sorted(p for p in files_under(tmp_path / "out") if p.startswith("week1/")) == [
+        "week1/handout.pdf", "week1/solutions.pdf"]
 
 
 def test_deterministic_whatever_the_jobs(tmp_path: Path) -> None:
