@@ -21,7 +21,7 @@ from .symbolic import divides_by_zero, equal_scalar, simplify_scalar
 from .terms import add as _add, div as _div, mul as _mul, neg as _neg, pow_ as _pow, sign as _sign, sub as _sub
 
 #: Deepest expression the rules will walk (each level is a nested step at most).
-MAX_DEPTH = 200
+MAX_DEPTH = 60
 #: Names tried, in order, for the inner function of a chain rule.
 INNER_NAMES = ("u", "v", "w", "g", "h", "p", "q", "r")
 

@@ -29,6 +29,8 @@ TRIG_LIMIT = 25
 EXPAND_LIMIT = 60
 #: ... nor factored once expanded (the slowest strategy).
 FACTOR_EXPANDED_LIMIT = 20
+#: Beyond this degree (once multiplied out) no polynomial strategy is tried.
+DEGREE_LIMIT = 24
 #: Random points at which two expressions are compared numerically.
 POINTS = 5
 
@@ -291,15 +293,17 @@ def simplify_scalar(e: Expr) -> Expr:
 def _candidates(s: sympy.Expr) -> list[sympy.Expr]:
     """``s`` rewritten by a bounded set of strategies; the costly ones only on small inputs."""
     ops = sympy.count_ops(s)
+    # the polynomial strategies multiply out: hopeless for (((x^2 + 1)^2 + 1)^2 ...)
+    polynomial = _degree_bound(s) <= DEGREE_LIMIT
     # trigsimp and simplify take seconds once a function's argument is not a plain symbol
     plain = all(len(c.args) == 1 and c.args[0].is_Symbol for c in s.atoms(sympy.Function))
     out = [s]
     for strategy, then_factor, wanted in (
-        (sympy.factor, False, True),
-        (sympy.cancel, False, True),
-        (sympy.together, False, True),
+        (sympy.factor, False, polynomial),
+        (sympy.cancel, False, polynomial),
+        (sympy.together, False, polynomial),
         (sympy.powsimp, False, True),
-        (sympy.expand, ops <= FACTOR_EXPANDED_LIMIT, ops <= EXPAND_LIMIT),
+        (sympy.expand, ops <= FACTOR_EXPANDED_LIMIT, polynomial and ops <= EXPAND_LIMIT),
         (sympy.trigsimp, True, plain and ops <= TRIG_LIMIT and _has_trig_square(s)),
         (sympy.simplify, False, plain and ops <= SIMPLIFY_LIMIT),
     ):
@@ -311,6 +315,19 @@ def _candidates(s: sympy.Expr) -> list[sympy.Expr]:
         except (sympy.PolynomialError, TypeError, ValueError, NotImplementedError):
             continue
     return out
+
+
+def _degree_bound(s: sympy.Expr) -> int:
+    """An upper bound on the degree ``s`` has once multiplied out (a function call counts 1)."""
+    if s.is_Number:
+        return 0
+    if s.is_Add:
+        return max(_degree_bound(a) for a in s.args)
+    if s.is_Mul:
+        return sum(_degree_bound(a) for a in s.args)
+    if s.is_Pow and s.exp.is_Integer:
+        return abs(int(s.exp)) * _degree_bound(s.base)
+    return 1
 
 
 def _has_trig_square(s: sympy.Expr) -> bool:
