@@ -210,6 +210,8 @@ def _minus(e: Expr) -> Expr:
 
 def _product_tree(coeff: sympy.Expr, rest: sympy.Expr) -> Expr:
     """``coeff * rest`` as numerator / denominator, factors in a readable order."""
+    if rest == 1:
+        return _from_number(coeff)
     top: list[Expr] = []
     bottom: list[Expr] = []
     if coeff.is_Rational:
