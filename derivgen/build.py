@@ -16,6 +16,7 @@ receive them by reference.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import tempfile
@@ -146,9 +147,17 @@ def _tex_available() -> str | None:
 
 
 def _prepare() -> None:
-    """Import the engine once in the parent, so forked workers share it instead of each importing SymPy."""
-    from . import verify  # noqa: F401
-    from .engine import derive  # noqa: F401
+    """Import the engine, SymPy, NumPy and the renderers once in the parent.
+
+    Forked workers then share them instead of each importing them again
+    (about a second per worker, more than many a problem takes).
+    """
+    import importlib
+
+    for module in ("derivgen.engine.derive", "derivgen.engine.symbolic", "derivgen.verify",
+                   "derivgen.numeric", "derivgen.render.markdown", "derivgen.render.latex",
+                   "derivgen.render.json", "derivgen.render.html"):
+        importlib.import_module(module)
 
 
 def real_stages() -> Stages:
@@ -472,6 +481,7 @@ def _in_pool(items: list[Item], stages: Stages, opts: RenderOptions, workers: in
     import multiprocessing
 
     stages.prepare()  # imported before forking: workers start warm
+    gc.freeze()  # the workers' collector then leaves the shared pages alone (no copy-on-write storm)
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
     outcomes: list[Outcome | None] = [None] * len(items)
@@ -481,6 +491,7 @@ def _in_pool(items: list[Item], stages: Stages, opts: RenderOptions, workers: in
         for future in as_completed(futures):
             outcomes[futures[future]] = _result(future, items[futures[future]])
             progress.advance()
+    gc.unfreeze()
     return [o for o in outcomes if o is not None]
 
 

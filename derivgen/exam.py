@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from . import atomic
-from .errors import Diagnostic, DerivgenError, ProblemError
+from .errors import DerivgenError, Diagnostic, ProblemError
 from .variants import Renaming, apply, draw
 from .yamlnodes import Diagnostics, at, compose_file, mapping_items, scalar_text
 

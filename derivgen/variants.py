@@ -23,8 +23,21 @@ import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from .expr import (BUILTINS, BinOp, Call, Expr, Index, ListLit, Name, Neg, Num, Shape, Transpose, children,
-                   names_in)
+from .expr import (
+    BUILTINS,
+    BinOp,
+    Call,
+    Expr,
+    Index,
+    ListLit,
+    Name,
+    Neg,
+    Num,
+    Shape,
+    Transpose,
+    children,
+    names_in,
+)
 
 LOWER = tuple("abcpqrstuvwxyz")
 UPPER = tuple("ABCFGHKLPQRSUVWXYZ")
@@ -205,7 +218,7 @@ def rename_expr(e: Expr, r: Renaming, bound: set[str]) -> Expr:
 
 # --- the statement's math ------------------------------------------------------------------------
 
-_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$", re.S)
+_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$", re.DOTALL)
 _TOKEN = re.compile(r"\\([A-Za-z]+)\s*(\{[^{}]*\})?|\\.|([A-Za-z])|(\d+(?:\.\d+)?)")
 
 

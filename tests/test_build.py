@@ -290,3 +290,21 @@ def test_derivations_pickle(tmp_path: Path) -> None:
         pairs = [(f, verify(problem, f, d)) for f, d in derive_problem(problem)]
         restored = pickle.loads(pickle.dumps(pairs))
         assert [d.result.shape for _, d in restored] == [d.result.shape for _, d in pairs], path.name
+
+
+def test_progress_bar_only_on_a_terminal_after_a_moment() -> None:
+    import io
+
+    from derivgen.progress import Bar, Silent, progress_for
+
+    assert isinstance(progress_for(quiet=False, stream=io.StringIO()), Silent)
+    now = [0.0]
+    stream = io.StringIO()
+    bar = Bar(stream, clock=lambda: now[0])
+    bar.start("derive", 4)
+    bar.advance()
+    assert stream.getvalue() == ""  # a quick stage prints nothing
+    now[0] = 1.0
+    bar.advance()
+    bar.finish()
+    assert stream.getvalue().endswith("\rderive   [###############...............]    2/4\n")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import fakestages as fake
 import pytest
 
-import fakestages as fake
 from derivgen.build import build
 from derivgen.cache import Cache, digest
 

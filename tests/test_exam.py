@@ -8,9 +8,9 @@ import random
 import shutil
 from pathlib import Path
 
+import fakestages as fake
 import pytest
 
-import fakestages as fake
 from derivgen.build import real_stages
 from derivgen.errors import ProblemError
 from derivgen.exam import _derive_version, draw_versions, load_exam, make_exam
