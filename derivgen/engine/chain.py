@@ -8,14 +8,15 @@ grouped indices, as seed 004 teaches) when a factor is a tensor.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from ..derivation import Deriv, Entry, Product, Relation, Space, Step, Text, Under
 from ..errors import DerivationError
-from ..expr import BinOp, Call, Expr, Index, ListLit, Name, Shape, Transpose, names_in, substitute
+from ..expr import BinOp, Call, Dim, Expr, Index, ListLit, Name, Shape, Transpose, names_in, substitute
 from ..shapes import printed_shape
 from .context import Ctx, Part
-from .iform import IExpr, Idx, mul, subst_index, summed
+from .iform import IExpr, Idx, fresh_dummies, mul, subst_index, summed
 from .idiff import contract
 from .ilatex import prettify
 from .index import EntryOf, IndexForm
@@ -164,6 +165,10 @@ def times(a: Expr, b: Expr, of_shape: Shape, mid: Shape, wrt_shape: Shape, ctx: 
     from .routes import literal_entries
 
     if not mid:
+        if of_shape and wrt_shape:
+            # Through a scalar e, an array by an array is the outer product of ∂f/∂e and ∂e/∂x:
+            # a column times a row for a vector by a vector, a tensor (no closed form) otherwise.
+            return BinOp("@", a, b) if len(of_shape) == 1 and len(wrt_shape) == 1 else None
         return BinOp("*", a, b)
     if len(mid) == 2:
         if of_shape or wrt_shape:
@@ -315,16 +320,23 @@ def _multiply_index(ctx, inner, of, w, pairs, direct, steps) -> Part:  # type: i
                                       ctx.names())
     out_tmp = tuple(Idx(f"_o{n}", i.dim) for n, i in enumerate(out_idx))
     wrt_tmp = tuple(Idx(f"_w{n}", i.dim) for n, i in enumerate(wrt_idx))
+    counter = itertools.count()
+
+    def fresh(dim: Dim) -> Idx:
+        return Idx(f"_d{next(counter)}", dim)
+
     for k, (link, a, b) in enumerate(pairs):
         fa, fb = a.index, b.index
         mids = tuple(Idx(f"_c{k}_{n}", i.dim) for n, i in enumerate(fa.wrt_idx))
-        ea = _rename(fa.expr, fa.wrt_idx + fa.out_idx, mids + out_tmp)
-        eb = _rename(fb.expr, fb.out_idx + fb.wrt_idx, mids + wrt_tmp)
+        # The factors were derived apart and may share dummy names: make them distinct.
+        ea = fresh_dummies(_rename(fa.expr, fa.wrt_idx + fa.out_idx, mids + out_tmp), fresh)
+        eb = fresh_dummies(_rename(fb.expr, fb.out_idx + fb.wrt_idx, mids + wrt_tmp), fresh)
         prod = summed(mul(ea, eb), mids)
         raw = IExpr(raw.terms + prod.terms)
         total = IExpr(total.terms + contract(prod).terms)
     if direct is not None:
-        d = _rename(direct.index.expr, direct.index.out_idx + direct.index.wrt_idx, out_tmp + wrt_tmp)
+        d = fresh_dummies(_rename(direct.index.expr, direct.index.out_idx + direct.index.wrt_idx,
+                                  out_tmp + wrt_tmp), fresh)
         raw = IExpr(raw.terms + d.terms)
         total = IExpr(total.terms + d.terms)
     raw = _rename(raw, out_tmp + wrt_tmp, out_idx + wrt_idx)

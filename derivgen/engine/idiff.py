@@ -27,6 +27,7 @@ from .iform import (
     Size,
     Term,
     add,
+    fresh_dummies,
     mul,
     scale,
     single,
@@ -61,7 +62,8 @@ def diff_factor(f: Factor, wrt: str, widx: tuple[IndexLike, ...], writer: IndexW
         db = diff(f.base, wrt, widx, writer)
         if not db.terms:
             return ZERO
-        return scale(mul(power(f.base, f.exp - 1), db), f.exp)
+        # For n = 2, base^(n-1) comes back as the base itself, whose dummies are db's: rename them.
+        return scale(mul(power(fresh_dummies(f.base, writer.fresh.idx), f.exp - 1), db), f.exp)
     if isinstance(f, Opaque):
         return _diff_opaque(f, wrt, widx, writer)
     return ZERO  # Delta, Size: constants

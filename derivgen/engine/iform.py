@@ -14,6 +14,7 @@ lectures' letters for display.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Union
@@ -180,6 +181,32 @@ class Fresh:
 
     def idx(self, dim: Dim) -> Idx:
         return Idx(f"_{next(self.counter)}", dim)
+
+
+def fresh_dummies(x: IExpr, new: Callable[[Dim], Idx]) -> IExpr:
+    """x with every summed index, nested ones too, renamed by ``new``.
+
+    Index forms derived separately (the factors of a chain rule, a base and its
+    derivative) may use the same dummy names; renaming before multiplying them
+    keeps a contraction from capturing one factor's dummy in the other.
+    """
+    terms = []
+    for t in x.terms:
+        body = IExpr((Term(t.coeff, tuple(_fresh_inside(f, new) for f in t.factors), ()),))
+        sums = []
+        for s in t.sums:
+            sums.append(new(s.dim))
+            body = subst_index(body, s, sums[-1])
+        terms.append(replace(body.terms[0], sums=tuple(sums)))
+    return IExpr(tuple(terms))
+
+
+def _fresh_inside(f: Factor, new: Callable[[Dim], Idx]) -> Factor:
+    if isinstance(f, Fn):
+        return Fn(f.func, fresh_dummies(f.arg, new))
+    if isinstance(f, Pw):
+        return Pw(fresh_dummies(f.base, new), f.exp)
+    return f
 
 
 # --- traversal -----------------------------------------------------------------
