@@ -106,8 +106,6 @@ def test_chain_factors_do_not_share_dummies() -> None:
     assert_right(case("r,A,P", "e = r @ exp(A.T @ P); L = (e @ A)[1, 3]", "r"))
 
 
-@pytest.mark.xfail(strict=True, reason="reported: engine/mreverse.py elementwise_derivative writes "
-                                       "1 / z for an array z, which is not a valid expression")
 @pytest.mark.parametrize("given_, defines", [
     ("x", "L = log(x)"),
     ("x", "L = sqrt(x)"),
@@ -118,8 +116,6 @@ def test_log_and_sqrt_of_a_vector(given_: str, defines: str) -> None:
     assert_right(case(given_, defines, given_))
 
 
-@pytest.mark.xfail(strict=True, reason="reported: engine/derive.py says a matrix used by components "
-                                       "'needs a concrete size (add it to sizes)' when the sizes are given")
 def test_component_of_a_matrix_by_the_matrix() -> None:
     assert_right(case("A", "L = A[2, 2]", "A"))
 

@@ -133,7 +133,10 @@ def derive_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], wrt_shape:
     w = single.id
     if not wrt_shape and not of_shape and _all_scalar(ctx, expanded):
         return scalar_part(ctx, expanded, single)
-    explicit_wanted = ctx.method in ("explicit", "vec") or has_literal(expanded) or uses_components(expanded, w)
+    # Components of a vector read best as partials collected into a gradient; components of
+    # a matrix go through index notation, where constant indices meet Kronecker deltas.
+    by_components = uses_components(expanded, w) and len(wrt_shape) == 1
+    explicit_wanted = ctx.method in ("explicit", "vec") or has_literal(expanded) or by_components
     if explicit_wanted:
         atoms = atoms_of(ctx, wrt)
         if atoms is None:

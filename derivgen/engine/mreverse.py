@@ -9,6 +9,8 @@ on.  The adjoints of the variable differentiated by add up over all paths.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from collections.abc import Callable
 
 from ..expr import ELEMENTWISE, BinOp, Call, Expr, Index, ListLit, Name, Neg, Num, Transpose, names_in, num
@@ -26,8 +28,9 @@ def elementwise_derivative(func: str, u: Expr) -> Expr:
         "cos": lambda z: Neg(Call("sin", (z,))),
         "tan": lambda z: BinOp("+", ONE, BinOp("^", Call("tan", (z,)), Num(2))),
         "exp": lambda z: Call("exp", (z,)),
-        "log": lambda z: BinOp("/", ONE, z),
-        "sqrt": lambda z: BinOp("/", ONE, BinOp("*", Num(2), Call("sqrt", (z,)))),
+        # z^-1 rather than 1/z: the language divides only by scalars or equal shapes.
+        "log": lambda z: BinOp("^", z, Num(-1)),
+        "sqrt": lambda z: BinOp("*", Num(Fraction(1, 2)), BinOp("^", Call("sqrt", (z,)), Num(-1))),
         "tanh": lambda z: BinOp("-", ONE, BinOp("^", Call("tanh", (z,)), Num(2))),
         "sigma": lambda z: BinOp("*", Call("sigma", (z,)), BinOp("-", ONE, Call("sigma", (z,)))),
     }
