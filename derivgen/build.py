@@ -16,14 +16,17 @@ receive them by reference.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import signal
+import threading
 import re
 import tempfile
 import time
 import traceback
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +35,8 @@ from typing import Any
 from . import atomic
 from .cache import Cache, ProblemEntry, context_key, problem_key, sheet_key
 from .config import ALL_FORMATS, CONFIG_NAME, Config, find_config, load_config
-from .errors import DerivgenError, Diagnostic, Location, ProblemError, UsageError
+from .errors import DerivgenError, Diagnostic, LimitError, Location, ProblemError, UsageError
+from .limits import MAX_SECONDS_PER_PROBLEM
 from .progress import Progress, Silent
 
 #: Seconds TeX may take for one document.
@@ -90,15 +94,26 @@ def _load(path: Path, display: str) -> Any:
 
 
 def _derive(problem: Any) -> list:
-    from .engine.derive import derive_problem
+    from .engine.derive import derive
 
-    return derive_problem(problem)
+    return [(f, _at_find(f, lambda f=f: derive(problem, f))) for f in problem.find]
 
 
 def _verify(problem: Any, find: Any, derivation: Any) -> Any:
     from .verify import verify
 
-    return verify(problem, find, derivation)
+    return _at_find(find, lambda: verify(problem, find, derivation))
+
+
+def _at_find(find: Any, work: Callable[[], Any]) -> Any:
+    """Run one find's work; an error in it is reported at the find's line and column."""
+    try:
+        return work()
+    except ProblemError:
+        raise
+    except DerivgenError as e:
+        message = str(e).removeprefix(f"{find.text}: ").removeprefix(f"d{find.of}/d{find.wrt_text}: ")
+        raise ProblemError([Diagnostic(find.location, f"find '{find.text}': {message}")]) from e
 
 
 def _render_problem(problem: Any, derivations: list, number: str, opts: RenderOptions) -> dict[str, str]:
@@ -428,20 +443,45 @@ def process_problem(problem: Any, display: str, number: str, stages: Stages,
     """Derive every find, verify each result, render the per-problem files."""
     timings: dict[str, float] = {}
     try:
-        t0 = time.perf_counter()
-        pairs = stages.derive(problem)
-        t1 = time.perf_counter()
-        derivations = [stages.verify(problem, find, d) for find, d in pairs]
-        t2 = time.perf_counter()
-        files = stages.render_problem(problem, derivations, number, opts)
-        t3 = time.perf_counter()
-        timings.update(derive=t1 - t0, verify=t2 - t1, render=t3 - t2)
-        return Outcome(derivations, files, [], timings)
+        with time_limit(MAX_SECONDS_PER_PROBLEM):
+            return _process(problem, display, number, stages, opts, timings)
     except DerivgenError as e:
         return Outcome(None, {}, _messages(e, display), timings)
     except Exception as e:  # one problem's internal error must not stop the others
         return Outcome(None, {}, [f"{display}: internal error: {type(e).__name__}: {e}"], timings,
                        traceback.format_exc())
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Stop one problem's work after ``seconds`` (where signals can be used: the main thread)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise LimitError(f"derive, check and render took longer than derivgen's limit of {seconds:g} s per problem")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _process(problem: Any, display: str, number: str, stages: Stages, opts: RenderOptions,
+             timings: dict[str, float]) -> Outcome:
+    t0 = time.perf_counter()
+    pairs = stages.derive(problem)
+    t1 = time.perf_counter()
+    derivations = [stages.verify(problem, find, d) for find, d in pairs]
+    t2 = time.perf_counter()
+    files = stages.render_problem(problem, derivations, number, opts)
+    t3 = time.perf_counter()
+    timings.update(derive=t1 - t0, verify=t2 - t1, render=t3 - t2)
+    return Outcome(derivations, files, [], timings)
 
 
 def _derive_all(items: list[Item], stages: Stages, opts: RenderOptions, jobs: int | None,

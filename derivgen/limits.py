@@ -35,3 +35,10 @@ MAX_EXPANDED_NODES = 20_000
 #: Deepest nesting of a found quantity written out in the given variables, each define
 #: passed through counting as a level (``Problem.expand`` allows no more than 64).
 MAX_EXPANDED_DEPTH = 64
+
+#: Largest magnitude of a constant exponent (``x ** 1000``); larger powers of numbers
+#: would be computed exactly and never finish.
+MAX_CONSTANT_EXPONENT = 1000
+
+#: Longest time derive + verify + render may take for one problem, in seconds.
+MAX_SECONDS_PER_PROBLEM = 60

@@ -158,6 +158,7 @@ def _infer_binop(e: BinOp, env: ShapeEnv, cache: dict[Expr, Shape]) -> Shape:
     if e.op == "^":
         if b:
             raise ExpressionError(f"the exponent must be a scalar, not {_desc(e.right, b)}", e.offset)
+        _check_exponent(e)
         return a
     if e.op == "/" and b and not env.same_shape(a, b):
         raise ExpressionError(
@@ -174,6 +175,37 @@ def _infer_binop(e: BinOp, env: ShapeEnv, cache: dict[Expr, Shape]) -> Shape:
     return a
 
 
+def constant_value(e: Expr) -> float | None:
+    """The value of an expression made of numbers only (inf on overflow), else None."""
+    import math
+
+    if isinstance(e, Num):
+        return float(e.value)
+    if isinstance(e, Neg):
+        v = constant_value(e.arg)
+        return None if v is None else -v
+    if isinstance(e, BinOp) and e.op in "+-*/^":
+        a, b = constant_value(e.left), constant_value(e.right)
+        if a is None or b is None:
+            return None
+        try:
+            return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else math.inf,
+                    "^": math.pow(abs(a), b) if a else 0.0}[e.op]
+        except (OverflowError, ValueError):
+            return math.inf
+    return None
+
+
+def _check_exponent(e: BinOp) -> None:
+    from .limits import MAX_CONSTANT_EXPONENT
+
+    v = constant_value(e.right)
+    if v is not None and not abs(v) <= MAX_CONSTANT_EXPONENT:
+        raise ExpressionError(
+            f"the exponent is larger than derivgen's limit of {MAX_CONSTANT_EXPONENT}", getattr(e.right, "offset", e.offset)
+        )
+
+
 def _raise(msg: str, offset: int) -> Shape:
     raise ExpressionError(msg, offset)
 
@@ -183,6 +215,12 @@ def _infer_call(e: Call, env: ShapeEnv, cache: dict[Expr, Shape]) -> Shape:
     if f == "eye":
         arg = e.args[0]
         if isinstance(arg, Num) and isinstance(arg.value, int) and arg.value > 0:
+            from .limits import MAX_DIMENSION_SIZE
+
+            if arg.value > MAX_DIMENSION_SIZE:
+                raise ExpressionError(
+                    f"eye({arg.value}) is larger than derivgen's limit of {MAX_DIMENSION_SIZE} for a dimension",
+                    e.offset)
             return (arg.value, arg.value)
         if isinstance(arg, Name) and arg.id not in env.shapes:
             return (arg.id, arg.id)
