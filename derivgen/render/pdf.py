@@ -53,6 +53,8 @@ def sandbox_env() -> dict[str, str]:
     env.update(openin_any="p", openout_any="p", shell_escape="f")
     env.pop("TEXMFOUTPUT", None)
     env.pop("TEXINPUTS", None)  # no extra input folders from the caller's shell
+    # A fixed timestamp makes the PDF's dates and /ID reproducible: same input, same bytes.
+    env.setdefault("SOURCE_DATE_EPOCH", "0")
     return env
 
 
