@@ -207,7 +207,10 @@ def _pow(bp: Backprop, e: BinOp, g: Sum) -> None:
         bp.use("chain")
         bp.push(k, mm(g, form(BinOp("*", e, Call("log", (base,))), ctx), ctx))
     km1 = exponent(k)
-    lower = BinOp("^", base, num(km1 - 1) if km1 is not None else BinOp("-", k, ONE))
+    if km1 is not None and km1 - 1 == 1:
+        lower: Expr = base  # z^1 is z
+    else:
+        lower = BinOp("^", base, num(km1 - 1) if km1 is not None else BinOp("-", k, ONE))
     bp.push(base, elementwise_times(g, BinOp("*", k, lower), e, ctx))
 
 
