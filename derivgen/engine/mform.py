@@ -269,9 +269,17 @@ def _form_matmul(e: BinOp, ctx: Ctx) -> Sum:
     return mm(factor(e.left, ctx), factor(e.right, ctx), ctx)
 
 
+def _is_zero_array(e: Expr) -> bool:
+    """``0 * X``: how a tidied array that cancelled to zero is written."""
+    return isinstance(e, BinOp) and e.op == "*" and e.left == Num(0)
+
+
 def _form_mul(e: BinOp, ctx: Ctx) -> Sum:
     if ctx.shape(e.left) and ctx.shape(e.right):
-        return atom(BinOp("*", ctx.inner(e.left), ctx.inner(e.right)), ctx)  # elementwise
+        left, right = ctx.inner(e.left), ctx.inner(e.right)
+        if _is_zero_array(left) or _is_zero_array(right):
+            return ()  # an elementwise product with zero is zero
+        return atom(BinOp("*", left, right), ctx)  # elementwise
     return mm(factor(e.left, ctx), factor(e.right, ctx), ctx)
 
 
