@@ -733,14 +733,21 @@ def index_json(sheets: list[Sheet], report: BuildReport) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+def _md_text(text: str) -> str:
+    from .render.mdmath import user_markdown
+
+    return user_markdown(text, lambda tex: tex)
+
+
 def index_md(sheets: list[Sheet], report: BuildReport, config: Config) -> str:
     """``out/index.md``: the same, for people."""
-    lines = [f"# {config.title or 'Problems'}", ""]
+    lines = [f"# {_md_text(config.title or 'Problems')}", ""]
     for s in sheets:
-        lines += [f"## {s.title}", ""]
+        lines += [f"## {_md_text(s.title)}", ""]
         for i in s.good:
             link = _outputs_of(i).get("md")
-            title = f"[{i.problem.title}]({link})" if link else i.problem.title
+            name = _md_text(i.problem.title)
+            title = f"[{name}]({link})" if link else name
             lines.append(f"- {i.number} {title} (`{i.problem.id}`)")
         lines.append("")
     if report.failures:

@@ -33,12 +33,14 @@ MARKER_GLOBS = ("derivgen_pwned*", "derivgen_escaped*")
 
 #: Valid problems with TeX in them: they build, and the TeX shows as text.
 TEX_FILES = ("tex_title.yaml", "latex_override.yaml")
+#: A valid problem with raw HTML in its text: it builds, and the HTML shows as text.
+HTML_FILES = ("html_title.yaml",)
 #: Faults of the whole file, with no line to point at.
 WHOLE_FILE = {"empty.yaml", "whitespace_only.yaml", "binary.yaml", "elf_header.yaml", "utf16.yaml",
               "no_find.yaml", "no_title.yaml"}
 #: Reported to their owners; each is expected to fail until fixed (strict xfail).
 REPORTED: dict[str, str] = {}
-ERROR_FILES = sorted(p.name for p in HOSTILE.glob("*.yaml") if p.name not in TEX_FILES)
+ERROR_FILES = sorted(p.name for p in HOSTILE.glob("*.yaml") if p.name not in TEX_FILES + HTML_FILES)
 
 
 @dataclass
@@ -180,3 +182,26 @@ def test_tex_in_titles_and_statements_is_text(tmp_path: Path) -> None:
             assert "root:" not in text and "/bin/bash" not in text, f"{pdf.name} shows /etc/passwd"
     created = {p for p in tree(tmp_path) if not p.startswith(("out", "tmp", "src"))}
     assert not created, created
+
+
+def test_html_in_titles_and_statements_is_text(tmp_path: Path) -> None:
+    """Raw HTML in a title, source or statement reaches no page as HTML, and is still shown."""
+    from markdown_it import MarkdownIt
+
+    workspace(tmp_path, *(HOSTILE / n for n in HTML_FILES))
+    run = derivgen(["build", "src", "-o", "out", "-j", "1", "--format", "md,html"], tmp_path, timeout=60)
+    assert run.code == 0 and "Traceback" not in run.text, run.text
+    md_files = list((tmp_path / "out").rglob("*.md"))
+    assert md_files
+    # A course site's Markdown engine passes raw HTML through (CommonMark does by default);
+    # the front matter is data for the site generator, which escapes it.
+    bodies = [re.sub(r"\A---\n.*?\n---\n", "", p.read_text(), flags=re.S) for p in md_files]
+    pages = [MarkdownIt("commonmark").render(body) for body in bodies]
+    pages += [p.read_text() for p in (tmp_path / "out").rglob("*.html")]
+    for page in pages:
+        for tag in ("<script>alert", "<img src=x", "<iframe", "<div onmouseover", 'href="javascript:', "<!-- a comment"):
+            assert tag not in page, f"{tag} reached a page as HTML"
+    problem_pages = [page for page in pages if "hover" in page]
+    assert problem_pages and all("&lt;script&gt;alert(3)&lt;/script&gt;" in page for page in problem_pages)
+    assert any('href="https://mml-book.github.io"' in page for page in problem_pages)
+    assert any("<code>&lt;b&gt;bold&lt;/b&gt;</code>" in page for page in problem_pages)

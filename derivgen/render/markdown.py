@@ -18,7 +18,7 @@ from ..derivation import Derivation
 from ..errors import RenderError
 from ..narrate import derivative_symbol, present, present_answer, verification_text
 from ..problem import Problem
-from .mdmath import escape_math_commonmark, map_math
+from .mdmath import escape_math_commonmark, map_math, user_markdown
 from .templating import make_env
 
 FLAVOURS = ("standard", "hugo", "jekyll")
@@ -52,7 +52,9 @@ def render_sheet_md(
     fn = _math_fn(flavour)
     views = [problem_view(p, ds, fn, solutions, number=str(i)) for i, (p, ds) in enumerate(items, 1)]
     tags = sorted({t for p, _ in items for t in p.tags})
-    return _tidy(env.get_template("sheet.md.j2").render(title=title, problems=views, tags=tags, solutions=solutions))
+    return _tidy(env.get_template("sheet.md.j2").render(
+        title=title, heading=user_markdown(title, fn), problems=views, tags=tags, solutions=solutions
+    ))
 
 
 def _env(user_templates: Path | None):  # type: ignore[no-untyped-def]
@@ -84,15 +86,16 @@ def problem_view(
 ) -> dict[str, object]:
     """Everything a template shows for one problem, math already in LaTeX."""
     plain_title = "$" not in problem.title
-    heading = problem.title if plain_title else "Problem"
+    title = user_markdown(problem.title, math)
+    heading = title if plain_title else "Problem"
     if number is not None:
-        heading = f"Problem {number}" + (f": {problem.title}" if plain_title else "")
+        heading = f"Problem {number}" + (f": {title}" if plain_title else "")
     several = len(derivations) > 1
     return {
         "heading": heading,
-        "title_para": None if plain_title else map_math(problem.title, math),
-        "source": problem.source,
-        "statement": map_math(problem.statement, math).strip() if problem.statement else None,
+        "title_para": None if plain_title else title,
+        "source": user_markdown(problem.source, math) if problem.source else problem.source,
+        "statement": user_markdown(problem.statement, math).strip() if problem.statement else None,
         "parts": [
             part_view(problem, d, math, solutions, PART_LABELS[i % 26] if several else None)
             for i, d in enumerate(derivations)

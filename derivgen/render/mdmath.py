@@ -56,6 +56,54 @@ def map_math(text: str, fn) -> str:  # type: ignore[no-untyped-def]
     return MATH.sub(repl, text)
 
 
+#: Where raw HTML starts in CommonMark: a tag, a closing tag, a comment, a declaration.
+HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
+#: Inline code spans, whose text Markdown shows literally (so nothing is escaped there).
+CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.S)
+#: Autolinks that stay links; any other ``<scheme:...>`` (``javascript:``) becomes text.
+SAFE_AUTOLINK = re.compile(r"<(?:https?|mailto):[^\s<>]*>", re.I)
+
+
+def user_markdown(text: str, fn) -> str:  # type: ignore[no-untyped-def]
+    """A problem file's Markdown for a page: ``fn`` applied to its math, its raw HTML made text.
+
+    Problem files are data, so a ``<script>`` or ``<img onerror=...>`` in a
+    title or statement must not reach a course site as HTML: outside math and
+    code spans, every ``<`` that would open raw HTML is written ``&lt;``,
+    which every Markdown engine shows as ``<``.  Links ``<https://...>`` stay.
+    """
+    out: list[str] = []
+    pos = 0
+    for m in MATH.finditer(text):
+        out.append(_no_html(text[pos:m.start()]))
+        out.append("$$" + fn(m.group(1)) + "$$" if m.group(1) is not None else "$" + fn(m.group(2)) + "$")
+        pos = m.end()
+    out.append(_no_html(text[pos:]))
+    return "".join(out)
+
+
+def _no_html(text: str) -> str:
+    out: list[str] = []
+    pos = 0
+    for m in CODE_SPAN.finditer(text):
+        out.append(_no_tags(text[pos:m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(_no_tags(text[pos:]))
+    return "".join(out)
+
+
+def _no_tags(text: str) -> str:
+    out: list[str] = []
+    pos = 0
+    for m in SAFE_AUTOLINK.finditer(text):
+        out.append(HTML_START.sub("&lt;", text[pos:m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(HTML_START.sub("&lt;", text[pos:]))
+    return "".join(out)
+
+
 def split_math(text: str) -> list[tuple[str, str]]:
     """``text`` cut into ``("text", s)``, ``("inline", tex)`` and ``("display", tex)`` pieces."""
     pieces: list[tuple[str, str]] = []
