@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import atomic
+from . import atomic, manifest
 from .cache import Cache, ProblemEntry, context_key, problem_key, sheet_key
 from .config import ALL_FORMATS, CONFIG_NAME, Config, find_config, load_config
 from .errors import DerivgenError, Diagnostic, LimitError, Location, ProblemError, UsageError
@@ -216,6 +216,8 @@ class BuildReport:
     """Output files written (changed or new)."""
     unchanged: int = 0
     """Output files already up to date."""
+    removed: int = 0
+    """Outdated output files removed (their problem file was deleted or renamed, or its id changed)."""
     timings: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     """Seconds per stage: load, derive, verify, render, tex, write, total (derive/verify/render summed over workers)."""
     failures: list[Failure] = field(default_factory=list)
@@ -279,6 +281,7 @@ def build(
     sheet_files = _render_sheets(sheets, cache, context, stages, opts, out, jobs, report, progress)
     _write_all(out, items, sheets, sheet_files, config, report)
     _store(cache, items, sheets, sheet_files)
+    cache.prune()
     report.timings["total"] = time.perf_counter() - t_start
     return report
 
@@ -688,24 +691,33 @@ def _write_all(out: Path, items: list[Item], sheets: list[Sheet], sheet_files: d
     """Write every output atomically; a failed problem's (or failed sheet's) old files stay as they were."""
     t0 = time.perf_counter()
     outputs: dict[str, bytes] = {}
+    owners: dict[str, manifest.Entry] = {}
     for item in items:
         if item.failure is None and item.derivations is not None:
             for fmt, text in item.files.items():
-                outputs[problem_path(fmt, item.sheet, item.problem.id)] = text.encode("utf-8")
+                rel = problem_path(fmt, item.sheet, item.problem.id)
+                outputs[rel] = text.encode("utf-8")
+                owners[rel] = manifest.Entry(str(item.path.resolve()), fmt)
     for sheet in sheets:
         for name, data in sheet_files.get(sheet.name, {}).items():
             path = sheet.files(name)
             if sheet.failed and atomic.safe_target(out, path).exists():
                 continue  # keep the last complete sheet rather than one missing a problem
             outputs[path] = data
+            owners[path] = manifest.Entry(str(sheet.items[0].path.parent.resolve()), f"sheet:{name}")
     outputs["index.json"] = index_json(sheets, report).encode("utf-8")
     outputs["index.md"] = index_md(sheets, report, config).encode("utf-8")
+    previous = manifest.load(out)
     for rel in sorted(outputs):
         target = atomic.safe_target(out, rel)
         if atomic.write_if_changed(target, outputs[rel]):
             report.written += 1
         else:
             report.unchanged += 1
+    stale = manifest.outdated(previous, owners, {(e.owner, e.kind) for e in owners.values()})
+    report.removed = manifest.remove(out, stale)
+    kept = {rel: e for rel, e in previous.items() if rel not in owners and rel not in stale}
+    manifest.save(out, {**kept, **owners})
     report.timings["write"] += time.perf_counter() - t0
 
 

@@ -16,12 +16,20 @@ atomically.  An entry that cannot be read back -- truncated, from another
 version, not ours -- counts as a miss and is rebuilt; it never stops a build.
 Entries are pickles written by derivgen itself: the cache folder is trusted
 like the output folder it sits in.
+
+The cache does not grow without bound: every entry used by a build has its
+time stamp refreshed, and at the end of a build :meth:`Cache.prune` removes
+entries that no build has used for :data:`MAX_AGE_DAYS` days (edited problems,
+older derivgen versions), so builds of parts of a bank into one folder keep
+each other's entries.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +41,8 @@ from .atomic import write_bytes
 #: Bumped whenever the layout of an entry changes.
 ENTRY_FORMAT = 1
 CACHE_DIR_NAME = ".cache"
+#: An entry no build has used for this many days is removed by :meth:`Cache.prune`.
+MAX_AGE_DAYS = 14
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -99,6 +109,7 @@ class Cache:
     def __init__(self, root: Path, enabled: bool = True) -> None:
         self.root = Path(root)
         self.enabled = enabled
+        self.used: set[Path] = set()
 
     def get_problem(self, key: str) -> ProblemEntry | None:
         entry = self._read("problems", key)
@@ -130,6 +141,7 @@ class Cache:
         try:
             stored = pickle.loads(data)
             if stored["format"] == ENTRY_FORMAT and stored["key"] == key:
+                self._touch(path)
                 return stored["value"]
         except Exception:  # a corrupt entry is a miss, whatever went wrong
             pass
@@ -142,5 +154,29 @@ class Cache:
                             protocol=pickle.HIGHEST_PROTOCOL)
         try:
             write_bytes(self._path(kind, key), data)
+            self.used.add(self._path(kind, key))
         except OSError:
             pass  # a cache that cannot be written only costs time next build
+
+    def _touch(self, path: Path) -> None:
+        self.used.add(path)
+        try:
+            os.utime(path)
+        except OSError:
+            pass
+
+    def prune(self, max_age_days: float = MAX_AGE_DAYS) -> int:
+        """Remove entries unused by this build and by any build of the last ``max_age_days``; how many."""
+        if not self.enabled or not self.root.is_dir():
+            return 0
+        cutoff = time.time() - max_age_days * 86400
+        removed = 0
+        for kind in ("problems", "sheets"):
+            for path in (self.root / kind).glob("*/*.pickle"):
+                try:
+                    if path not in self.used and path.stat().st_mtime < cutoff:
+                        path.unlink()
+                        removed += 1
+                except OSError:
+                    pass
+        return removed

@@ -144,7 +144,10 @@ def cmd_build(args: argparse.Namespace) -> int:
                    Path(args.templates) if args.templates else None, args.flavour,
                    use_cache=not args.no_cache, progress=progress_for(args.quiet),
                    cache_dir=Path(args.cache_dir) if args.cache_dir else None)
-    return _finish(report, args, f"wrote {report.out_dir}/")
+    done = f"wrote {report.out_dir}/"
+    if report.removed:
+        done += f", removed {report.removed} outdated file{'s' if report.removed != 1 else ''}"
+    return _finish(report, args, done)
 
 
 def _formats(text: str | None, parse) -> tuple[str, ...] | None:  # type: ignore[no-untyped-def]

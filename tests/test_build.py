@@ -47,7 +47,7 @@ def run(src: Path, out: Path, **kw: object):  # type: ignore[no-untyped-def]
 
 def files_under(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and ".cache" not in p.parts}
+            if p.is_file() and ".cache" not in p.parts and p.name != ".manifest.json"}
 
 
 def test_layout(tmp_path: Path) -> None:
@@ -66,6 +66,8 @@ def test_layout(tmp_path: Path) -> None:
     ]
     index = json.loads((tmp_path / "out/index.json").read_text())
     assert [s["name"] for s in index["sheets"]] == ["problems", "week1", "week2"]
+    recorded = json.loads((tmp_path / "out/.manifest.json").read_text())["files"]
+    assert sorted(recorded) == sorted(set(files_under(tmp_path / "out")) - {"index.json", "index.md"})
     assert index["sheets"][1]["problems"][1]["outputs"]["md"] == "week1/md/beta.md"
     assert index["failures"] == []
 
@@ -104,6 +106,47 @@ def test_one_bad_problem_spoils_nothing_else(tmp_path: Path, how: str) -> None:
     failures = json.loads((out / "index.json").read_text())["failures"]
     assert failures[0]["file"].endswith("week1/beta.yaml") and failures[0]["errors"]
     assert (report.failures[0].internal is not None) == (how == "crash")
+
+
+def test_outputs_of_deleted_renamed_and_reidentified_problems_are_removed(tmp_path: Path) -> None:
+    """A course site built from out/ must not keep publishing a problem that is gone."""
+    src, out = bank(tmp_path), tmp_path / "out"
+    assert run(src, out).ok
+    (out / "notes.md").write_text("the course's own file\n")
+    (src / "week1/alpha.yaml").unlink()                          # deleted
+    (src / "week1/beta.yaml").rename(src / "week1/delta.yaml")    # renamed
+    fake.write_problem(src, "top", value="7", id="summit")        # new id, same file
+    shutil.rmtree(src / "week2")                                  # a whole sheet gone
+    report = run(src, out)
+    assert report.ok
+    files = set(files_under(out))
+    for gone in ("week1/md/alpha.md", "week1/tex/alpha.tex", "json/alpha.json", "week1/md/beta.md",
+                 "json/beta.json", "problems/md/top.md", "json/top.json", "week2/solutions.pdf",
+                 "week2/md/gamma.md", "json/gamma.json"):
+        assert gone not in files, gone
+    assert not (out / "week2").exists()  # emptied folders go too
+    for there in ("week1/md/delta.md", "json/delta.json", "problems/md/summit.md", "json/summit.json",
+                  "week1/solutions.pdf", "notes.md"):
+        assert there in files, there
+    assert report.removed == 17
+    assert [p["id"] for s in json.loads((out / "index.json").read_text())["sheets"] for p in s["problems"]] == [
+        "summit", "delta"]
+
+
+def test_a_narrower_build_removes_nothing(tmp_path: Path) -> None:
+    """Building one sheet, or one format, into the same folder keeps everything else."""
+    src, out = bank(tmp_path), tmp_path / "out"
+    assert run(src, out).ok
+    before = set(files_under(out))
+    assert run(src / "week1", out, formats=("md",)).ok
+    assert set(files_under(out)) == before
+    fake.write_problem(src / "week1", "beta", value="4", fail="derive")
+    (src / "week1/alpha.yaml").rename(src / "week1/alpha2.yaml")
+    report = run(src, out)
+    assert not report.ok
+    files = set(files_under(out))
+    assert "week1/md/beta.md" in files and "week1/solutions.pdf" in files  # a failure keeps its old output
+    assert "week1/md/alpha.md" not in files and "week1/md/alpha2.md" in files
 
 
 def test_error_messages_point_into_the_file(tmp_path: Path) -> None:

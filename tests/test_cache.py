@@ -60,6 +60,30 @@ def test_changed_file_rebuilds_only_that_problem_and_its_sheet(tmp_path: Path) -
     assert b"P03 = 33" in Path("out/week1/solutions.pdf").read_bytes()
 
 
+def test_entries_unused_for_two_weeks_are_pruned(tmp_path: Path) -> None:
+    """The cache keeps what builds use and drops what none has used for MAX_AGE_DAYS."""
+    import os
+
+    from derivgen.cache import MAX_AGE_DAYS
+
+    src = bank(tmp_path, n=4)
+    run(src)
+    entries = sorted(Path("out/.cache").rglob("*.pickle"))
+    assert len(entries) == 4 + 2  # four problems, two sheets
+    old = time.time() - (MAX_AGE_DAYS + 1) * 86400
+    for e in entries:
+        os.utime(e, (old, old))
+    fake.write_problem(src / "week1", "p03", value="33")  # p03 and week1 get new entries
+    report = run(src)
+    assert (report.built, report.cached) == (1, 3)
+    left = sorted(Path("out/.cache").rglob("*.pickle"))
+    assert len(left) == 6 and set(entries) - set(left) == {e for e in entries if e not in left}
+    assert len(set(entries) & set(left)) == 4  # the three unchanged problems and week2, refreshed
+    assert all(e.stat().st_mtime > old + 86400 for e in left)
+    fresh = run(src)
+    assert (fresh.built, fresh.cached, fresh.written) == (0, 4, 0)
+
+
 def test_removing_an_output_restores_it_from_the_cache(tmp_path: Path) -> None:
     src = bank(tmp_path)
     run(src)
