@@ -301,11 +301,31 @@ def _defect(quantities: list[tuple[str, Expr]], ev: Evaluator) -> str | None:
     for name, expr in quantities:
         if not np.all(np.isfinite(ev.value(expr))):
             return f"{name} is not finite there"
+        if not all(np.all(np.isfinite(ev.value(node))) for node in _nodes(expr)):
+            # inv of an overflowed matrix is finite (zeros) but means nothing, and neither do
+            # finite differences or a derivative evaluated there
+            return f"a part of {name} overflows there"
         for node in _calls(expr, ("inv", "det")):
             m = ev.value(node.args[0])
             if np.all(np.isfinite(m)) and np.linalg.cond(m) > MAX_CONDITION:
                 return f"a matrix under {node.func} in {name} is nearly singular there"
     return None
+
+
+def _nodes(expr: Expr) -> list[Expr]:
+    """Every sub-expression that has a value (not the size inside ``eye(n)``)."""
+    out: list[Expr] = []
+    seen: set[int] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if isinstance(node, Call) and node.func == "eye":
+            continue
+        fresh = [c for c in children(node) if id(c) not in seen]
+        seen.update(id(c) for c in fresh)
+        stack.extend(fresh)
+    return out
 
 
 def _calls(expr: Expr, funcs: tuple[str, ...]) -> list[Call]:

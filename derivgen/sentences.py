@@ -128,6 +128,9 @@ def _stack(facts: Facts, ctx: "Context") -> str:
 
 @says("collate")
 def _collate(facts: Facts, ctx: "Context") -> str:
+    if "slices" in facts:  # Figure 5.7 (a): one slice per input component
+        return (f"Collate these {_get(facts, 'slices', '')} slices, one for each input variable, "
+                "into the gradient, a tensor with one more dimension than the output.")
     return "Collect these slices, one for each output entry, into the full gradient."
 
 

@@ -12,7 +12,8 @@ a margin of about a thousand over the remaining error at points of size one.
 A wrong result (a factor off, a transpose, a missing term) differs by a
 relative amount of order one at random points, far above ``1e-5``.  Points
 where the differences themselves are unstable (``h`` and ``2h`` disagree) are
-redrawn instead of being held against the result.
+redrawn instead of being held against the result; so are points where any part
+of the function is not finite (:func:`numeric.random_values`).
 """
 
 from __future__ import annotations

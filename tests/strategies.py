@@ -489,7 +489,7 @@ class Outcome:
     """What happened to one case."""
 
     kind: str
-    """ok | derivation_error | wrong | unverifiable | crash | known (a crash already reported)."""
+    """ok | derivation_error | limit | wrong | unverifiable | crash | known (a crash already reported)."""
     message: str = ""
     """The error, for anything but ok."""
     sympy_checked: bool = False
@@ -511,7 +511,7 @@ def check_case(case: Case, use_sympy: bool = True, seed: int = 0) -> Outcome:
 
     from derivgen import numeric
     from derivgen.engine.derive import derive
-    from derivgen.errors import DerivationError, VerificationError
+    from derivgen.errors import DerivationError, LimitError, VerificationError
     from derivgen.verify import evaluate_result, verify
 
     p, f = case.problem, case.find
@@ -519,6 +519,8 @@ def check_case(case: Case, use_sympy: bool = True, seed: int = 0) -> Outcome:
         d = derive(p, f)
     except DerivationError as e:
         return Outcome("derivation_error", str(e))
+    except LimitError as e:  # a documented limit, reported plainly at the find's line
+        return Outcome("limit", str(e))
     except Exception as e:  # noqa: BLE001 - any other exception is a crash of the engine
         message = f"derive: {type(e).__name__}: {e}"
         known = any(pattern in message for pattern, _ in KNOWN_CRASHES)

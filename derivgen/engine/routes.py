@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from ..derivation import Deriv, Relation, Space, Step, Tuple
-from ..expr import BinOp, Call, Expr, Index, ListLit, Name, Num, Shape, Transpose
+from ..expr import BinOp, Call, Expr, Index, ListLit, Name, Num, Shape, Transpose, depth
 from ..shapes import printed_shape
 from .context import Ctx, Part
 from .index import explicit_slices, index_derivation
@@ -121,14 +121,31 @@ def atoms_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], atoms: tupl
             return Part(list(j.steps), closed=ListLit(column), explicit=column)
         return Part(list(j.steps), closed=ListLit(tuple(ListLit(r) for r in rows)), explicit=rows)
     matrix = tuple(tuple(r.items) for r in lit.items)  # type: ignore[attr-defined]
+    _check_entry_depth(of, wrt, matrix)
     routes = ("partials", "vec") if "vec" in ctx.want else ("partials",)
     a = array_by_vector(matrix, of, atoms, wrt_name, routes=routes)
     entries = a.entries
     if scalar_wrt:
         # A matrix by a scalar is a matrix again: it has a closed (literal) form.
         entries = tuple(tuple(cell[0] for cell in row) for row in entries)  # type: ignore[index]
-        return Part(list(a.steps), closed=ListLit(tuple(ListLit(r) for r in entries)), explicit=entries)
+        steps = [s for s in a.steps if s.kind != "collate"]  # one slice is the whole answer
+        return Part(steps, closed=ListLit(tuple(ListLit(r) for r in entries)), explicit=entries)
     return Part(list(a.steps), closed=None, explicit=entries)
+
+
+def _check_entry_depth(of: str, wrt: tuple[Expr, ...], matrix: tuple[tuple[Expr, ...], ...]) -> None:
+    """Refuse, saying why, an entry too long for the rules' step-by-step walk."""
+    from ..errors import LimitError
+    from .scalar import MAX_DEPTH
+
+    for p, row in enumerate(matrix, 1):
+        for q, entry in enumerate(row, 1):
+            if depth(entry) > MAX_DEPTH:
+                raise LimitError(
+                    f"written out entry by entry, {of}[{p}, {q}] is nested deeper than the {MAX_DEPTH} levels "
+                    f"the step-by-step rules take; give smaller sizes"
+                    + "".join(f", or ask for d{of}/d{w.base.id} (index notation)" for w in wrt[:1] if isinstance(w, Index)
+                              and isinstance(w.base, Name)))
 
 
 def single_scalar_wrt(ctx: Ctx, wrt: tuple[Expr, ...]) -> bool:
