@@ -329,17 +329,7 @@ def _nodes(expr: Expr) -> list[Expr]:
 
 
 def _calls(expr: Expr, funcs: tuple[str, ...]) -> list[Call]:
-    out: list[Call] = []
-    seen: set[int] = set()
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Call) and node.func in funcs:
-            out.append(node)
-        fresh = [c for c in children(node) if id(c) not in seen]
-        seen.update(id(c) for c in fresh)
-        stack.extend(fresh)
-    return out
+    return [n for n in _nodes(expr) if isinstance(n, Call) and n.func in funcs]
 
 
 def random_values(problem: Problem, sizes: Mapping[str, int], rng: np.random.Generator) -> dict[str, np.ndarray]:
