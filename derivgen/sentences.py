@@ -72,7 +72,8 @@ def _dimension(facts: Facts, ctx: "Context") -> str:
     wrt_shape = tuple(_get(facts, "wrt_shape", d.wrt_shape))  # type: ignore[arg-type]
     of, wrt = ctx.tex(str(_get(facts, "of", d.of))), ctx.tex(str(_get(facts, "wrt", d.wrt)))
     printed = printed_shape(of_shape, wrt_shape)
-    first = f"Start with the dimension of the result. The derivative of {of} with respect to {wrt} is {shape_word(printed)}"
+    lead = "" if _get(facts, "whole") else "Start with the dimension of the result. "
+    first = f"{lead}The derivative of {of} with respect to {wrt} is {shape_word(printed)}"
     if not of_shape and len(wrt_shape) == 1:
         return first + ": a scalar adds no dimension, and its gradient by a vector is written as a row."
     if not of_shape and not wrt_shape:
@@ -212,6 +213,15 @@ def _justify(facts: Facts, ctx: "Context") -> str:
     identity = facts.get("identity")
     which = f"identity ({identity})" if identity else "this identity"
     return f"Why {which} holds: derive it rather than quote it."
+
+
+@says("entry")
+def _entry(facts: Facts, ctx: "Context") -> str:
+    if _get(facts, "phase") == "plan":
+        whole = ctx.tex(str(_get(facts, "whole", "")))
+        return (f"The scalar rules do not reach inside matrix operations, so work out the whole "
+                f"gradient with respect to {whole} first; the partial derivative asked for is one of its entries.")
+    return "Read off that entry."
 
 
 @says("simplify")

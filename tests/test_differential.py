@@ -153,3 +153,22 @@ def test_well_derived_examples_stay_right() -> None:
               case("x,A", "L = sigma(A @ x)", "A"),
               case("a,b", "L = sin(a) * exp(b)", "a,b")]:
         assert_right(c)
+
+
+@pytest.mark.parametrize("given_, defines, component", [
+    ("P", "L = tr(inv(P))", "P[1, 2]"),
+    ("x,A", "L = x.T @ A.T @ A @ x", "x[2]"),
+    ("x,A", "L = x.T @ A.T @ A @ x", "A[2, 1]"),
+    ("P,x", "L = log(det(P @ P.T + eye(M))) + x.T @ x", "P[2, 2]"),
+    ("x,A", "e = A @ x; L = e.T @ e", "A[1, 3]"),
+])
+def test_a_scalar_by_a_component_through_matrix_operations(given_: str, defines: str, component: str) -> None:
+    """∂L/∂P_12 of tr(P⁻¹): the scalar rules stop at tr, so the whole gradient is derived and its
+    entry read off (the long runs' largest group of refusals, "'tr' is not one of the scalar functions")."""
+    from derivgen.engine.derive import derive
+
+    c = case(given_, defines, given_.split(",")[0])
+    c = Case(c.problem, make_find("L", [parse_expression(component)]))
+    assert_right(c)
+    kinds = [s.kind for s in derive(c.problem, c.find).steps]
+    assert kinds[0] == "dimension" and kinds[1] == "entry" and kinds[-1] == "entry", kinds

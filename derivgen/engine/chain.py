@@ -236,6 +236,8 @@ def tidy_any(e: Expr, ctx: Ctx) -> Expr:
     e = resolve_literal_index(e)
     if isinstance(e, ListLit):
         return ListLit(tuple(tidy_any(x, ctx) for x in e.items))
+    if isinstance(e, Index) and not isinstance(e.base, Name):
+        return Index(tidy_any(e.base, ctx), e.indices)  # an entry of an array: tidy the array
     if _scalar_only(e, ctx):
         return simplify_scalar(e)
     return tidy(e, ctx.env, ctx.assume)

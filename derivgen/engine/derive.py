@@ -15,7 +15,7 @@ from ..problem import Find, Problem
 from ..shapes import derivative_shape, printed_shape
 from .chain import chain_links, chain_part, tidy_any
 from .context import Ctx, Part, has_literal, uses_components
-from .routes import atoms_of, atoms_part, dimension_step, index_part, scalar_part
+from .routes import atoms_of, atoms_part, dimension_step, entry_of_whole, index_part, scalar_part
 from .toindex import NotIndexable
 
 
@@ -124,7 +124,13 @@ def derive_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], wrt_shape:
     of_shape = ctx.shape(expr)
     single = wrt[0] if len(wrt) == 1 else None
     if single is not None and isinstance(single, Index) and not of_shape:
-        return scalar_part(ctx, expanded, single)
+        try:
+            return scalar_part(ctx, expanded, single)
+        except DerivationError as refusal:
+            whole = entry_of_whole(ctx, of, expr, single, derive_part)
+            if whole is None:
+                raise refusal from None
+            return whole
     if single is None or isinstance(single, Index):
         atoms = atoms_of(ctx, wrt)
         assert atoms is not None

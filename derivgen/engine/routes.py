@@ -271,3 +271,61 @@ def _minus() -> object:
     from ..derivation import Text
 
     return Text("−")
+
+
+# --- a component by way of the whole variable ------------------------------------------------
+
+
+def entry_of_whole(ctx: Ctx, of: str, expr: Expr, comp: Index, derive_part) -> Part | None:  # type: ignore[no-untyped-def]
+    """∂L/∂X_ij for a scalar L the scalar rules cannot take (``tr``, ``det``, ``@``...).
+
+    The whole gradient dL/dX is worked out by its own route (closed form or
+    index notation), then its (i, j) entry is read off; None if that fails too.
+    """
+    from ..errors import DerivationError
+    from .index import EntryOf
+
+    base = comp.base
+    if not isinstance(base, Name) or base.id not in ctx.shapes:
+        return None
+    shape = tuple(ctx.shapes[base.id])
+    if len(shape) != len(comp.indices):
+        return None
+    try:
+        whole = derive_part(ctx, of, expr, (base,), shape)
+        value = _entry_value(ctx, whole, comp.indices)
+    except (DerivationError, NotIndexable):
+        return None
+    if value is None:
+        return None
+    lhs = Deriv(Name(of), comp, partial=True)
+    entry = EntryOf(Deriv(Name(of), base), tuple(str(i) for i in comp.indices))
+    plan = Step("entry", (Relation((lhs, entry), ("=",)),), {"phase": "plan", "whole": base.id})
+    read = Step("entry", (Relation((lhs, entry, value), ("=", "=")),), {"phase": "read"})
+    dimension = dimension_step(Name(of), (base,), (), shape)
+    dimension = Step("dimension", dimension.math, {**dimension.facts, "wrt": base.id, "whole": True})
+    steps = [plan, dimension, *whole.steps, read]
+    return Part(steps, closed=value, explicit=value)
+
+
+def _entry_value(ctx: Ctx, whole: Part, indices: tuple[int, ...]) -> Expr | None:
+    """Entry ``indices`` of the whole gradient: of its closed form, else of its index form."""
+    if whole.closed is not None:
+        shape = ctx.shape(whole.closed)
+        if len(shape) == len(indices) + 1 and shape[0] == 1:  # a gradient row 1×N
+            return Index(whole.closed, (1, *indices))
+        return Index(whole.closed, indices) if len(shape) == len(indices) else None
+    if whole.index is None or any(str(d) not in ctx.problem.sizes and not isinstance(d, int)
+                                  for d in (i.dim for i in whole.index.wrt_idx)):
+        return None
+    from .iconcrete import concrete_expr
+    from .idiff import contract
+    from .iform import subst_index
+
+    x = whole.index.expr
+    for ax, v in zip(whole.index.wrt_idx, indices):
+        x = subst_index(x, ax, v)
+    try:
+        return concrete_expr(contract(x), dict(ctx.problem.sizes))
+    except (KeyError, ValueError):
+        return None
