@@ -52,13 +52,14 @@ def run_one(args: tuple[int, int, float, bool]) -> tuple[int, str, str, str, flo
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
-        outcome = check_case(case, use_sympy=use_sympy)
-    except CaseTimeout:
+        try:
+            outcome = check_case(case, use_sympy=use_sympy)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except CaseTimeout:  # also when the alarm lands just as the case ends: never lose a case
         outcome = Outcome("timeout", f"more than {timeout:g} s")
     except Exception as e:  # noqa: BLE001 - the harness itself must survive anything
         outcome = Outcome("crash", f"harness: {type(e).__name__}: {e}")
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
     return k, outcome.kind, outcome.message, case.describe(), time.perf_counter() - start
 
 
