@@ -47,13 +47,12 @@ def _escape_char(c: str) -> str:
 
 def map_math(text: str, fn) -> str:  # type: ignore[no-untyped-def]
     """``text`` with ``fn`` applied to the inside of every ``$...$`` and ``$$...$$``."""
+    return MATH.sub(lambda m: _math(m, fn), text)
 
-    def repl(m: re.Match[str]) -> str:
-        if m.group(1) is not None:
-            return "$$" + fn(m.group(1)) + "$$"
-        return "$" + fn(m.group(2)) + "$"
 
-    return MATH.sub(repl, text)
+def _math(m: re.Match[str], fn) -> str:  # type: ignore[no-untyped-def]
+    """A ``MATH`` match with ``fn`` applied to its inside, delimiters kept."""
+    return "$$" + fn(m.group(1)) + "$$" if m.group(1) is not None else "$" + fn(m.group(2)) + "$"
 
 
 #: Where raw HTML starts in CommonMark: a tag, a closing tag, a comment, a declaration.
@@ -72,35 +71,25 @@ def user_markdown(text: str, fn) -> str:  # type: ignore[no-untyped-def]
     code spans, every ``<`` that would open raw HTML is written ``&lt;``,
     which every Markdown engine shows as ``<``.  Links ``<https://...>`` stay.
     """
-    out: list[str] = []
-    pos = 0
-    for m in MATH.finditer(text):
-        out.append(_no_html(text[pos:m.start()]))
-        out.append("$$" + fn(m.group(1)) + "$$" if m.group(1) is not None else "$" + fn(m.group(2)) + "$")
-        pos = m.end()
-    out.append(_no_html(text[pos:]))
-    return "".join(out)
+    return _between(MATH, text, _no_html, lambda m: _math(m, fn))
 
 
 def _no_html(text: str) -> str:
-    out: list[str] = []
-    pos = 0
-    for m in CODE_SPAN.finditer(text):
-        out.append(_no_tags(text[pos:m.start()]))
-        out.append(m.group(0))
-        pos = m.end()
-    out.append(_no_tags(text[pos:]))
-    return "".join(out)
+    return _between(CODE_SPAN, text, _no_tags)
 
 
 def _no_tags(text: str) -> str:
+    return _between(SAFE_AUTOLINK, text, lambda t: HTML_START.sub("&lt;", t))
+
+
+def _between(pattern: re.Pattern[str], text: str, outside, inside=lambda m: m.group(0)) -> str:  # type: ignore[no-untyped-def]
+    """``text`` with ``outside`` applied between the matches of ``pattern`` and ``inside`` to each match."""
     out: list[str] = []
     pos = 0
-    for m in SAFE_AUTOLINK.finditer(text):
-        out.append(HTML_START.sub("&lt;", text[pos:m.start()]))
-        out.append(m.group(0))
+    for m in pattern.finditer(text):
+        out += [outside(text[pos:m.start()]), inside(m)]
         pos = m.end()
-    out.append(HTML_START.sub("&lt;", text[pos:]))
+    out.append(outside(text[pos:]))
     return "".join(out)
 
 
