@@ -187,6 +187,8 @@ class MathLatex(LatexPrinter):
     # --- brackets the lecture notation does without (or needs) ----------------------
 
     def _print_BinOp(self, e: BinOp) -> str:
+        if e.op == "*" and isinstance(e.left, Num) and e.left.value == 0:  # a zero array, written 0 * X
+            return r"\boldsymbol{0}"
         if e.op == "^" and _plain_base(e.left):  # x^{2}, not (x)^{2}
             return self.print(e.left) + "^{" + self.print(e.right) + "}"
         if e.op in ("*", "@") and isinstance(e.right, Neg):  # 2e^T (-Phi)

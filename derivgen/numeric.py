@@ -195,6 +195,10 @@ def _binop(e: BinOp, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.power(a, b)
     if a.ndim and b.ndim and a.shape != b.shape:
         raise ExpressionError(f"cannot combine {_dims(a)} and {_dims(b)} elementwise with '{e.op}'", e.offset)
+    if e.op == "*" and isinstance(e.left, Num) and e.left.value == 0:
+        # ``0 * X`` is how a tidied result writes a zero array of X's shape: zero even where X is
+        # undefined (X = v/‖v‖ at v = 0 in the derivative of a norm that cancelled to 0)
+        return np.zeros(np.shape(b))
     return {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}[e.op](a, b)
 
 

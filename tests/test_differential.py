@@ -172,3 +172,16 @@ def test_a_scalar_by_a_component_through_matrix_operations(given_: str, defines:
     assert_right(c)
     kinds = [s.kind for s in derive(c.problem, c.find).steps]
     assert kinds[0] == "dimension" and kinds[1] == "entry" and kinds[-1] == "entry", kinds
+
+
+def test_a_norm_that_cancels_to_zero() -> None:
+    """L = ‖uᵀ − eᵀ‖ with e = u is identically 0; the result, a zero row written 0 * (…/‖uᵀ − uᵀ‖),
+    evaluated to NaN (0 · NaN) and was refused by the check.  Fixed: 0 * X is a zero array of X's
+    shape wherever X is undefined, and prints as a bold 0.  (Long run, seed 3, case 17671.)"""
+    from derivgen.engine.derive import derive
+    from derivgen.narrate import printer_for
+
+    c = case("u", "e = u; L = norm(u.T - e.T)", "u")
+    assert_right(c)
+    result = derive(c.problem, c.find).result
+    assert printer_for(c.problem).print(result.closed) == r"\boldsymbol{0}"
