@@ -65,7 +65,9 @@ def make_parser() -> argparse.ArgumentParser:
 def _build_parser(commands) -> None:  # type: ignore[no-untyped-def]
     p = commands.add_parser(
         "build", help="derive, verify and write worked solutions",
-        description="Derive, verify and write worked solutions for every problem under PATHS.",
+        description=("Derive, verify and write worked solutions for every problem under PATHS. "
+                     "Pages that an earlier build wrote for problem files since deleted or renamed "
+                     "are removed (see out/.manifest.json); nothing else in OUT is touched."),
         epilog="example:\n  derivgen build problems/ -o out/ --format md,pdf --jobs 4",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", metavar="PATHS", help="problem files or folders of them")
