@@ -101,7 +101,60 @@ class Text:
     """Plain text; typeset upright."""
 
 
-Math = Union[Expr, Deriv, Entry, Tuple, Space, Under, Product, Block, Cases, Text, object]
+@dataclass(frozen=True)
+class Limit:
+    """``lim_{h→0} body``: a limit of the difference quotient (``method: definition``)."""
+
+    var: Expr
+    """The variable that tends to ``to`` (``h``)."""
+    body: "Math"
+    """What the limit is taken of."""
+    to: Expr = field(default_factory=lambda: _zero())
+    """Where ``var`` tends (0)."""
+
+
+@dataclass(frozen=True)
+class Binomial:
+    """The binomial coefficient ``C(n, k)``, printed ``\\binom{n}{k}``."""
+
+    n: Expr
+    """The upper entry (a whole number or a name such as ``n``)."""
+    k: Expr
+    """The lower entry."""
+
+
+@dataclass(frozen=True)
+class SumOver:
+    """``Σ_{i=lower}^{upper} body``: a sum over a whole-number index."""
+
+    index: Expr
+    """The summation index (a ``Name``)."""
+    lower: Expr
+    """First value of the index."""
+    upper: Expr
+    """Last value of the index."""
+    body: "Math"
+    """The summand, in the index."""
+
+
+@dataclass(frozen=True)
+class Vanishing:
+    """A part of a limit that tends to 0, marked under a brace: ``→ 0 as h → 0``."""
+
+    body: "Math"
+    """The vanishing part."""
+    var: Expr
+    """The variable of the limit (``h``)."""
+
+
+def _zero() -> Expr:
+    from .expr import Num
+
+    return Num(0)
+
+
+Math = Union[Expr, Deriv, Entry, Tuple, Space, Under, Product, Block, Cases, Text, Limit, Binomial, SumOver,
+             Vanishing, object]
 
 
 @dataclass(frozen=True)
@@ -123,6 +176,8 @@ class Relation:
 #: The kinds of step, in the order the lectures use them.
 STEP_KINDS = (
     "dimension",        # the shape of the result first
+    "difference_quotient",  # method: definition: df/dx := lim (f(x+h) - f(x))/h, written out for f
+    "limit",            # method: definition: one transformation of that limit (facts: stage)
     "rewrite",          # e.g. ||e||^2 = e^T e, or naming the inner function of a chain rule
     "index_notation",   # the function per entry, f_i = sum_j A_ij x_j
     "partials",         # partial derivatives by entry, deltas contracted

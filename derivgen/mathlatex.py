@@ -11,16 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from .derivation import (
+    Binomial,
     Block,
     Cases,
     Deriv,
     Entry,
+    Limit,
     Product,
     Relation,
     Space,
+    SumOver,
     Text,
     Tuple,
     Under,
+    Vanishing,
 )
 from .errors import RenderError
 from .expr import BinOp, Call, Dim, Expr, Index, Name, Neg, Num, Shape, Transpose
@@ -178,6 +182,29 @@ class MathLatex(LatexPrinter):
 
     def _print_Text(self, t: Text) -> str:
         return text_latex(t.text)
+
+    # --- the limit of the difference quotient (method: definition) -----------------------
+
+    def _print_Limit(self, lim: Limit) -> str:
+        body = self.print(lim.body)
+        if isinstance(lim.body, BinOp) and lim.body.op in "+-":
+            # \left( would stretch over a brace written under a term
+            tall = isinstance(lim.body.right, Vanishing) or isinstance(lim.body.left, Vanishing)
+            body = (r"\Bigl(" + body + r"\Bigr)") if tall else (r"\left(" + body + r"\right)")
+        return r"\lim_{" + self.print(lim.var) + r" \to " + self.print(lim.to) + "} " + body
+
+    def _print_Binomial(self, b: Binomial) -> str:
+        return r"\binom{" + self.print(b.n) + "}{" + self.print(b.k) + "}"
+
+    def _print_SumOver(self, s: SumOver) -> str:
+        if not isinstance(s, SumOver):  # the engine's Σ over a matrix's entries has the same name
+            return str(s.to_latex(self))  # type: ignore[attr-defined]
+        return (r"\sum_{" + self.print(s.index) + " = " + self.print(s.lower) + "}^{" + self.print(s.upper)
+                + "} " + self.print(s.body))
+
+    def _print_Vanishing(self, v: Vanishing) -> str:
+        h = self.print(v.var)
+        return r"\underbrace{" + self.print(v.body) + r"}_{\to 0 \text{ as } " + h + r" \to 0}"
 
     def _print_Transpose(self, e: Transpose) -> str:
         if isinstance(e.arg, Num) and e.arg.value == 0:  # the zero row 0ᵀ of a stack

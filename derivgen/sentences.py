@@ -282,3 +282,64 @@ def _chain(facts: Facts, ctx: "Context") -> str:
         first += f": differentiate ${ctx.printer.print(outer)}$ with respect to ${u}$"
         return first + f", then multiply by the derivative of ${u}$."
     return first + "."
+
+
+# --- the derivative from its definition (method: definition) -------------------------------
+
+
+@says("difference_quotient")
+def _difference_quotient(facts: Facts, ctx: "Context") -> str:
+    h = ctx.tex(str(_get(facts, "step", "h")))
+    natural = facts.get("natural")
+    lead = f"Here {ctx.tex(str(natural))} is a natural number. " if natural else ""
+    return (f"{lead}By definition, the derivative is the limit of the difference quotient (the slope of "
+            f"the secant through $x$ and $x + {h[1:-1]}$) as the step {h} shrinks to $0$.")
+
+
+#: One sentence per stage of a ``limit`` step; ``{h}`` is the step of the quotient.
+LIMIT_STAGES = {
+    "expand": "Multiply out the brackets.",
+    "cancel": "The terms free of {h} are $f(x)$ itself, so they cancel against $-f(x)$.",
+    "divide": "Every term left in the numerator holds a factor {h}; divide it out.",
+    "vanish": "The terms that still contain {h} tend to $0$ as ${hh} \\to 0$.",
+    "evaluate": "What remains does not depend on {h}, so it is the limit:",
+    "factor": "The factor that does not depend on {h} comes out of the limit.",
+    "standard": "The remaining limit is a standard one: the slope of the exponential at $0$ is $1$.",
+    "common_denominator": "Bring the two fractions in the numerator over a common denominator.",
+}
+
+
+@says("limit")
+def _limit(facts: Facts, ctx: "Context") -> str:
+    stage = str(_get(facts, "stage", ""))
+    h = ctx.tex(facts["step"]) if facts.get("step") is not None else "$h$"
+    power, total = facts.get("power"), facts.get("sum")
+    if stage == "expand" and power is not None and total is not None:
+        return f"Expand ${ctx.printer.print(power)}$ by the binomial theorem, ${ctx.printer.print(power)} = {ctx.printer.print(total)}$."
+    if stage == "cancel" and facts.get("index") is not None:
+        i, term = ctx.printer.print(facts["index"]), ctx.printer.print(facts["term"])
+        return (f"The term ${i} = 0$ of the sum is ${term}$ itself, so it cancels against $-{term}$; "
+                f"the sum now starts at ${i} = 1$.")
+    if stage == "expand" and power is not None:
+        return f"Multiply out, expanding ${ctx.printer.print(power)}$ by the binomial theorem."
+    if stage == "cancel" and facts.get("fx") is not None:
+        fx = ctx.printer.print(facts["fx"])
+        return f"The terms free of {h} add up to ${fx}$, so they cancel against $-{fx}$."
+    if stage == "divide" and facts.get("shared"):
+        return f"The numerator and the denominator share the factor {h}; cancel it."
+    if stage == "vanish" and facts.get("index") is not None:
+        i = ctx.printer.print(facts["index"])
+        return (f"Split off the term ${i} = 1$. Every term with ${i} \\geq 2$ still holds a power of {h}, "
+                f"so it tends to $0$ as ${h[1:-1]} \\to 0$.")
+    if stage == "evaluate" and facts.get("binomial") is not None:
+        b, v = ctx.printer.print(facts["binomial"]), ctx.printer.print(facts["value"])
+        return f"Only the term ${ctx.printer.print(facts['index'])} = 1$ is left, and ${b} = {v}$:" if facts.get(
+            "index") is not None else f"Only the first term is left, and ${b} = {v}$:"
+    if stage == "evaluate" and facts.get("continuous"):
+        return f"The expression is continuous at ${h[1:-1]} = 0$, so set ${h[1:-1]} = 0$:"
+    if stage == "factor" and facts.get("product") is not None:
+        return (f"Since {ctx.relation(facts['product'])}, the factor {ctx.tex(facts['factor'])} does not depend "
+                f"on {h} and comes out of the limit.")
+    if stage == "standard" and facts.get("limit") is not None:
+        return f"The remaining limit is a standard one, {ctx.relation(facts['limit'])}:"
+    return LIMIT_STAGES.get(stage, "Take the limit:").replace("{hh}", h[1:-1]).replace("{h}", h)

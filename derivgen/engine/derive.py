@@ -111,6 +111,10 @@ def _index_form(ctx: Ctx, of: str, body: Expr, wrt: str) -> object | None:
 
 def derive_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], wrt_shape: Shape) -> Part:
     """Choose the route for d expr / d wrt in this context and run it."""
+    if ctx.method == "definition":
+        from .definition import definition_part
+
+        return definition_part(ctx, of, expr, wrt[0] if len(wrt) == 1 else wrt, wrt_shape, ctx.shape(expr))
     if ctx.method in ("auto", "chain") and chain_links(ctx, expr, wrt) is not None:
         try:
             return chain_part(ctx, of, expr, wrt, derive_part, wrt_shape)
