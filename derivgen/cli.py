@@ -78,9 +78,17 @@ def _build_parser(commands) -> None:  # type: ignore[no-untyped-def]
     p.add_argument("--templates", metavar="DIR", help="your templates, looked up before the built-in ones")
     p.add_argument("--flavour", choices=("standard", "hugo", "jekyll"), default="standard",
                    help="Markdown flavour (default: standard)")
+    _detail(p)
     p.add_argument("--no-cache", action="store_true", help="derive and render everything again")
     p.add_argument("--cache-dir", metavar="DIR", help="cache folder (default: OUT/.cache)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+
+
+def _detail(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--detail", choices=("answer", "lecture", "full"), default=None,
+                   help="how much of each derivation to show, for every problem: answer (dimension, "
+                        "result, check), lecture (the lectures' steps; the default) or full (every rule "
+                        "applied); default: each problem's detail:, else derivgen.yaml's, else lecture")
 
 
 def _jobs(p: argparse.ArgumentParser) -> None:
@@ -120,6 +128,7 @@ def _exam_parser(commands) -> None:  # type: ignore[no-untyped-def]
                    help="versions with renamed variables and redrawn constants (default: 1)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the variants (default: 0)")
     p.add_argument("--templates", metavar="DIR", help="your templates, looked up before the built-in ones")
+    _detail(p)
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
 
@@ -145,7 +154,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     report = build(args.paths, Path(args.out), formats, args.jobs,
                    Path(args.templates) if args.templates else None, args.flavour,
                    use_cache=not args.no_cache, progress=progress_for(args.quiet),
-                   cache_dir=Path(args.cache_dir) if args.cache_dir else None)
+                   cache_dir=Path(args.cache_dir) if args.cache_dir else None, detail=args.detail)
     done = f"wrote {report.out_dir}/"
     if report.removed:
         done += f", removed {report.removed} outdated file{'s' if report.removed != 1 else ''}"
@@ -205,7 +214,7 @@ def cmd_exam(args: argparse.Namespace) -> int:
     from .exam import make_exam
 
     written = make_exam(Path(args.exam_file), Path(args.out), args.variants, args.seed,
-                        Path(args.templates) if args.templates else None)
+                        Path(args.templates) if args.templates else None, detail=args.detail)
     for note in written.notes:
         print(note, file=sys.stderr)
     if not args.quiet:

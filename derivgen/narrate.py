@@ -12,11 +12,15 @@ from dataclasses import dataclass
 
 from .derivation import Block, Deriv, Derivation, Entry, Relation, Space, Step, Tuple, Verification
 from .errors import RenderError
-from .expr import Index, Name, Shape
+from .expr import Index, Name, Shape, names_in
 from .mathlatex import MathLatex, text_latex
 from .notation import entry_letters, is_array_fn, symbols_for
 from .problem import Problem
+from .render.detail import DEFAULT_DETAIL, Names, composition_letters, steps_for
 from .sentences import sentence
+
+#: Displays of one step shorter than this (LaTeX characters, all together) share one line.
+SHORT_LINE = 90
 
 
 @dataclass(frozen=True)
@@ -38,21 +42,44 @@ def printer_for(problem: Problem) -> MathLatex:
     return MathLatex(symbols_for(problem), is_array_fn(problem), entry_letters(problem))
 
 
+def detail_of(problem: Problem) -> str:
+    """The detail level a problem's solutions are written at (see :mod:`derivgen.render.detail`)."""
+    detail = problem.options.get("detail")
+    return detail if isinstance(detail, str) else DEFAULT_DETAIL
+
+
 def present(derivation: Derivation, problem: Problem) -> list[Para]:
     """The worked solution as paragraphs, steps in order, substeps nested after their step."""
-    ctx = Context(printer_for(problem), derivation)
+    ctx = Context(printer_for(problem), derivation, problem)
     out: list[Para] = []
-    for step in derivation.steps:
-        _present_step(step, 0, ctx, out)
+    detail = detail_of(problem)
+    whole = Deriv(Name(derivation.of), ctx.math(derivation.wrt), is_partial(derivation, problem))
+    letters = composition_letters(problem, derivation.wrt)
+    for step in steps_for(derivation.steps, detail, Names(problem), whole, letters, _earlier_parts(derivation, problem)):
+        _present_step(step, 0, ctx, out, compact=detail != "full")
     return out
 
 
-def _present_step(step: Step, depth: int, ctx: "Context", out: list[Para]) -> None:
+def _earlier_parts(derivation: Derivation, problem: Problem) -> dict[str, str]:
+    """What the parts before this one differentiated ``of`` by, with their labels (a), (b) ..."""
+    out: dict[str, str] = {}
+    for i, find in enumerate(problem.find):
+        if find.of == derivation.of and find.wrt_text == derivation.wrt:
+            return out
+        if find.of == derivation.of and len(problem.find) > 1:
+            out[find.wrt_text] = "abcdefghijklmnopqrstuvwxyz"[i % 26]
+    return {}
+
+
+def _present_step(step: Step, depth: int, ctx: "Context", out: list[Para], compact: bool) -> None:
     text = sentence(step.kind, step.facts, ctx)
     display = tuple(ctx.printer.display(rel) for rel in step.math)
+    if compact and len(display) > 1 and sum(map(len, display)) <= SHORT_LINE \
+            and not any("aligned" in d for d in display):
+        display = (r", \qquad ".join(display),)
     out.append(Para(text=text, display=display, depth=depth, kind=step.kind))
     for sub in step.substeps:
-        _present_step(sub, depth + 1, ctx, out)
+        _present_step(sub, depth + 1, ctx, out, compact)
 
 
 # --- the answer and its check ---------------------------------------------------
@@ -76,7 +103,21 @@ def derivative_symbol(derivation: Derivation, problem: Problem) -> str:
     of, wrt = ctx.math(derivation.of), ctx.math(derivation.wrt)
     if of is None or wrt is None:
         raise RenderError(f"cannot typeset d{derivation.of}/d{derivation.wrt}")
-    return ctx.printer.print(Deriv(of, wrt))
+    return ctx.printer.print(Deriv(of, wrt, is_partial(derivation, problem)))
+
+
+def is_partial(derivation: Derivation, problem: Problem) -> bool:
+    """∂ rather than d: a scalar by one of several scalars it depends on (∂f/∂x₁, ∂f/∂y)."""
+    if derivation.of_shape or derivation.wrt_shape:
+        return False
+    if "[" in derivation.wrt:
+        return True
+    try:
+        body = problem.expand(problem.body(derivation.of))
+    except RecursionError:
+        return False
+    scalars = {n for n in names_in(body) if (v := problem.var(n)) is not None and not v.shape}
+    return len(scalars) > 1
 
 
 def present_answer(derivation: Derivation, problem: Problem) -> str:
@@ -115,16 +156,31 @@ def _block(nested: object) -> Block:
 # --- what the sentences need ------------------------------------------------------
 
 _INDEXED = re.compile(r"^(\w+?)\[(\d+(?:\s*,\s*\d+)*)\]$")
-_ENTRY = re.compile(r"^([A-Za-z]+)_\{?([^{}]+)\}?$")
+_ENTRY = re.compile(r"^([A-Za-z]+)_\{?([^{}/]+)\}?$")  # not dy_hat/dw: that is a derivative
 _DERIV = re.compile(r"^(∂|d)\s*(\w+)\s*/\s*(?:∂|d)\s*(\w+|\(.*\))$")
 
 
 class Context:
     """The printer and the derivation, with helpers that typeset names found in facts."""
 
-    def __init__(self, printer: MathLatex, derivation: Derivation) -> None:
+    def __init__(self, printer: MathLatex, derivation: Derivation, problem: Problem | None = None) -> None:
         self.printer = printer
         self.derivation = derivation
+        self.problem = problem
+        self.explained: set[str] = set()
+        """Concepts already explained in this solution (each is explained once)."""
+
+    def once(self, concept: str) -> bool:
+        """True the first time a concept comes up in this solution, False after."""
+        if concept in self.explained:
+            return False
+        self.explained.add(concept)
+        return True
+
+    def derives_identity(self, number: str) -> bool:
+        """Whether this problem sets out to derive identity ``number`` (its title names it)."""
+        title = self.problem.title if self.problem is not None else ""
+        return f"({number})" in title
 
     def math(self, text: str) -> object:
         """A name as written in a problem (``theta``, ``x[2]``, ``(s, t)``, ``A_kq``) as a math object."""

@@ -12,6 +12,10 @@ from .shapes import ShapeEnv
 
 #: Assumptions a variable may carry (``assume: [symmetric]``).
 ASSUMPTIONS = ("symmetric", "invertible", "positive")
+#: How much of a derivation a solution shows (``detail:``); see :mod:`derivgen.render.detail`.
+DETAILS = ("answer", "lecture", "full")
+#: The detail level when neither the problem, ``derivgen.yaml`` nor ``--detail`` chooses one.
+DEFAULT_DETAIL = "lecture"
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class Definition:
     """Shape of a plain quantity; None for a function (known at each call)."""
     location: Location | None = field(default=None, compare=False)
     """Where the entry is written."""
+    latex: str | None = None
+    """LaTeX override for typesetting the name (``latex:`` in the long form)."""
 
 
 @dataclass(frozen=True)

@@ -72,13 +72,17 @@ def _dimension(facts: Facts, ctx: "Context") -> str:
     wrt_shape = tuple(_get(facts, "wrt_shape", d.wrt_shape))  # type: ignore[arg-type]
     of, wrt = ctx.tex(str(_get(facts, "of", d.of))), ctx.tex(str(_get(facts, "wrt", d.wrt)))
     printed = printed_shape(of_shape, wrt_shape)
-    lead = "" if _get(facts, "whole") else "Start with the dimension of the result. "
+    lead = "" if _get(facts, "whole") else "First, the dimension of the result. "
     first = f"{lead}The derivative of {of} with respect to {wrt} is {shape_word(printed)}"
     if not of_shape and len(wrt_shape) == 1:
-        return first + ": a scalar adds no dimension, and its gradient by a vector is written as a row."
+        if ctx.once("row"):
+            return first + ": a scalar adds no dimension, and its gradient by a vector is written as a row."
+        return first + "."
     if not of_shape and not wrt_shape:
         return first + "."
-    return first + ": its dimensions are those of the output followed by those of the input."
+    if ctx.once("layout"):
+        return first + ": its dimensions are those of the output followed by those of the input."
+    return first + "."
 
 
 # --- rewriting and index notation ----------------------------------------------------
@@ -108,10 +112,19 @@ def _index_notation(facts: Facts, ctx: "Context") -> str:
 def _partials(facts: Facts, ctx: "Context") -> str:
     by = facts.get("by")
     target = f" with respect to {ctx.tex(str(by))}" if by else ""
+    rules = facts.get("rules")
+    if facts.get("from_part"):
+        return f"From part ({facts['from_part']}):"
+    what = "the function" if isinstance(rules, list) and not facts.get("entry") else "each entry"
+    if isinstance(rules, list):
+        how = f", by {rules_phrase(rules)}" if rules else ""
+        return f"Differentiate {what}{target}{how}."
     if not facts.get("deltas"):
-        return f"Differentiate each entry{target}."
-    return (f"Differentiate each entry{target}. A Kronecker delta is 1 where its two indices "
-            "agree and 0 elsewhere, so each sum keeps only the terms where the indices meet.")
+        return f"Differentiate {what}{target}."
+    if ctx.once("kronecker"):
+        return (f"Differentiate {what}{target}. A Kronecker delta is 1 where its two indices "
+                "agree and 0 elsewhere, so each sum keeps only the terms where the indices meet.")
+    return f"Differentiate {what}{target}; the Kronecker deltas keep only the terms where the indices meet."
 
 
 @says("cases")
@@ -146,6 +159,10 @@ def _explicit(facts: Facts, ctx: "Context") -> str:
 
 @says("vec")
 def _vec(facts: Facts, ctx: "Context") -> str:
+    if facts.get("reuses"):
+        return ("The same gradient by a second route: flatten the matrix into a vector, take the "
+                "ordinary Jacobian matrix, whose columns are the partial derivatives found above, "
+                "flattened, then reshape it back.")
     return ("The same gradient by a second route: flatten the matrix into a vector, take the "
             "ordinary Jacobian matrix, then reshape it back.")
 
@@ -157,18 +174,39 @@ def _vec(facts: Facts, ctx: "Context") -> str:
 def _chain_rule(facts: Facts, ctx: "Context") -> str:
     via = [ctx.tex(str(v)) for v in _get(facts, "via", ())]  # type: ignore[attr-defined]
     through = f" through {_and(via)}" if via else ""
-    return (f"Apply the chain rule{through}. The dimensions of each factor are written beneath it; "
-            "neighbouring factors must agree.")
+    if ctx.once("shapes_beneath"):
+        return (f"Apply the chain rule{through}. The dimensions of each factor are written beneath it; "
+                "neighbouring factors must agree.")
+    return f"Apply the chain rule{through}."
 
 
 @says("factor")
 def _factor(facts: Facts, ctx: "Context") -> str:
     f = facts.get("factor")
-    return f"Now the factor {ctx.tex(str(f))}." if f else "Now the next factor."
+    name = ctx.tex(str(f)) if f else "the next factor"
+    if facts.get("result"):
+        return f"So the factor {name} is"
+    if facts.get("lead"):
+        return f"The factor {name}:"
+    if facts.get("closed"):
+        identity = facts.get("identity")
+        rules = [RULE_WORDS.get(str(r), str(r)) for r in _get(facts, "rules", ())]  # type: ignore[attr-defined]
+        if identity and not ctx.derives_identity(str(identity)):
+            return f"The factor {name}, by identity ({identity}):"
+        if rules:
+            return f"The factor {name}, by the {_and(rules)} rule{'s' if len(rules) > 1 else ''}:"
+        return f"The factor {name}:"
+    rules = facts.get("rules")
+    if isinstance(rules, list) and rules:
+        return f"The factor {name}, by {rules_phrase(rules)}:"
+    return f"Now the factor {name}." if f else "Now the next factor."
 
 
 @says("multiply")
 def _multiply(facts: Facts, ctx: "Context") -> str:
+    names = [ctx.tex(str(n)) for n in _get(facts, "substituted", ())]  # type: ignore[attr-defined]
+    if names:
+        return f"Multiplying the factors and writing {_and(names)} out gives the gradient."
     return "Multiplying the factors together gives the gradient."
 
 
@@ -188,6 +226,8 @@ def _closed_form(facts: Facts, ctx: "Context") -> str:
     rules = [RULE_WORDS.get(str(r), str(r)) for r in _get(facts, "rules", ())]  # type: ignore[attr-defined]
     notes = " ".join(f"{n}." for n in _get(facts, "notes", ()))  # type: ignore[attr-defined]
     lead = f"{notes} " if notes else ""
+    if identity and ctx.derives_identity(str(identity)):
+        return f"{lead}Collected into matrix form, this is identity ({identity}):"
     if identity and facts.get("tensor"):
         return f"{lead}This is identity ({identity}), written entry by entry:"
     if identity:
@@ -262,11 +302,56 @@ RULES = {
 }
 
 
+#: How each scalar rule is named in a sentence that names the rules used.
+RULE_NAMES = {
+    "sum": "sum", "difference": "sum", "constant_multiple": "constant-multiple", "product": "product",
+    "quotient": "quotient", "power": "power", "chain": "chain", "general_power": "exponential",
+}
+#: Elementary functions whose derivative a sentence names as "the derivative of ...".
+FUNCTION_NAMES = {
+    "exp": r"$\exp$", "log": r"$\log$", "sin": r"$\sin$", "cos": r"$\cos$", "tan": r"$\tan$",
+    "sqrt": "the square root", "tanh": r"$\tanh$", "sigma": r"the logistic function $\sigma$",
+}
+
+
+def rules_phrase(rules: list) -> str:
+    """``the power and chain rules and the derivative of sin`` for a list of rule names."""
+    named = list(dict.fromkeys(RULE_NAMES[r] for r in rules if r in RULE_NAMES))
+    if len(named) > 1 or any(r in FUNCTION_NAMES for r in rules):
+        named = [n for n in named if n != "constant-multiple"]  # too small a step to name beside others
+    funcs = list(dict.fromkeys(FUNCTION_NAMES[r] for r in rules if r in FUNCTION_NAMES))
+    pieces = []
+    if named:
+        pieces.append(f"the {_and(named)} rule{'s' if len(named) > 1 else ''}")
+    if funcs:
+        pieces.append(f"the derivative{'s' if len(funcs) > 1 else ''} of {_and(funcs)}")
+    return " and ".join(pieces) if pieces else "the basic rules"
+
+
 @says("rule")
 def _rule(facts: Facts, ctx: "Context") -> str:
     rule = str(_get(facts, "rule", ""))
     if rule == "chain":
         return _chain(facts, ctx)
+    if rule == "folded":
+        return f"By {rules_phrase(list(_get(facts, 'rules', ())))}:"  # type: ignore[call-overload]
+    if rule == "parts":
+        return f"First the derivatives of the parts, by {rules_phrase(list(_get(facts, 'rules', ())))}:"  # type: ignore[call-overload]
+    if rule == "name_inner":
+        u = ctx.printer.print(ctx.math(str(facts["inner_name"])))
+        of = ctx.tex(ctx.derivation.of)
+        if facts.get("named"):
+            return f"Write {of} as a composition of an inner function ${u}$ and an outer function $g$:"
+        outer = ctx.printer.print(facts["outer"])  # type: ignore[arg-type]
+        return f"Write {of} as a composition: the outer function ${outer}$ of the inner function"
+    if rule == "chain_factors":
+        u = ctx.printer.print(ctx.math(str(facts["inner_name"])))
+        per = [rules_phrase(list(r)) for r in _get(facts, "rules", ())]  # type: ignore[attr-defined]
+        how = f" (by {per[0]}, and by {per[1]})" if len(per) == 2 and per[0] != per[1] else (
+            f" (by {per[0]})" if per else "")
+        return f"Differentiate the outer function with respect to ${u}$ and the inner one{how}:"
+    if rule == "chain_combine":
+        return "By the chain rule, the derivative is the product of the two:"
     if rule in RULES:
         return RULES[rule]
     return f"By the {rule.replace('_', ' ')} rule:" if rule else "Differentiate:"

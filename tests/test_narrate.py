@@ -73,6 +73,7 @@ def test_long_chain_becomes_aligned() -> None:
 
 def test_present_gives_one_para_per_step_with_nested_depths() -> None:
     problem, [d] = chain_polynomial()
+    problem = dataclasses.replace(problem, options={"detail": "full"})
     paras = present(d, problem)
     assert [(p.kind, p.depth) for p in paras] == [("dimension", 0), ("rule", 0), ("rule", 1), ("rule", 1), ("substitute", 0)]
     assert paras[1].text == ("By the chain rule with $u = 2 x + 1$: differentiate $u^{4}$ with respect to $u$, "
@@ -104,6 +105,7 @@ def test_dimension_sentences_name_the_kind_of_result() -> None:
 ])
 def test_sentences_per_kind(step: Step, words: str) -> None:
     problem, [d] = f_equals_Ax() if step.kind in ("stack", "partials") else least_squares()
+    problem = dataclasses.replace(problem, options={"detail": "full"})
     d = dataclasses.replace(d, steps=(step,))
     assert words in present(d, problem)[0].text
 

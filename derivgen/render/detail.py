@@ -1,0 +1,406 @@
+"""How much of a derivation a worked solution shows: ``answer``, ``lecture`` or ``full``.
+
+The engine records every rule it applies; this module decides, for a detail
+level, which of those steps a reader sees.  It maps a step tree to a step tree
+(nothing is printed here), so every output format shows the same solution.
+
+- ``full``: every step the engine recorded, as it recorded them.
+- ``lecture`` (the default): the granularity of the lectures.  Elementary
+  scalar rules are folded into one line that names the rules used; a chain
+  rule shows its factors first and multiplies them afterwards; a factor whose
+  matrix form is known is shown in that form, not re-derived entry by entry;
+  a second route reuses what the first derived; a tidy-up joins the line it
+  tidies.
+- ``answer``: the dimension only (the result and its check follow in every
+  format).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+
+from ..derivation import Block, Cases, Deriv, Product, Relation, Step, Tuple, Under
+from ..expr import BinOp, Call, Expr, ListLit, Name, Num, map_children, names_in, substitute
+from ..problem import DEFAULT_DETAIL, DETAILS, Problem
+
+__all__ = ["DEFAULT_DETAIL", "DETAILS", "Names", "composition_letters", "rules_used", "steps_for"]
+
+
+#: Rules that carry the structure of a derivative; the others are folded into one line.
+STRUCTURAL = ("chain", "product", "quotient")
+#: Steps that re-derive, entry by entry, what a factor's matrix form already says.
+ENTRY_WORK = ("index_notation", "partials", "stack", "collate", "explicit", "cases")
+
+
+def steps_for(steps: tuple[Step, ...], detail: str, names: "Names | None" = None,
+              whole: Deriv | None = None, letters: tuple[str, str] | None = None,
+              earlier: dict[str, str] | None = None) -> tuple[Step, ...]:
+    """The steps a solution at ``detail`` shows, in order.
+
+    ``names`` are the problem's intermediates, kept as names at ``lecture``;
+    ``whole`` is the derivative asked for, written on the first line of a
+    scalar rule instead of the expression written out; ``letters`` are the
+    statement's names (outer, inner) for a composition ``g(f(x))``;
+    ``earlier`` maps what earlier parts of the problem differentiated by
+    (``x[1]``) to their labels, so their partial derivatives are quoted.
+    """
+    if detail == "full":
+        return steps
+    if whole is not None:
+        steps = tuple(_dimension_symbol(s, whole) for s in steps)
+    if detail == "answer":
+        return tuple(s for s in steps if s.kind == "dimension")
+    out = _lecture(steps, top=True, letters=letters, earlier=earlier)
+    if whole is not None:
+        out = [_name_whole(s, whole) for s in out]
+    if names is not None:
+        out = [names.fold_step(s) for s in out]
+    return tuple(out)
+
+
+def _dimension_symbol(step: Step, whole: Deriv) -> Step:
+    """The dimension is stated for the derivative as the question writes it (∂ or d)."""
+    if step.kind != "dimension" or not step.math:
+        return step
+    first = step.math[0]
+    lhs = first.parts[0]
+    if isinstance(lhs, Deriv) and lhs.partial != whole.partial:
+        first = Relation((Deriv(lhs.of, lhs.wrt, whole.partial),) + first.parts[1:], first.ops)
+    return replace(step, math=(first,) + step.math[1:])
+
+
+#: Rule lines whose left side is the function being differentiated (not a part of it).
+_WHOLE_RULES = ("folded", "chain_combine", "product", "quotient")
+
+
+def _name_whole(step: Step, whole: Deriv) -> Step:
+    """``d/dx((2x+1)^4)`` on a line about the whole function is ``dh/dx``: the function's own name."""
+    about_whole = step.kind in ("partials", "gradient") or (
+        step.kind == "rule" and step.facts.get("rule") in _WHOLE_RULES)
+    if not about_whole or not step.math:
+        return step
+    first = step.math[0]
+    lhs = first.parts[0] if first.parts else None
+    if isinstance(lhs, Deriv) and not isinstance(lhs.of, Name):
+        named = Deriv(whole.of, lhs.wrt, lhs.partial or lhs.wrt != whole.wrt)
+        return replace(step, math=(Relation((named,) + first.parts[1:], first.ops),) + step.math[1:])
+    return step
+
+
+# --- the problem's intermediates, kept as names --------------------------------------
+
+
+class Names:
+    """The problem's defined intermediates (``e := y − Φθ``), to write expressions in them."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.table: list[tuple[Expr, Name]] = [
+            (d.expr, Name(d.name)) for d in problem.define
+            if not d.params and d.shape is not None and not isinstance(d.expr, (Name, Num, ListLit))
+        ]
+        self.bodies = {n.id: body for body, n in self.table}
+        self.order = [n.id for _, n in self.table]
+
+    def fold(self, e: Expr) -> Expr:
+        """``e`` with every occurrence of an intermediate's definition replaced by its name."""
+        for _ in range(len(self.table) + 1):
+            new = e
+            for body, name in self.table:
+                new = _replace(new, body, name)
+            if new == e:
+                return e
+            e = new
+        return e
+
+    def used(self, e: Expr) -> list[str]:
+        """The intermediates ``e`` refers to, with those their definitions refer to, in file order."""
+        found: set[str] = set()
+        todo = [n for n in names_in(e) if n in self.bodies]
+        while todo:
+            n = todo.pop()
+            if n not in found:
+                found.add(n)
+                todo.extend(m for m in names_in(self.bodies[n]) if m in self.bodies)
+        return [n for n in self.order if n in found]
+
+    def fold_step(self, step: Step) -> Step:
+        math = tuple(rel if self._defines(rel) else self.fold_math(rel) for rel in step.math)
+        return replace(step, math=math, substeps=tuple(self.fold_step(s) for s in step.substeps))
+
+    def _defines(self, rel: Relation) -> bool:
+        head = rel.parts[0] if rel.parts else None
+        return isinstance(head, Name) and head.id in self.bodies and bool(rel.ops) and rel.ops[0] in (":=", "=")
+
+    def fold_math(self, obj: object) -> object:
+        if isinstance(obj, Expr):
+            return self.fold(obj)
+        if isinstance(obj, Relation):
+            return Relation(tuple(self.fold_math(p) for p in obj.parts), obj.ops)
+        if isinstance(obj, Deriv):
+            return Deriv(self.fold_math(obj.of), obj.wrt, obj.partial)
+        if isinstance(obj, Under):
+            return Under(self.fold_math(obj.body), obj.shape)
+        if isinstance(obj, Product):
+            return Product(tuple(self.fold_math(f) for f in obj.factors))
+        if isinstance(obj, Block):
+            return Block(tuple(tuple(self.fold_math(c) for c in row) for row in obj.rows))
+        if isinstance(obj, Cases):
+            return Cases(tuple((self.fold_math(v), c) for v, c in obj.cases))
+        if isinstance(obj, Tuple):
+            return obj
+        return obj
+
+
+def _replace(e: Expr, body: Expr, name: Name) -> Expr:
+    if e == body:
+        return name
+    return map_children(e, lambda c: _replace(c, body, name))
+
+
+# --- lecture -------------------------------------------------------------------------
+
+
+def _lecture(steps: Iterable[Step], top: bool = False, letters: tuple[str, str] | None = None,
+             earlier: dict[str, str] | None = None) -> list[Step]:
+    out: list[Step] = []
+    for step in steps:
+        if step.kind == "simplify" and out and _joinable(out[-1], step):
+            out[-1] = _join_tidy(out[-1], step)
+            continue
+        if step.kind == "substitute":
+            continue  # the intermediates stay names; the answer says what they stand for
+        by = step.facts.get("by")
+        if earlier and step.kind == "partials" and isinstance(by, str) and by in earlier:
+            # Found in an earlier part of the same problem: quote it, do not derive it again.
+            out.append(replace(step, substeps=(), facts={"by": by, "from_part": earlier[by]}))
+            continue
+        out.extend(_lecture_step(step, top, letters))
+    return out
+
+
+def _lecture_step(step: Step, top: bool, letters: tuple[str, str] | None) -> list[Step]:
+    kind = step.kind
+    if kind == "rule":
+        return _rule(step, letters if top else None)
+    if kind == "partials" and _only_rules(step.substeps):
+        return [_folded(step, step.substeps)]
+    if kind == "factor":
+        return _factor(step)
+    if kind == "vec":
+        # Route (b) reuses the partial derivatives route (a) found: no entry is derived twice.
+        return [replace(step, substeps=(), facts={**step.facts, "reuses": True})]
+    if kind == "explicit" and not top:
+        return []
+    return [replace(step, substeps=tuple(_lecture(step.substeps)))]
+
+
+def _only_rules(steps: tuple[Step, ...]) -> bool:
+    return bool(steps) and all(s.kind in ("rule", "simplify") for s in steps)
+
+
+def rules_used(steps: Iterable[Step]) -> list[str]:
+    """The names of the scalar rules applied in a subtree, each once, outermost first."""
+    seen: list[str] = []
+
+    def walk(s: Step) -> None:
+        rule = s.facts.get("rule") if s.kind == "rule" else None
+        if isinstance(rule, str) and rule not in seen and rule not in ("constant", "variable"):
+            seen.append(rule)
+        for sub in s.substeps:
+            walk(sub)
+
+    for s in steps:
+        walk(s)
+    return seen
+
+
+def _folded(step: Step, under: Iterable[Step], **more: object) -> Step:
+    """``step`` with the rule applications below it folded into the names of the rules."""
+    under = tuple(under)
+    if step.kind == "rule" and not under:
+        return step  # one rule on its own: its own sentence says which
+    facts = {**step.facts, "rules": rules_used((step,) + under) if step.kind == "rule" else rules_used(under)}
+    facts.update(more)
+    math = step.math
+    if step.kind == "rule":
+        facts["rule"] = "folded"
+        if step.facts.get("rule") not in STRUCTURAL:
+            # The rule written out is the sum of the parts' derivatives: the rules are named instead.
+            math = tuple(_ends(r) for r in math)
+    tidy = [s for s in under if s.kind == "simplify"]
+    if tidy and math:
+        math = math[:-1] + (_append(math[-1], tidy[-1].math[0].parts[-1]),)
+    return replace(step, math=math, facts=facts, substeps=())
+
+
+def _ends(rel: Relation) -> Relation:
+    if len(rel.parts) <= 2 or any(op != "=" for op in rel.ops):
+        return rel
+    return Relation((rel.parts[0], rel.parts[-1]))
+
+
+def _rule(step: Step, letters: tuple[str, str] | None = None) -> list[Step]:
+    """One rule application: its parts first (one folded line each), then the rule itself."""
+    rule = step.facts.get("rule")
+    if rule == "chain" and step.facts.get("inner") is not None:
+        return _chain(step, letters)
+    if rule in ("product", "quotient") and step.substeps:
+        parts = [_folded(s, s.substeps) for s in step.substeps]
+        return [Step("rule", tuple(p.math[0] for p in parts),
+                     {"rule": "parts", "rules": rules_used(step.substeps), "of": rule}),
+                replace(step, substeps=())]
+    return [_folded(step, step.substeps)]
+
+
+def _chain(step: Step, letters: tuple[str, str] | None = None) -> list[Step]:
+    """The lectures' order: name the inner function, differentiate outer and inner, multiply.
+
+    ``letters`` are the statement's own names (outer, inner) for ``g(f(x))``.
+    """
+    inner, outer, u = step.facts["inner"], step.facts["outer"], str(step.facts.get("inner_name"))
+    combine_rel = step.math[0]
+    lhs = combine_rel.parts[0]
+    x = lhs.wrt if isinstance(lhs, Deriv) else None
+    outer_step, inner_step = _chain_parts(step)
+    g: Expr | None = None
+    if letters is not None and isinstance(x, Expr):
+        g, f = Name(letters[0]), Name(letters[1])
+        rename = {u: f}
+        outer = substitute(outer, rename)  # type: ignore[arg-type]
+        outer_step = _renamed(outer_step, rename)
+        u = f.id
+    un = Name(u)
+    naming_rels = [Relation((Call(u, (x,)) if g is not None else un, inner))]  # type: ignore[arg-type]
+    if g is not None:
+        naming_rels.append(Relation((Call(g.id, (un,)), outer)))  # type: ignore[arg-type]
+    naming = Step("rule", tuple(naming_rels),
+                  {"rule": "name_inner", "inner_name": u, "inner": inner, "outer": outer,
+                   "named": g is not None})
+    shown = []
+    for s_, head in ((outer_step, Deriv(g, un) if g is not None else None),
+                     (inner_step, Deriv(un, x) if x is not None else None)):
+        if s_ is None:
+            continue
+        line = _folded(s_, s_.substeps)
+        rel = line.math[0]
+        if head is not None:
+            rel = Relation((head,) + rel.parts[1:], rel.ops)
+        shown.append((s_, rel))
+    parts = Step("rule", tuple(r for _, r in shown),
+                 {"rule": "chain_factors", "rules": [rules_used([s_]) for s_, _ in shown], "inner_name": u})
+    middle = Product((Deriv(g, un), Deriv(un, x))) if g is not None else None
+    rel = _plug_inner(combine_rel, str(step.facts.get("inner_name")), step.facts["inner"])
+    if middle is not None:
+        rel = Relation((rel.parts[0], middle) + rel.parts[2:], rel.ops)
+    combine = replace(step, facts={**step.facts, "rule": "chain_combine"}, substeps=(), math=(rel,))
+    return [naming] + ([parts] if shown else []) + [combine]
+
+
+def _renamed(step: Step | None, rename: dict[str, Expr]) -> Step | None:
+    if step is None:
+        return None
+    math = tuple(Relation(tuple(_rename_math(p, rename) for p in r.parts), r.ops) for r in step.math)
+    return replace(step, math=math, substeps=tuple(_renamed(s, rename) for s in step.substeps))  # type: ignore[misc]
+
+
+def _rename_math(obj: object, rename: dict[str, Expr]) -> object:
+    if isinstance(obj, Expr):
+        return substitute(obj, rename)
+    if isinstance(obj, Deriv):
+        return Deriv(_rename_math(obj.of, rename), _rename_math(obj.wrt, rename), obj.partial)
+    if isinstance(obj, Product):
+        return Product(tuple(_rename_math(f, rename) for f in obj.factors))
+    return obj
+
+
+def _chain_parts(step: Step) -> tuple[Step | None, Step | None]:
+    """The outer derivative (by the inner name) and the inner one, as the engine recorded them."""
+    u = step.facts.get("inner_name")
+    outer = inner = None
+    for s in step.substeps:
+        lhs = s.math[0].parts[0] if s.math and s.math[0].parts else None
+        if isinstance(lhs, Deriv) and lhs.wrt == Name(str(u)):
+            outer = s
+        else:
+            inner = s
+    return outer, inner
+
+
+def _plug_inner(rel: Relation, u: object, inner: object) -> Relation:
+    """In the product g'(u)·u', write u out so the line reads in the variable (as the lecture does)."""
+    if not isinstance(u, str) or not isinstance(inner, Expr):
+        return rel
+    parts: list[object] = []
+    for p in rel.parts:
+        if isinstance(p, Product):
+            p = Product(tuple(substitute(f, {u: inner}) if isinstance(f, Expr) else f for f in p.factors))
+        elif parts and isinstance(parts[-1], Product) and isinstance(p, BinOp) and p.op == "*" \
+                and len(parts[-1].factors) == 2 and (p.left, p.right) == tuple(parts[-1].factors):
+            continue  # the same product again, only written without the gap
+        parts.append(p)
+    return Relation(tuple(parts), ("=",) * (len(parts) - 1) if all(o == "=" for o in rel.ops) else rel.ops)
+
+
+def _factor(step: Step) -> list[Step]:
+    """A chain-rule factor: derived briefly, its result last (the lectures' order)."""
+    subs = step.substeps
+    if _only_rules(subs):
+        return [_folded(step, subs)]
+    closed = [s for s in subs if s.kind == "closed_form"]
+    if closed:
+        # A factor with a known matrix form: the rewriting that leads to it and the form itself.
+        kept = [s for s in subs if s.kind == "rewrite"]
+        facts = {**step.facts, "identity": closed[-1].facts.get("identity"),
+                 "rules": list(closed[-1].facts.get("rules", ())), "closed": True}  # type: ignore[call-overload]
+        return [replace(step, facts=facts, substeps=tuple(kept))]
+    head = step.math[0].parts[0] if step.math and step.math[0].parts else None
+    body = _lecture(subs)
+    if isinstance(head, Deriv):
+        body = [_name_whole(s, head) for s in body]
+    if body and body[-1].kind == "gradient":
+        # The collected partials are the factor: say so there, not again after it.
+        last = body[-1]
+        body[-1] = replace(last, math=last.math[:1])
+        return [replace(step, math=(), facts={**step.facts, "lead": True}, substeps=tuple(body))]
+    return [replace(step, math=(), facts={**step.facts, "lead": True}, substeps=tuple(body)),
+            Step("factor", step.math, {**step.facts, "result": True})]
+
+
+# --- joining lines -----------------------------------------------------------------------
+
+
+def _joinable(prev: Step, tidy: Step) -> bool:
+    if not prev.math or not tidy.math:
+        return False
+    last = prev.math[-1].parts[-1]
+    if isinstance(last, Product) and len(last.factors) == 2:
+        last = BinOp("*", *last.factors)  # type: ignore[arg-type]
+    return tidy.math[0].parts[0] == last
+
+
+def _join_tidy(prev: Step, tidy: Step) -> Step:
+    return replace(prev, math=prev.math[:-1] + (_append(prev.math[-1], tidy.math[0].parts[-1]),))
+
+
+def _append(rel: Relation, part: object) -> Relation:
+    if rel.parts and rel.parts[-1] == part:
+        return rel
+    # Keep a trailing "∈ R^..." at the end of the chain.
+    if rel.ops and rel.ops[-1] in ("∈", "in"):
+        return Relation(rel.parts[:-1] + (part, rel.parts[-1]), rel.ops[:-1] + ("=", rel.ops[-1]))
+    return Relation(rel.parts + (part,), rel.ops + ("=",))
+
+
+_COMPOSITION = re.compile(r"\b([a-zA-Z])\s*\(\s*([a-zA-Z])\s*\(\s*([a-zA-Z])\s*\)\s*\)")
+
+
+def composition_letters(problem: Problem, wrt: str) -> tuple[str, str] | None:
+    """The statement's names for a composition ``g(f(x))`` in ``wrt``, if it writes one and they are free."""
+    taken = {v.name for v in problem.given} | {d.name for d in problem.define}
+    for m in _COMPOSITION.finditer(problem.statement or ""):
+        outer, inner, var = m.groups()
+        if var == wrt and outer != inner and not {outer, inner} & taken:
+            return outer, inner
+    return None
