@@ -13,7 +13,7 @@ import keyword
 import math
 import re
 
-from yaml.nodes import Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import ExpressionError
 from .expr import BUILTINS, Call, Expr, ListLit, Num, children, names_in
@@ -105,6 +105,9 @@ def _one_define(report: Report, head: Head, key_node: Node, value_node: Node, sc
                 growth: Growth) -> Definition | None:
     name, params = head
     path = f"define.{name}"
+    value_node, latex = _long_form(report, value_node, path)
+    if value_node is None:
+        return None
     parsed = read_expression(report, value_node, path, str(key_node.value))
     if parsed is None:
         return None
@@ -121,7 +124,7 @@ def _one_define(report: Report, head: Head, key_node: Node, value_node: Node, sc
     location = report.source.at(key_node)
     if params:
         scope.functions[name] = Function(name, params, expr, dict(scope.shapes))
-        return Definition(name, params, expr, None, location)
+        return Definition(name, params, expr, None, location, latex=latex)
     if (too_large := expansion_too_large(name, size)) is not None:
         report.error(key_node, f"{path}: {too_large}")
         return None
@@ -131,7 +134,29 @@ def _one_define(report: Report, head: Head, key_node: Node, value_node: Node, sc
         report.expression_error(spans, err, path)
         return None
     scope.shapes[name] = shape
-    return Definition(name, params, expr, shape, location)
+    return Definition(name, params, expr, shape, location, latex=latex)
+
+
+#: Keys of a define's long form, ``y_hat: {expr: w.T @ x, latex: '\\hat{y}'}``.
+LONG_FORM_KEYS = ("expr", "latex")
+
+
+def _long_form(report: Report, node: Node, path: str) -> tuple[Node | None, str | None]:
+    """The expression's node and the ``latex:`` override of a define (None, None after an error)."""
+    if not isinstance(node, MappingNode) or not any(
+            isinstance(k, ScalarNode) and k.value in LONG_FORM_KEYS for k, _ in node.value):
+        return node, None  # not the long form: read_expression says why a mapping is no expression
+    entries = report.mapping(node, path)
+    ok = True
+    for key, (key_node, _) in entries.items():
+        if key not in LONG_FORM_KEYS:
+            report.error(key_node, f"{path}: unknown key '{key}' (known keys: {', '.join(LONG_FORM_KEYS)})")
+            ok = False
+    if "expr" not in entries:
+        report.error(node, f"{path}: missing 'expr', e.g. {{expr: w.T @ x, latex: '\\hat{{y}}'}}")
+        return None, None
+    latex = report.text(entries["latex"][1], f"{path}.latex") if "latex" in entries else None
+    return (entries["expr"][1] if ok else None), latex
 
 
 def _calls(e: Expr, func: str) -> bool:

@@ -28,7 +28,7 @@ from .derivation import (
 )
 from .errors import RenderError
 from .expr import BinOp, Call, Dim, Expr, Index, Name, Neg, Num, Shape, Transpose
-from .printing import PREC, LatexPrinter, name_latex, subscripted
+from .printing import PREC, LatexPrinter, digit_first, name_latex, signed, subscripted, superscript
 
 #: Relation symbols of a displayed chain.
 REL_LATEX = {
@@ -44,6 +44,9 @@ TEXT_ESCAPES = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
     "#": r"\#", "_": r"\_", "%": r"\%", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
 }
+
+#: A ``Text`` that is only an operator is typeset as math (``\text{−}`` would be a hyphen).
+TEXT_OPERATORS = {"+": "+", "−": "-", "-": "-", "±": r"\pm", "×": r"\times", "·": r"\cdot", "=": "="}
 
 #: A displayed chain longer than this (in LaTeX characters) is broken into aligned lines.
 LONG_CHAIN = 110
@@ -161,10 +164,36 @@ class MathLatex(LatexPrinter):
         return r"\mathbb{R}^{" + r"\times ".join(parts) + "}"
 
     def _print_Under(self, u: Under) -> str:
-        return r"\underbrace{" + self.print(u.body) + "}_{" + dims_latex(u.shape) + "}"
+        body = self.factor(u.body)
+        if signed(body):  # \underbrace{\left(-\Phi\right)}_{N\times D}, never a bare -\Phi
+            body = r"\left(" + body + r"\right)"
+        return r"\underbrace{" + body + "}_{" + dims_latex(u.shape) + "}"
 
     def _print_Product(self, p: Product) -> str:
-        return r"\,".join(self.print(f) for f in p.factors)
+        """Factors side by side (``\\,``): a signed factor after another in brackets, a numeral after ``\\cdot``."""
+        out = ""
+        after_factor = False
+        for f in p.factors:
+            if _is_operator(f):
+                out += (r"\," if out else "") + self.print(f)
+                after_factor = False
+                continue
+            tex = self.factor(f)
+            if signed(tex) and (after_factor or out):
+                tex = r"\left(" + tex + r"\right)"
+            lead = self.factor(f.body) if isinstance(f, Under) else tex
+            if after_factor and digit_first(lead):
+                out += r" \cdot " + tex
+            else:
+                out += (r"\," if out else "") + tex
+            after_factor = True
+        return out
+
+    def factor(self, f: object) -> str:
+        """A factor of a product: an expression of lower precedence (a sum) in brackets."""
+        if isinstance(f, Expr):
+            return self.wrap(f, PREC["*"])
+        return self.print(f)
 
     def _print_Block(self, b: Block) -> str:
         rows = [" & ".join(self.print(c) for c in row) for row in b.rows]
@@ -181,7 +210,8 @@ class MathLatex(LatexPrinter):
         return r"\text{if } " + index_latex(cond)
 
     def _print_Text(self, t: Text) -> str:
-        return text_latex(t.text)
+        op = TEXT_OPERATORS.get(t.text.strip())
+        return op if op is not None else text_latex(t.text)
 
     # --- the limit of the difference quotient (method: definition) -----------------------
 
@@ -217,11 +247,8 @@ class MathLatex(LatexPrinter):
         if e.op == "*" and isinstance(e.left, Num) and e.left.value == 0:  # a zero array, written 0 * X
             return r"\boldsymbol{0}"
         if e.op == "^" and _plain_base(e.left):  # x^{2}, not (x)^{2}
-            return self.print(e.left) + "^{" + self.print(e.right) + "}"
-        if e.op in ("*", "@") and isinstance(e.right, Neg):  # 2e^T (-Phi)
-            right = r"\left(" + self.print(e.right) + r"\right)"
-            return self.wrap(e.left, PREC[e.op]) + " " + right
-        return super()._print_BinOp(e)
+            return superscript(self.print(e.left), self.print(e.right))
+        return super()._print_BinOp(e)  # 2e^T (-Phi): a signed factor is bracketed there
 
     def _print_Neg(self, e: Neg) -> str:
         if isinstance(e.arg, BinOp) and e.arg.op in ("*", "@"):
@@ -229,6 +256,10 @@ class MathLatex(LatexPrinter):
             if not inner.startswith("-"):
                 return "-" + inner  # -2 e^T Phi: the sign belongs to the whole product
         return super()._print_Neg(e)
+
+
+def _is_operator(f: object) -> bool:
+    return isinstance(f, Text) and f.text.strip() in TEXT_OPERATORS
 
 
 def _plain_base(e: Expr) -> bool:

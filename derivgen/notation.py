@@ -6,6 +6,7 @@ LaTeX and HTML.  A variable's ``latex:`` override wins over the default.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from .errors import DerivgenError
@@ -16,10 +17,12 @@ from .shapes import infer
 
 
 def symbols_for(problem: Problem) -> dict[str, str]:
-    """Name -> LaTeX for every given variable and plain defined quantity."""
+    """Name -> LaTeX for every given variable, defined quantity and defined function."""
     symbols: dict[str, str] = {}
     for d in problem.define:
-        if d.shape is not None:
+        if d.latex:
+            symbols[d.name] = d.latex
+        elif d.shape is not None:
             symbols[d.name] = name_latex(d.name, bold=bool(d.shape))
     for v in problem.given:
         symbols[v.name] = v.latex or name_latex(v.name, bold=bool(v.shape))
@@ -27,13 +30,38 @@ def symbols_for(problem: Problem) -> dict[str, str]:
 
 
 def entry_letters(problem: Problem) -> dict[str, str]:
-    """Name -> the plain (not bold) letter used for its entries: ``A`` in ``A_{ij}``."""
+    """Name -> the plain (not bold) letter used for its entries: ``A`` in ``A_{ij}``.
+
+    A ``latex:`` override gives the letter too, without its bold wrapper:
+    ``\\boldsymbol{\\theta}`` has entries ``\\theta_{i}``, ``\\lambda`` is ``\\lambda``.
+    """
     letters: dict[str, str] = {}
     for d in problem.define:
-        letters[d.name] = name_latex(d.name)
+        letters[d.name] = plain_letter(d.latex) if d.latex else name_latex(d.name)
     for v in problem.given:
-        letters[v.name] = name_latex(v.name)
+        letters[v.name] = plain_letter(v.latex) if v.latex else name_latex(v.name)
     return letters
+
+
+_BOLD = re.compile(r"\\(?:boldsymbol|mathbf|bm|pmb|mathbfit)\s*\{(.*)\}")
+
+
+def plain_letter(latex: str) -> str:
+    """``\\boldsymbol{\\theta}`` -> ``\\theta``: the override without an outer bold command."""
+    m = _BOLD.fullmatch(latex.strip())
+    if m and _balanced(m.group(1)):
+        return m.group(1)
+    return latex.strip()
+
+
+def _balanced(s: str) -> bool:
+    depth = 0
+    for i, c in enumerate(s):
+        if c in "{}" and (i == 0 or s[i - 1] != "\\"):
+            depth += 1 if c == "{" else -1
+            if depth < 0:
+                return False
+    return depth == 0
 
 
 def is_array_fn(problem: Problem) -> Callable[[Expr], bool]:

@@ -103,21 +103,101 @@ def subscripted(letter: str, sub: str) -> str:
 
 
 def name_latex(name: str, bold: bool = False) -> str:
-    """Typeset a variable name: Greek letters, ``x1`` and ``x_1`` as ``x_{1}``."""
+    """Typeset a variable name: Greek letters, ``x1`` and ``x_1`` as ``x_{1}``, ``y_hat`` as ``y_{\\mathrm{hat}}``.
+
+    Whatever follows the first ``_`` is the subscript: digits and one or two
+    letters (indices: ``A_kq``) as they are, longer words upright (``\\mathrm``), Greek names as Greek
+    letters, several parts separated by commas (``W_out_2`` -> ``W_{\\mathrm{out},2}``).
+    """
     m = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name)
-    base, sub = (m.group(1), m.group(2)) if m else (name, "")
-    if "_" in base:
-        base, _, extra = base.partition("_")
-        sub = extra + sub
-    if base in GREEK:
-        core = "\\" + base
-    elif len(base) == 1:
-        core = base
-    else:
-        core = r"\mathrm{" + base + "}"
+    base, subs = (m.group(1), [m.group(2)]) if m else (name, [])
+    if "_" in base.strip("_"):
+        lead = len(base) - len(base.lstrip("_"))
+        head, _, extra = base[lead:].partition("_")
+        base = base[:lead] + head
+        subs = [p for p in extra.split("_") if p] + subs
+    core = _word_latex(base)
     if bold:
         core = r"\boldsymbol{" + core + "}"
+    sub = ",".join(_sub_latex(p) for p in subs)
     return core + (f"_{{{sub}}}" if sub else "")
+
+
+def _word_latex(word: str) -> str:
+    if word in GREEK:
+        return "\\" + word
+    if len(word) == 1:
+        return word
+    return r"\mathrm{" + word.replace("_", r"\_") + "}"
+
+
+def _sub_latex(part: str) -> str:
+    if part.isdigit() or part in GREEK:
+        return _word_latex(part)
+    if len(part) <= 2 and part.isalpha():  # indices: A_kq is A_{kq}
+        return part
+    m = re.fullmatch(r"([A-Za-z]+?)(\d+)", part)  # out2 -> out,2
+    if m:
+        return _word_latex(m.group(1)) + "," + m.group(2)
+    return _word_latex(part)
+
+
+def trailing_script(tex: str) -> str | None:
+    """``^`` or ``_`` if ``tex`` ends with a superscript or subscript at its top level, else None.
+
+    ``X^{-1}`` and ``x^{2}`` end with ``^``, ``x_{1}`` with ``_``, ``x'`` with
+    ``^`` (a prime is a superscript); ``\\left(X^{-1}\\right)`` ends with a delimiter.
+    """
+    t = tex.rstrip()
+    if t.endswith("'"):
+        return "^"
+    if t.endswith("}"):
+        depth, j = 0, len(t) - 1
+        while j >= 0:
+            if t[j] == "}" and (j == 0 or t[j - 1] != "\\"):
+                depth += 1
+            elif t[j] == "{" and (j == 0 or t[j - 1] != "\\"):
+                depth -= 1
+                if depth == 0:
+                    break
+            j -= 1
+        before = t[:j].rstrip()
+        return before[-1] if before[-1:] in ("^", "_") else None
+    if len(t) >= 2 and t[-2] in "^_":  # x^2
+        return t[-2]
+    return None
+
+
+def superscript(base: str, sup: str) -> str:
+    """``base^{sup}``, with the base bracketed when it already ends in a superscript.
+
+    ``X^{-1}`` then ``^{\\top}`` is ``X^{-\\top}`` (inverse and transpose
+    commute); any other stacked superscript brackets its base, so TeX never
+    sees a double superscript: ``\\left(\\boldsymbol{x}^{\\top}\\right)^{2}``.
+    """
+    if trailing_script(base) == "^":
+        for first, second in (("^{-1}", r"\top"), (r"^{\top}", "-1")):
+            if base.endswith(first) and sup == second:
+                return base[: -len(first)] + r"^{-\top}"
+        base = r"\left(" + base + r"\right)"
+    return base + "^{" + sup + "}"
+
+
+def signed(tex: str) -> bool:
+    """Does this LaTeX start with a sign (so, as a factor, it needs brackets)?"""
+    return tex.lstrip().startswith(("-", "+"))
+
+
+def digit_first(tex: str) -> bool:
+    """Does this LaTeX start with a numeral (so, after a factor, it needs ``\\cdot``)?"""
+    t = tex.lstrip()
+    while t.startswith("{"):
+        t = t[1:].lstrip()
+    for frac in (r"\frac{", r"\dfrac{", r"\tfrac{"):  # \frac{1}{2}, not \frac{\partial f}{...}
+        if t.startswith(frac):
+            t = t[len(frac):]
+            break
+    return t[:1].isdigit() or (t[:1] == "." and t[1:2].isdigit())
 
 
 class LatexPrinter:
@@ -165,10 +245,7 @@ class LatexPrinter:
         return "-" + self.wrap(e.arg, PREC["neg"], strict=True)
 
     def _print_Transpose(self, e: Transpose) -> str:
-        inner = self.wrap(e.arg, PREC["atom"])
-        if inner.endswith("}") and "^" in inner and not inner.startswith(r"\left("):
-            inner = r"\left(" + inner + r"\right)"  # (X^{-1})^T, never X^{-1}^T
-        return inner + r"^{\top}"
+        return superscript(self.wrap(e.arg, PREC["atom"]), r"\top")  # X^{-\top}, never X^{-1}^{\top}
 
     def _print_Index(self, e: Index) -> str:
         base = e.base
@@ -191,7 +268,7 @@ class LatexPrinter:
     def _print_Call(self, e: Call) -> str:
         f, args = e.func, e.args
         if f == "inv":
-            return self.wrap(args[0], PREC["atom"]) + "^{-1}"
+            return superscript(self.wrap(args[0], PREC["atom"]), "-1")
         if f == "norm":
             return r"\left\lVert " + self.print(args[0]) + r" \right\rVert"
         if f == "sqrt":
@@ -214,16 +291,31 @@ class LatexPrinter:
                 "inv", "norm", "sqrt") else self.wrap(a, PREC["atom"])
             if isinstance(a, Call) and a.func in ("inv",):
                 base = r"\left(" + self.print(a) + r"\right)"
-            return base + "^{" + self.print(b) + "}"
+            return superscript(base, self.print(b))
         p = PREC[op]
         left = self.wrap(a, p)
         right = self.wrap(b, p, strict=True)
         if op in "+-":
             if op == "+" and right.startswith("-"):
                 return f"{left} - {right[1:]}"
+            if op == "-" and signed(right):  # a - (-b), never a - -b
+                right = r"\left(" + right + r"\right)"
             return f"{left} {op} {right}"
-        if op == "*" and self.is_array(a) and self.is_array(b):
+        return self.product(left, right, elementwise=op == "*" and self.is_array(a) and self.is_array(b),
+                            dot=isinstance(b, Num))
+
+    @staticmethod
+    def product(left: str, right: str, elementwise: bool = False, dot: bool = False) -> str:
+        """Two printed factors side by side.
+
+        A signed factor after another is bracketed (``2 \\left(-\\Phi\\right)``,
+        never ``2 -\\Phi``, which reads as a subtraction); a factor that starts
+        with a numeral is joined with ``\\cdot`` (``4 u^{3} \\cdot 2``, never ``4 u^{3} 2``).
+        """
+        if signed(right):
+            right = r"\left(" + right + r"\right)"
+        if elementwise:
             return rf"{left} \odot {right}"
-        if isinstance(b, Num) or (left[-1:].isdigit() and right[:1].isdigit()):
+        if dot or digit_first(right):
             return rf"{left} \cdot {right}"
         return f"{left} {right}"

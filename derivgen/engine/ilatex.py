@@ -10,7 +10,7 @@ from dataclasses import replace
 from fractions import Fraction
 
 from ..expr import Call
-from ..printing import name_latex, subscripted
+from ..printing import digit_first, name_latex, subscripted
 from .iform import Delta, Ent, Factor, Fn, IExpr, Idx, IndexLike, Opaque, Pw, Size, Term, free_indices, subst_index
 
 DUMMY_POOL = ("j", "m", "n", "r", "s", "t", "u", "v", "w", "l", "g", "h")
@@ -88,18 +88,31 @@ def _term_latex(t: Term, printer: object) -> str:
     factors = [_factor_latex(f, printer) for f in t.factors]
     if c != 1 or not factors:
         factors.insert(0, _coeff_latex(c))
-    sums = "".join(rf"\sum_{{{s.name}=1}}^{{{s.dim}}} " for s in t.sums)
-    return sums + " ".join(factors)
+    sums = "".join(rf"\sum_{{{s.name}=1}}^{{{_dim_latex(s.dim)}}} " for s in t.sums)
+    out = factors[0]
+    for f in factors[1:]:
+        out += (r" \cdot " if digit_first(f) else " ") + f  # 2 \cdot 3, never 2 3
+    return sums + out
+
+
+def ent_latex(name: str, idx: tuple[IndexLike, ...], printer: object) -> str:
+    """An entry ``A_{ij}`` in the problem's own letters (a ``latex:`` override, else the name's)."""
+    letters = getattr(printer, "letters", None) or {}
+    letter = letters.get(name) or name_latex(name)
+    return subscripted(letter, _idx_latex(idx)) if idx else letter
+
+
+def _dim_latex(d: object) -> str:
+    return str(d) if isinstance(d, int) else name_latex(str(d))
 
 
 def _factor_latex(f: Factor, printer: object) -> str:
     if isinstance(f, Ent):
-        letter = name_latex(f.name)
-        return subscripted(letter, _idx_latex(f.idx)) if f.idx else letter
+        return ent_latex(f.name, f.idx, printer)
     if isinstance(f, Delta):
         return rf"\delta_{{{_idx_latex((f.a, f.b))}}}"
     if isinstance(f, Size):
-        return str(f.dim)
+        return _dim_latex(f.dim)
     if isinstance(f, Opaque):
         inner = printer.print(Call(f.kind, (f.arg,)))  # type: ignore[attr-defined]
         if f.kind == "det":

@@ -13,6 +13,7 @@ read, write or expand anything the whitelist does not name.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from . import texescape as _tx
 
@@ -59,7 +60,7 @@ def sanitize_math(body: str) -> str:
 
 class _MathSanitizer:
     def __init__(self, body: str) -> None:
-        self.s = re.sub(r"\s*\n\s*", " ", body)
+        self.s = re.sub(r"\s*\n\s*", " ", unicodedata.normalize("NFC", body))
         self.i = 0
         self.out: list[str] = []
         self.stack: list[str] = []  # "{" or an environment name
@@ -69,7 +70,7 @@ class _MathSanitizer:
             self.step()
         for opened in reversed(self.stack):
             self.out.append("}" if opened == "{" else rf"\end{{{opened}}}")
-        return _no_double_caret("".join(self.out))
+        return no_double_script(_no_double_caret("".join(self.out)))
 
     def step(self) -> None:
         c = self.s[self.i]
@@ -77,6 +78,9 @@ class _MathSanitizer:
             self.control()
         elif c in "{}":
             self.brace(c)
+        elif (script := _tx.script_run(self.s, self.i)) is not None:
+            self.out.append(script[0])  # Xᵀ -> X^{\top}, X⁻¹ -> X^{-1}
+            self.i = script[1]
         else:
             self.out.append(self.char(c))
             self.i += 1
@@ -93,7 +97,9 @@ class _MathSanitizer:
         if " " <= c <= "~":
             return c
         cmd = _tx.unicode_math(c)
-        return (cmd + " ") if cmd else r"\text{" + _tx.escape_plain(c) + "}"
+        if cmd is None:
+            return r"\text{" + _tx.escape_plain(c) + "}"
+        return cmd + (" " if cmd[-1:].isalpha() else "")
 
     def brace(self, c: str) -> None:
         self.i += 1
@@ -219,3 +225,78 @@ def _no_double_caret(tex: str) -> str:
     while "^^" in tex:
         tex = tex.replace("^^", "^{}^")
     return tex
+
+
+def no_double_script(tex: str) -> str:
+    """Never two superscripts (or two subscripts) on one nucleus: TeX stops at them.
+
+    ``X^{a}^{b}``, ``x^{2}'`` and ``x' ^{2}`` are "Double superscript" errors
+    that lose the whole document; an empty nucleus ``{}`` is put before the
+    second script, so it prints right after the first.  The printers never
+    write such a thing on purpose; this is the net under user math.
+    """
+    out: list[str] = []
+    _scripts(tex, 0, out, top=True)
+    return "".join(out)
+
+
+def _scripts(s: str, i: int, out: list[str], top: bool) -> int:
+    """Copy ``s`` from ``i`` to the end of the current group, fixing scripts; the index after it."""
+    seen: set[str] = set()
+    while i < len(s):
+        c = s[i]
+        if c == "}" and not top:
+            return i
+        if c in "^_'":
+            mark = "^" if c == "'" else c
+            if mark in seen and not (c == "'" and out and out[-1] == "'"):
+                out.append("{}")
+                seen = set()
+            seen.add(mark)
+            out.append(c)
+            i += 1
+            if c != "'":
+                i = _script_argument(s, i, out)
+        elif c == "{":
+            out.append("{")
+            i = _scripts(s, i + 1, out, top=False)
+            if i < len(s):
+                out.append("}")
+                i += 1
+            seen = set()
+        elif c == "\\":
+            m = _CONTROL.match(s, i)
+            word = m.group(0) if m else "\\"
+            out.append(word)
+            i += len(word)
+            if word not in (r"\limits", r"\nolimits", r"\displaylimits"):
+                seen = set()
+        else:
+            out.append(c)
+            i += 1
+            if not c.isspace():
+                seen = set()
+    return i
+
+
+def _script_argument(s: str, i: int, out: list[str]) -> int:
+    """Copy the argument of ``^`` or ``_`` (a group, a control sequence or one character)."""
+    while i < len(s) and s[i] == " ":
+        out.append(" ")
+        i += 1
+    if i >= len(s):
+        return i
+    if s[i] == "{":
+        out.append("{")
+        i = _scripts(s, i + 1, out, top=False)
+        if i < len(s):
+            out.append("}")
+            i += 1
+        return i
+    if s[i] == "\\":
+        m = _CONTROL.match(s, i)
+        word = m.group(0) if m else "\\"
+        out.append(word)
+        return i + len(word)
+    out.append(s[i])
+    return i + 1
