@@ -28,7 +28,7 @@ import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -122,16 +122,21 @@ def _render_problem(problem: Any, derivations: list, number: str, opts: RenderOp
     if "md" in opts.formats:
         from .render.markdown import render_problem_md
 
-        out["md"] = render_problem_md(problem, derivations, opts.flavour, opts.templates, number)
+        out["md"] = render_problem_md(problem, derivations, opts.flavour, opts.templates, number, _label(opts))
     if "json" in opts.formats:
         from .render.json import render_problem_json
 
-        out["json"] = render_problem_json(problem, derivations)
+        out["json"] = render_problem_json(problem, derivations, number, _label(opts))
     if "tex" in opts.formats:
         from .render.latex import render_problem_tex
 
-        out["tex"] = render_problem_tex(problem, derivations, True, number, opts.templates)
+        out["tex"] = render_problem_tex(problem, derivations, True, number, opts.templates, _label(opts))
     return out
+
+
+def _label(opts: RenderOptions) -> str:
+    """What every format calls a problem (``label:`` in derivgen.yaml)."""
+    return opts.meta.get("label") or "Problem"
 
 
 def _render_sheet(title: str, items: list, opts: RenderOptions) -> dict[str, str]:
@@ -145,7 +150,9 @@ def _render_sheet(title: str, items: list, opts: RenderOptions) -> dict[str, str
     if "html" in opts.formats:
         from .render.html import render_sheet_html
 
-        out["sheet.html"] = render_sheet_html(title, items, True, opts.templates)
+        numbers = opts.meta.get("numbers")
+        out["sheet.html"] = render_sheet_html(title, items, True, opts.templates,
+                                              numbers=list(numbers) if numbers else None, label=_label(opts))
     return out
 
 
@@ -310,7 +317,7 @@ def _render_options(config: Config, formats: Iterable[str] | None, templates: Pa
     folder = Path(templates).resolve() if templates else config.templates
     if folder is not None and not folder.is_dir():
         raise UsageError(f"{templates}: no such templates folder")
-    meta = {**config.meta(), "prefix": config.numbering}
+    meta = {**config.meta(), "prefix": config.numbering, "label": config.label}
     return RenderOptions(tuple(f for f in ALL_FORMATS if f in chosen), flavour, folder, meta)
 
 
@@ -342,9 +349,10 @@ def _gather(roots: list[Path], config: Config, stages: Stages, report: BuildRepo
     if config.sheets is not None:
         items = [i for i in items if i.sheet in config.sheets]
     position: dict[str, int] = defaultdict(int)
+    names = [i.sheet for i in items]
     for item in items:
         position[item.sheet] += 1
-        item.number = config.number(position[item.sheet])
+        item.number = config.number(position[item.sheet], config.sheet_position(item.sheet, names))
     report.problems = len(items)
     return items
 
@@ -631,6 +639,7 @@ def _render_one_sheet(sheet: Sheet, stages: Stages, opts: RenderOptions,
                       report: BuildReport) -> dict[str, bytes] | None:
     t0 = time.perf_counter()
     items = [(i.problem, i.derivations) for i in sheet.good]
+    opts = replace(opts, meta={**opts.meta, "numbers": [i.number for i in sheet.good]})  # type: ignore[dict-item]
     try:
         texts = stages.render_sheet(sheet.title, items, opts)
     except DerivgenError as e:

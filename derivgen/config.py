@@ -5,7 +5,9 @@ title: Exercises for chapter 5        # used as the sheets' default title
 course: Mathematics for ML
 author: Course staff
 date: Winter 2026
-numbering: "5."                       # problems numbered 5.1, 5.2, ... within each sheet
+label: Problem                        # what a problem is called: "Problem 5.1" (the default)
+numbering: "5."                       # problems numbered 5.1, 5.2, ... within each sheet;
+                                      # "{sheet}." numbers them 1.1, 1.2, ..., 2.1, ... by sheet
 sheets:                               # optional: only these folders, with their titles
   week1: Sheet 1, vector calculus
   week2: Sheet 2, matrix calculus
@@ -31,7 +33,11 @@ from .yamlnodes import Diagnostics, compose_file, mapping_items, scalar_text
 CONFIG_NAME = "derivgen.yaml"
 #: Every output format derivgen writes, in build order.
 ALL_FORMATS = ("md", "json", "tex", "pdf", "html")
-_TEXT_KEYS = ("title", "course", "author", "date", "numbering")
+_TEXT_KEYS = ("title", "course", "author", "date", "label", "numbering")
+#: What a problem is called in every format unless ``label:`` says otherwise.
+DEFAULT_LABEL = "Problem"
+#: In ``numbering``, replaced by the sheet's position (1, 2, ...).
+SHEET_FIELD = "{sheet}"
 _KEYS = _TEXT_KEYS + ("sheets", "formats", "templates")
 
 
@@ -47,8 +53,12 @@ class Config:
     """Author line of handouts."""
     date: str | None = None
     """Date line of handouts."""
+    label: str = DEFAULT_LABEL
+    """What every format calls a problem: ``Problem`` gives "Problem 5.1"."""
     numbering: str = ""
-    """Prefix of problem numbers within a sheet: ``"5."`` gives 5.1, 5.2, ..."""
+    """Prefix of problem numbers within a sheet: ``"5."`` gives 5.1, 5.2, ...; ``{sheet}`` in it
+    is the sheet's position (in ``sheets:`` when given, else in name order): ``"{sheet}."``
+    gives 1.1, 1.2, ... on the first sheet and 2.1, ... on the second."""
     sheets: dict[str, str] | None = None
     """Folder -> title of the sheets to build; None builds every folder."""
     formats: tuple[str, ...] | None = None
@@ -68,9 +78,15 @@ class Config:
         data["sheets"] = self.sheets
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
-    def number(self, position: int) -> str:
-        """The printed number of the problem at 1-based ``position`` in its sheet."""
-        return f"{self.numbering}{position}"
+    def number(self, position: int, sheet: int = 1) -> str:
+        """The printed number of the problem at 1-based ``position`` in the ``sheet``-th sheet."""
+        return f"{self.numbering.replace(SHEET_FIELD, str(sheet))}{position}"
+
+    def sheet_position(self, name: str, names: list[str]) -> int:
+        """The 1-based position of sheet ``name``: its place in ``sheets:``, else in ``names``."""
+        order = list(self.sheets) if self.sheets else sorted(set(names))
+        return order.index(name) + 1 if name in order else len(order) + 1
+
 
 
 def find_config(root: Path) -> Path | None:
@@ -105,8 +121,9 @@ def load_config(path: Path | None, display: str | None = None) -> Config:
         else:
             values[key] = _templates(vnode, path, diags)
     diags.raise_if_any()
-    if values.get("numbering") is None:
-        values.pop("numbering", None)
+    for key in ("numbering", "label"):
+        if values.get(key) is None:
+            values.pop(key, None)
     return Config(path=path, **values)  # type: ignore[arg-type]
 
 

@@ -24,9 +24,9 @@ from .scope import Growth, Scope
 from .shapes import ShapeEnv, fmt_shape
 from .yamlsource import Report, Source, compose, read_source, scalar_value
 
-#: Top-level keys of a problem file; the last three are derivgen's own.
+#: Top-level keys of a problem file; the last four are derivgen's own.
 KNOWN_KEYS = ("title", "id", "source", "tags", "statement", "given", "define", "find", "sizes",
-              "steps", "method", "points")
+              "steps", "method", "points", "show")
 #: What ``steps:`` may list: the kinds of step a solution shows.
 STEP_CHOICES = ("dimension", "index", "partials", "cases", "stack", "collate", "explicit", "vec",
                 "chain", "closed", "justify")
@@ -102,7 +102,8 @@ class _Loader:
             id=self.problem_id(value.get("id")), title=title or "", path=self.path,
             source=self.report.text(value.get("source"), "source"), tags=self.tags(value.get("tags")),
             statement=self.report.text(value.get("statement"), "statement"), given=tuple(given),
-            define=tuple(define), find=tuple(find), sizes=sizes, options=self.options(value),
+            define=tuple(define), find=tuple(find), sizes=sizes,
+            options={**self.options(value), **self.show(value.get("show"), define)},
         )
         self.report.raise_if_any()
         return problem
@@ -140,6 +141,22 @@ class _Loader:
         if "points" in value:
             out["points"] = self.points(value["points"])
         return out
+
+    def show(self, node: Node | None, define: list) -> dict[str, object]:
+        """``show: [A]``: defines displayed under the statement (see docs/problem-format.md)."""
+        if node is None:
+            return {}
+        items = node.value if isinstance(node, SequenceNode) else [node]
+        names = {d.name for d in define}
+        out: list[str] = []
+        for i, item in enumerate(items, 1):
+            name = self.report.text(item, f"show[{i}]", required=True)
+            if name is not None and name not in names:
+                known = ", ".join(sorted(names)) or "none"
+                self.report.error(item, f"show[{i}]: '{name}' is not a define (defines: {known})")
+            elif name is not None and name not in out:
+                out.append(name)
+        return {"show": tuple(out)}
 
     def steps(self, node: Node) -> tuple[str, ...]:
         if not isinstance(node, SequenceNode):

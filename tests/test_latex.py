@@ -99,7 +99,7 @@ def test_problem_document_is_standalone() -> None:
     tex = render_problem_tex(problem, derivations, True, "5.1", None)
     assert tex.startswith(r"\documentclass")
     assert tex.rstrip().endswith(r"\end{document}")
-    assert r"Example~5.1 {(}Gradient of a least-squares loss{)}" in tex
+    assert r"Problem~5.1 {(}Gradient of a least-squares loss{)}" in tex
     assert r"\underbrace{" in tex and r"}_{1\times N}" in tex
     assert r"\dgresult{" in tex
 
@@ -107,7 +107,7 @@ def test_problem_document_is_standalone() -> None:
 def test_handout_has_statements_but_no_solutions() -> None:
     items = [least_squares(), f_equals_Ax()]
     tex = render_sheet_tex("Sheet 5", items, False, META, None)
-    assert "Example~5.2" in tex and "Consider the linear model" in tex
+    assert "Problem~5.2" in tex and "Consider the linear model" in tex
     assert r"\dgresult{" not in tex and "Start with the dimension" not in tex
 
 

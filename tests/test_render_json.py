@@ -21,7 +21,7 @@ def test_json_matches_golden(name: str) -> None:
 
 def test_contract_fields_for_least_squares() -> None:
     doc = json.loads(render_problem_json(*least_squares()))
-    assert list(doc) == ["id", "title", "source", "derivatives"]
+    assert list(doc) == ["id", "title", "source", "label", "number", "statement", "derivatives"]
     assert (doc["id"], doc["source"]) == ("least-squares", "MML Example 5.11")
     [d] = doc["derivatives"]
     assert (d["of"], d["wrt"], d["shape"], d["printed_shape"]) == ("L", "theta", ["D"], [1, "D"])

@@ -26,7 +26,7 @@ from markupsafe import Markup, escape
 from ..derivation import Derivation
 from ..errors import RenderError
 from ..problem import Problem
-from .markdown import problem_view
+from .markdown import DEFAULT_LABEL, problem_view
 from .mdmath import split_math
 from .templating import make_env
 
@@ -81,9 +81,10 @@ def render_problem_html(
     user_templates: Path | None = None,
     number: str | None = None,
     assets: str = "inline",
+    label: str = DEFAULT_LABEL,
 ) -> str:
     """One problem with its worked solution as a page."""
-    view = html_view(problem, derivations, solutions=True, number=number)
+    view = html_view(problem, derivations, solutions=True, number=number, label=label)
     env = make_env("html", user_templates)
     return env.get_template("problem.html.j2").render(
         title=problem.title, problem=view, katex=_katex(assets), level=1)
@@ -95,9 +96,13 @@ def render_sheet_html(
     solutions: bool = True,
     user_templates: Path | None = None,
     assets: str = "inline",
+    numbers: list[str] | None = None,
+    label: str = DEFAULT_LABEL,
 ) -> str:
-    """A sheet of problems numbered from 1, with or without worked solutions, as one page."""
-    views = [html_view(p, ds, solutions, str(i)) for i, (p, ds) in enumerate(items, 1)]
+    """A sheet of problems numbered ``numbers`` (default 1, 2, ...), with or without worked solutions."""
+    if numbers is None or len(numbers) != len(items):
+        numbers = [str(i) for i in range(1, len(items) + 1)]
+    views = [html_view(p, ds, solutions, n, label) for (p, ds), n in zip(items, numbers)]
     env = make_env("html", user_templates)
     return env.get_template("sheet.html.j2").render(
         title=title, problems=views, katex=_katex(assets), solutions=solutions, level=2)
@@ -110,9 +115,10 @@ def _katex(assets: str) -> dict[str, object]:
     return {"inline": False, "href": assets.rstrip("/")}
 
 
-def html_view(problem: Problem, derivations: list[Derivation], solutions: bool, number: str | None) -> dict:
+def html_view(problem: Problem, derivations: list[Derivation], solutions: bool, number: str | None,
+              label: str = DEFAULT_LABEL) -> dict:
     """The Markdown view with its text turned into HTML; TeX stays TeX (escaped by the template)."""
-    view = problem_view(problem, derivations, lambda tex: tex, solutions, number)
+    view = problem_view(problem, derivations, lambda tex: tex, solutions, number, label)
     view["title_para"] = text_html(view["title_para"]) if view["title_para"] else None  # type: ignore[arg-type]
     view["statement"] = markdown_html(view["statement"]) if view["statement"] else None  # type: ignore[arg-type]
     for part in view["parts"]:  # type: ignore[attr-defined]

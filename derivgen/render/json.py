@@ -2,8 +2,12 @@
 
 Fields of the contract: ``id title source derivatives[of wrt shape result{expr
 latex index} steps[kind text latex] verified{method sizes max_abs_error}]``.
-derivgen adds (never removes): ``printed_shape``, ``method``, a step's
-``depth``, and ``verified.points``.  Output is stable: keys in the contract's
+derivgen adds (never removes): ``label`` and ``number`` (the heading every
+format prints, ``Problem 3.1``; ``number`` is null outside a build),
+``statement`` (the Markdown statement every format prints, see
+:mod:`.statement`), a derivative's ``part`` (``a``, ``b``, ... or null) and
+``ask`` (its Find line, empty when the statement asks), ``printed_shape``,
+``method``, a step's ``depth``, and ``verified.points``.  Output is stable: keys in the contract's
 order, two-space indentation, UTF-8 kept as is.
 """
 
@@ -15,25 +19,37 @@ from ..derivation import Derivation
 from ..narrate import present, present_result, verification_text
 from ..printing import to_text
 from ..problem import Problem
+from .statement import Ask, asks, statement_markdown
+
+#: What a problem is called unless ``label:`` in derivgen.yaml says otherwise.
+DEFAULT_LABEL = "Problem"
 
 
-def render_problem_json(problem: Problem, derivations: list[Derivation]) -> str:
+def render_problem_json(problem: Problem, derivations: list[Derivation], number: str | None = None,
+                        label: str = DEFAULT_LABEL) -> str:
     """``json/<id>.json`` for one problem; raises RenderError for an unverified derivation."""
     doc = {
         "id": problem.id,
         "title": problem.title,
         "source": problem.source,
-        "derivatives": [derivative_json(problem, d) for d in derivations],
+        "label": label,
+        "number": number,
+        "statement": statement_markdown(problem),
+        "derivatives": [derivative_json(problem, d, a) for d, a in zip(derivations, asks(problem, derivations))],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def derivative_json(problem: Problem, d: Derivation) -> dict[str, object]:
+def derivative_json(problem: Problem, d: Derivation, ask: Ask | None = None) -> dict[str, object]:
     verification_text(d)  # refuses a derivation that was never checked
     assert d.verified is not None
+    if ask is None:
+        ask = asks(problem, [d])[0]
     return {
         "of": d.of,
         "wrt": d.wrt,
+        "part": ask.label,
+        "ask": ask.text,
         "shape": list(d.result.shape),
         "printed_shape": list(d.result.printed),
         "method": d.method,

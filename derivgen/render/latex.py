@@ -14,17 +14,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..derivation import Deriv, Derivation, Result, Space
+from ..derivation import Deriv, Derivation
 from ..errors import RenderError
-from ..expr import Name
 from ..narrate import Context, Para, present, present_answer, printer_for, verification_text
-from ..problem import Definition, Problem
+from ..problem import Problem
 from .templating import make_env
+from .statement import PART_LETTERS, asks, statement_markdown
 from .texescape import escape_line, escape_text, escape_with_math
 from .texmath import sanitize_math
 
-#: Letters for the parts of a problem with several ``find`` entries.
-PART_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+#: What a problem is called in headings unless ``label:`` in derivgen.yaml says otherwise.
+DEFAULT_LABEL = "Problem"
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class ExampleView:
     """One problem as the templates see it: every string is safe LaTeX."""
 
     number: str
-    """``5.1``; empty for an unnumbered example."""
+    """``3.1``; empty for an unnumbered problem."""
     title: str
     """The problem's title."""
     source: str
@@ -66,11 +66,13 @@ class ExampleView:
     statement: str
     """The statement (Markdown turned to LaTeX), or empty."""
     task: str
-    """What to find (and, without a statement, what is given)."""
+    """What to find, when the statement does not already ask it (see :mod:`.statement`); may be empty."""
     solutions: tuple[SolutionView, ...]
     """One per derivation; empty on a handout."""
     points: object = None
     """Points of an exam question."""
+    label: str = DEFAULT_LABEL
+    """What the heading calls the problem: ``Problem`` (``label:`` in derivgen.yaml)."""
     space: str = ""
     """Height of the answer box on an exam without solutions."""
 
@@ -113,7 +115,8 @@ def _deriv_tex(derivation: Derivation, problem: Problem) -> str:
 
 
 def example_view(
-    problem: Problem, derivations: Sequence[Derivation], solutions: bool, number: str | None
+    problem: Problem, derivations: Sequence[Derivation], solutions: bool, number: str | None,
+    label: str = DEFAULT_LABEL,
 ) -> ExampleView:
     """A problem with (on a solution sheet) its worked solutions, as safe LaTeX."""
     several = len(derivations) > 1
@@ -124,9 +127,10 @@ def example_view(
         number=escape_line(number or ""),
         title=escape_line(problem.title),
         source=escape_line(problem.source or ""),
-        statement=escape_text(problem.statement or ""),
+        statement=escape_text(statement_markdown(problem)),
         task=task_tex(problem, derivations),
         solutions=sols,
+        label=escape_line(label),
     )
 
 
@@ -134,43 +138,11 @@ def example_view(
 
 
 def task_tex(problem: Problem, derivations: Sequence[Derivation]) -> str:
-    """``Find dL/dθ.``, preceded by the givens and definitions when there is no statement."""
-    printer = printer_for(problem)
-    finds = [_find_tex(problem, f.of, f.wrt_text) for f in problem.find]
-    if not finds:
-        finds = [_deriv_tex(d, problem) for d in derivations]
-    ask = "Find " + _and([f"${sanitize_math(f)}$" for f in finds]) + "."
-    if problem.statement:
-        return ask
-    given = [printer.print(Name(v.name)) + r" \in " + printer.print(Space((v.shape,)))
-             for v in problem.given]
-    lines = ["Given " + _and([f"${sanitize_math(g)}$" for g in given]) + "." if given else ""]
-    lines += [f"\\[ {sanitize_math(_definition_tex(problem, d))} \\]" for d in problem.define]
-    return "\n".join(line for line in lines if line) + "\n\n" + ask
-
-
-def _find_tex(problem: Problem, of: str, wrt: str) -> str:
-    ctx = Context(printer_for(problem), _placeholder(of, wrt))
-    return ctx.printer.print(Deriv(ctx.math(of), ctx.math(wrt)))
-
-
-def _placeholder(of: str, wrt: str) -> Derivation:
-    """narrate's Context wants a Derivation; naming a ``find`` entry needs none of it."""
-    return Derivation(of=of, wrt=wrt, of_shape=(), wrt_shape=(), steps=(), result=Result((), ()))
-
-
-def _definition_tex(problem: Problem, d: Definition) -> str:
-    printer = printer_for(problem)
-    head = printer.print(Name(d.name))
-    if d.params:
-        head += r"\left(" + ", ".join(printer.print(Name(p)) for p in d.params) + r"\right)"
-    return head + r" \mathrel{:=} " + printer.print(d.expr)
-
-
-def _and(items: list[str]) -> str:
-    if len(items) <= 2:
-        return " and ".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    """The Find line(s) of :func:`.statement.asks`: empty, ``Find $...$.``, or ``(a)~... \\quad (b)~...``."""
+    items = asks(problem, derivations)
+    if len(items) == 1:
+        return escape_with_math(items[0].text)
+    return r"\quad ".join(f"({a.label})~" + escape_with_math(a.text) for a in items)
 
 
 # --- documents -------------------------------------------------------------------------
@@ -182,10 +154,11 @@ def render_problem_tex(
     solutions: bool,
     number: str | None,
     user_templates: Path | None,
+    label: str = DEFAULT_LABEL,
 ) -> str:
     """One problem as a complete LaTeX document (``problem.tex.j2``)."""
     env = make_env("tex", user_templates)
-    example = example_view(problem, derivations, solutions, number)
+    example = example_view(problem, derivations, solutions, number, label)
     return env.get_template("problem.tex.j2").render(example=example, solutions=solutions)
 
 
@@ -198,17 +171,27 @@ def render_sheet_tex(
 ) -> str:
     """A handout (statements only) or, with ``solutions``, a solution sheet (``sheet.tex.j2``).
 
-    ``meta`` may hold ``course``, ``author``, ``date`` and ``prefix`` (``"5."``
-    numbers the examples 5.1, 5.2, ...; default: 1, 2, ...).
+    ``meta`` may hold ``course``, ``author``, ``date``, ``label`` (what a
+    problem is called, default ``Problem``), ``numbers`` (the printed number of
+    each item) or else ``prefix`` (``"5."`` numbers the problems 5.1, 5.2, ...;
+    default: 1, 2, ...).
     """
-    prefix = str(meta.get("prefix", "") or "")
-    examples = [
-        example_view(p, ds, solutions, f"{prefix}{i}") for i, (p, ds) in enumerate(items, start=1)
-    ]
+    label = str(meta.get("label") or DEFAULT_LABEL)
+    numbers = sheet_numbers(meta, len(items))
+    examples = [example_view(p, ds, solutions, n, label) for (p, ds), n in zip(items, numbers)]
     env = make_env("tex", user_templates)
     return env.get_template("sheet.tex.j2").render(
         meta=_meta(meta, title), examples=examples, solutions=solutions
     )
+
+
+def sheet_numbers(meta: Mapping[str, object], count: int) -> list[str]:
+    """The printed numbers of a sheet's problems: ``meta["numbers"]``, else prefix + 1, 2, ..."""
+    numbers = meta.get("numbers")
+    if isinstance(numbers, (list, tuple)) and len(numbers) == count:
+        return [str(n) for n in numbers]
+    prefix = str(meta.get("prefix", "") or "")
+    return [f"{prefix}{i}" for i in range(1, count + 1)]
 
 
 def _meta(meta: Mapping[str, object], title: str) -> dict[str, str]:

@@ -16,15 +16,17 @@ from pathlib import Path
 
 from ..derivation import Derivation
 from ..errors import RenderError
-from ..narrate import derivative_symbol, present, present_answer, verification_text
+from ..narrate import present, present_answer, verification_text
 from ..problem import Problem
 from .mdmath import escape_math_commonmark, map_math, user_markdown
+from .statement import Ask, asks, statement_markdown
 from .templating import make_env
 
 FLAVOURS = ("standard", "hugo", "jekyll")
 #: Spaces per nesting level of substeps (a list item's continuation in Python-Markdown needs 4).
 INDENT = 4
-PART_LABELS = "abcdefghijklmnopqrstuvwxyz"
+#: What a problem is called in headings unless ``label:`` in derivgen.yaml says otherwise.
+DEFAULT_LABEL = "Problem"
 
 
 def render_problem_md(
@@ -33,10 +35,11 @@ def render_problem_md(
     flavour: str = "standard",
     user_templates: Path | None = None,
     number: str | None = None,
+    label: str = DEFAULT_LABEL,
 ) -> str:
     """One problem as a Markdown page with front matter, statement and worked solution."""
     env = _env(user_templates)
-    view = problem_view(problem, derivations, _math_fn(flavour), solutions=True, number=number)
+    view = problem_view(problem, derivations, _math_fn(flavour), solutions=True, number=number, label=label)
     return _tidy(env.get_template("problem.md.j2").render(problem=view, title=problem.title, tags=list(problem.tags)))
 
 
@@ -46,11 +49,15 @@ def render_sheet_md(
     solutions: bool,
     flavour: str = "standard",
     user_templates: Path | None = None,
+    numbers: list[str] | None = None,
+    label: str = DEFAULT_LABEL,
 ) -> str:
-    """A sheet of problems, numbered from 1, with or without the worked solutions."""
+    """A sheet of problems, numbered ``numbers`` (default 1, 2, ...), with or without the worked solutions."""
     env = _env(user_templates)
     fn = _math_fn(flavour)
-    views = [problem_view(p, ds, fn, solutions, number=str(i)) for i, (p, ds) in enumerate(items, 1)]
+    if numbers is None or len(numbers) != len(items):
+        numbers = [str(i) for i in range(1, len(items) + 1)]
+    views = [problem_view(p, ds, fn, solutions, number=n, label=label) for (p, ds), n in zip(items, numbers)]
     tags = sorted({t for p, _ in items for t in p.tags})
     return _tidy(env.get_template("sheet.md.j2").render(
         title=title, heading=user_markdown(title, fn), problems=views, tags=tags, solutions=solutions
@@ -83,32 +90,37 @@ def problem_view(
     math: Callable[[str], str],
     solutions: bool,
     number: str | None,
+    label: str = DEFAULT_LABEL,
 ) -> dict[str, object]:
-    """Everything a template shows for one problem, math already in LaTeX."""
+    """Everything a template shows for one problem, math already in LaTeX.
+
+    The statement and the Find lines are those of :mod:`.statement`, the same in every format.
+    """
     plain_title = "$" not in problem.title
     title = user_markdown(problem.title, math)
-    heading = title if plain_title else "Problem"
+    heading = title if plain_title else label
     if number is not None:
-        heading = f"Problem {number}" + (f": {title}" if plain_title else "")
-    several = len(derivations) > 1
+        heading = f"{label} {number}" + (f": {title}" if plain_title else "")
+    statement = statement_markdown(problem)
     return {
         "heading": heading,
+        "label": label,
+        "number": number,
         "title_para": None if plain_title else title,
         "source": user_markdown(problem.source, math) if problem.source else problem.source,
-        "statement": user_markdown(problem.statement, math).strip() if problem.statement else None,
+        "statement": user_markdown(statement, math).strip() if statement else None,
         "parts": [
-            part_view(problem, d, math, solutions, PART_LABELS[i % 26] if several else None)
-            for i, d in enumerate(derivations)
+            part_view(problem, d, math, solutions, ask) for d, ask in zip(derivations, asks(problem, derivations))
         ],
     }
 
 
 def part_view(
-    problem: Problem, d: Derivation, math: Callable[[str], str], solutions: bool, label: str | None
+    problem: Problem, d: Derivation, math: Callable[[str], str], solutions: bool, ask: Ask
 ) -> dict[str, object]:
-    """One derivative asked for: the question, the steps, the answer and its check."""
-    ask = "$" + math(derivative_symbol(d, problem)) + "$"
-    view: dict[str, object] = {"label": label, "ask": ask, "steps": [], "answer": None, "check": None}
+    """One derivative asked for: the question (may be empty), the steps, the answer and its check."""
+    view: dict[str, object] = {"label": ask.label, "ask": map_math(ask.text, math), "steps": [],
+                               "answer": None, "check": None}
     if not solutions:
         return view
     view["steps"] = [
