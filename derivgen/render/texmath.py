@@ -99,7 +99,8 @@ class _MathSanitizer:
         cmd = _tx.unicode_math(c)
         if cmd is None:
             return r"\text{" + _tx.escape_plain(c) + "}"
-        return cmd + (" " if cmd[-1:].isalpha() else "")
+        following = self.s[self.i + 1:self.i + 2]
+        return cmd + (" " if cmd[-1:].isalpha() and (following.isalpha() or following.isdigit()) else "")
 
     def brace(self, c: str) -> None:
         self.i += 1
