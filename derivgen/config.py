@@ -12,6 +12,8 @@ sheets:                               # optional: only these folders, with their
   week1: Sheet 1, vector calculus
   week2: Sheet 2, matrix calculus
 formats: [md, json, tex, pdf, html]   # optional: overridden by --format
+detail: lecture                       # answer | lecture | full; a problem's own detail: wins,
+                                      # --detail on the command line overrides both
 templates: my-templates/              # optional, relative to this file; overridden by --templates
 ```
 
@@ -28,12 +30,13 @@ from pathlib import Path
 
 import yaml
 
+from .problem import DETAILS
 from .yamlnodes import Diagnostics, compose_file, mapping_items, scalar_text
 
 CONFIG_NAME = "derivgen.yaml"
 #: Every output format derivgen writes, in build order.
 ALL_FORMATS = ("md", "json", "tex", "pdf", "html")
-_TEXT_KEYS = ("title", "course", "author", "date", "label", "numbering")
+_TEXT_KEYS = ("title", "course", "author", "date", "label", "numbering", "detail")
 #: What a problem is called in every format unless ``label:`` says otherwise.
 DEFAULT_LABEL = "Problem"
 #: In ``numbering``, replaced by the sheet's position (1, 2, ...).
@@ -59,6 +62,8 @@ class Config:
     """Prefix of problem numbers within a sheet: ``"5."`` gives 5.1, 5.2, ...; ``{sheet}`` in it
     is the sheet's position (in ``sheets:`` when given, else in name order): ``"{sheet}."``
     gives 1.1, 1.2, ... on the first sheet and 2.1, ... on the second."""
+    detail: str | None = None
+    """Default detail level of the solutions (``answer``, ``lecture``, ``full``); a problem's own wins."""
     sheets: dict[str, str] | None = None
     """Folder -> title of the sheets to build; None builds every folder."""
     formats: tuple[str, ...] | None = None
@@ -88,7 +93,6 @@ class Config:
         return order.index(name) + 1 if name in order else len(order) + 1
 
 
-
 def find_config(root: Path) -> Path | None:
     """``derivgen.yaml`` in the build's root folder (or beside a single file), if any."""
     folder = root if root.is_dir() else root.parent
@@ -114,6 +118,8 @@ def load_config(path: Path | None, display: str | None = None) -> Config:
             diags.add(knode, f"unknown setting '{key}'; expected one of: {', '.join(_KEYS)}")
         elif key in _TEXT_KEYS:
             values[key] = _text(vnode, key, diags)
+            if key == "detail" and values[key] is not None and values[key] not in DETAILS:
+                diags.add(vnode, f"detail: unknown level '{values[key]}'; expected one of: {', '.join(DETAILS)}")
         elif key == "sheets":
             values[key] = _sheets(vnode, diags)
         elif key == "formats":

@@ -19,14 +19,14 @@ from .defines import NAME, bad_name, read_defines
 from .expr import Shape
 from .finds import read_finds
 from .limits import MAX_DIMENSION_SIZE, MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES
-from .problem import ASSUMPTIONS, Problem, Var
+from .problem import ASSUMPTIONS, DETAILS, Problem, Var
 from .scope import Growth, Scope
 from .shapes import ShapeEnv, fmt_shape
 from .yamlsource import Report, Source, compose, read_source, scalar_value
 
-#: Top-level keys of a problem file; the last four are derivgen's own.
+#: Top-level keys of a problem file; the last five are derivgen's own.
 KNOWN_KEYS = ("title", "id", "source", "tags", "statement", "given", "define", "find", "sizes",
-              "steps", "method", "points", "show")
+              "steps", "method", "points", "show", "detail")
 #: What ``steps:`` may list: the kinds of step a solution shows.
 STEP_CHOICES = ("dimension", "index", "partials", "cases", "stack", "collate", "explicit", "vec",
                 "chain", "closed", "justify")
@@ -128,7 +128,7 @@ class _Loader:
         return tuple(t for t in texts if t is not None)
 
     def options(self, value: dict[str, Node]) -> dict[str, object]:
-        """derivgen's own keys: ``steps``, ``method`` and ``points``."""
+        """derivgen's own keys: ``steps``, ``method``, ``points`` and ``detail``."""
         out: dict[str, object] = {}
         if "steps" in value:
             out["steps"] = self.steps(value["steps"])
@@ -140,6 +140,11 @@ class _Loader:
             out["method"] = method
         if "points" in value:
             out["points"] = self.points(value["points"])
+        if "detail" in value:
+            detail = self.report.text(value["detail"], "detail", required=True)
+            if detail is not None and detail not in DETAILS:
+                self.report.error(value["detail"], f"detail: unknown level '{detail}' (known: {', '.join(DETAILS)})")
+            out["detail"] = detail
         return out
 
     def show(self, node: Node | None, define: list) -> dict[str, object]:

@@ -131,7 +131,7 @@ class MathLatex(LatexPrinter):
     def _print_Deriv(self, d: Deriv) -> str:
         sym = r"\partial " if d.partial else r"\mathrm{d}"
         wrt = self.print(d.wrt)
-        if isinstance(d.of, (Name, Entry, Index)):
+        if isinstance(d.of, (Name, Entry, Index)) or (isinstance(d.of, Call) and d.of.func == "vec"):
             return rf"\frac{{{sym}{self.print(d.of)}}}{{{sym}{wrt}}}"
         return rf"\frac{{{sym}}}{{{sym}{wrt}}}\left({self.print(d.of)}\right)"
 
@@ -150,6 +150,8 @@ class MathLatex(LatexPrinter):
         return self.print(Block((tuple(t),)))
 
     def _print_Tuple(self, t: Tuple) -> str:
+        if len(t.items) == 1:
+            return self.print(t.items[0])
         return "(" + ", ".join(self.print(i) for i in t.items) + ")"
 
     def _print_Space(self, s: Space) -> str:
@@ -158,8 +160,10 @@ class MathLatex(LatexPrinter):
             return r"\mathbb{R}"
         if s.row and len(groups) == 1 and len(groups[0]) == 1:
             return r"\mathbb{R}^{1\times " + dim_latex(groups[0][0]) + "}"
-        if len(groups) == 1:
-            return r"\mathbb{R}^{" + dims_latex(groups[0]) + "}"
+        if len(groups) == 1 or len(groups[-1]) < 2:
+            # By a vector the dimensions simply line up (R^{4×2×3}); by a matrix the groups
+            # are kept apart, as the lectures write R^{M×(M×N)} and R^{(N×N)×(M×N)}.
+            return r"\mathbb{R}^{" + r"\times ".join(dims_latex(g) for g in groups) + "}"
         parts = [dims_latex(g) if len(g) == 1 else "(" + dims_latex(g) + ")" for g in groups]
         return r"\mathbb{R}^{" + r"\times ".join(parts) + "}"
 

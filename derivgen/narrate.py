@@ -19,8 +19,16 @@ from .problem import Problem
 from .render.detail import DEFAULT_DETAIL, Names, composition_letters, steps_for
 from .sentences import sentence
 
-#: Displays of one step shorter than this (LaTeX characters, all together) share one line.
-SHORT_LINE = 90
+#: Displays of one step narrower than this (estimated characters, all together) share one line.
+SHORT_LINE = 64
+_COMMAND = re.compile(r"\\(?:mathrm|boldsymbol|mathbb|left|right|text|operatorname|frac|underbrace)\b|[{}_^]")
+
+
+def visible_width(latex: str) -> int:
+    """A rough count of the characters a formula shows (commands and braces do not count)."""
+    shown = _COMMAND.sub("", latex)
+    shown = re.sub(r"\\[a-zA-Z]+", "x", shown)  # \theta, \partial ... show as one symbol
+    return len(shown.replace(" ", ""))
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,8 @@ def present(derivation: Derivation, problem: Problem) -> list[Para]:
     detail = detail_of(problem)
     whole = Deriv(Name(derivation.of), ctx.math(derivation.wrt), is_partial(derivation, problem))
     letters = composition_letters(problem, derivation.wrt)
-    for step in steps_for(derivation.steps, detail, Names(problem), whole, letters, _earlier_parts(derivation, problem)):
+    names = Names(problem, derivation.of)
+    for step in steps_for(derivation.steps, detail, names, whole, letters, _earlier_parts(derivation, problem)):
         _present_step(step, 0, ctx, out, compact=detail != "full")
     return out
 
@@ -74,8 +83,11 @@ def _earlier_parts(derivation: Derivation, problem: Problem) -> dict[str, str]:
 def _present_step(step: Step, depth: int, ctx: "Context", out: list[Para], compact: bool) -> None:
     text = sentence(step.kind, step.facts, ctx)
     display = tuple(ctx.printer.display(rel) for rel in step.math)
-    if compact and len(display) > 1 and sum(map(len, display)) <= SHORT_LINE \
-            and not any("aligned" in d for d in display):
+    if compact and step.kind == "dimension" and not ctx.derivation.of_shape and not ctx.derivation.wrt_shape:
+        # A scalar by a scalar: the dimension is said in passing, not displayed.
+        text, display = text.rstrip(".") + ", $" + display[0] + "$.", ()
+    if compact and len(display) > 1 and sum(map(visible_width, display)) + 6 * len(display) <= SHORT_LINE \
+            and not any("aligned" in d or "bmatrix" in d for d in display):
         display = (r", \qquad ".join(display),)
     out.append(Para(text=text, display=display, depth=depth, kind=step.kind))
     for sub in step.substeps:
@@ -116,8 +128,10 @@ def is_partial(derivation: Derivation, problem: Problem) -> bool:
         body = problem.expand(problem.body(derivation.of))
     except RecursionError:
         return False
+    # Partial when the problem also differentiates the same function by another of its variables.
+    others = {w.id for f in problem.find if f.of == derivation.of for w in f.wrt if isinstance(w, Name)}
     scalars = {n for n in names_in(body) if (v := problem.var(n)) is not None and not v.shape}
-    return len(scalars) > 1
+    return len(scalars & others) > 1
 
 
 def present_answer(derivation: Derivation, problem: Problem) -> str:
@@ -146,6 +160,12 @@ def verification_text(derivation: Derivation) -> str:
 
 def _block(nested: object) -> Block:
     """Nested tuples in array layout as a bmatrix (vectors as a column)."""
+    if isinstance(nested, tuple) and nested and all(isinstance(r, tuple) and r and isinstance(r[0], tuple)
+                                                      for r in nested):
+        # A tensor of order 3: one P×Q slice per last index, side by side (as the collation shows them).
+        n = len(nested[0][0])
+        return Block((tuple(Block(tuple(tuple(row[q][k] for q in range(len(row))) for row in nested))
+                            for k in range(n)),))
     if isinstance(nested, tuple) and nested and all(isinstance(r, tuple) for r in nested):
         return Block(tuple(tuple(r) for r in nested))  # type: ignore[arg-type]
     if isinstance(nested, tuple):

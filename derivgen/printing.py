@@ -275,6 +275,8 @@ class LatexPrinter:
             return r"\sqrt{" + self.print(args[0]) + "}"
         if f == "eye":
             return r"\boldsymbol{I}"
+        if f == "vec":  # a matrix flattened into a vector: MML writes Ã
+            return r"\tilde{" + self.print(args[0]) + "}"
         if f == "dsigma":
             return r"\sigma'\left(" + self.print(args[0]) + r"\right)"
         head = FUNC_LATEX.get(f) or self.symbols.get(f) or name_latex(f)

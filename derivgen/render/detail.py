@@ -95,10 +95,12 @@ def _name_whole(step: Step, whole: Deriv) -> Step:
 class Names:
     """The problem's defined intermediates (``e := y − Φθ``), to write expressions in them."""
 
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, differentiated: str | None = None) -> None:
+        # The function being differentiated is not written in terms of itself.
         self.table: list[tuple[Expr, Name]] = [
             (d.expr, Name(d.name)) for d in problem.define
             if not d.params and d.shape is not None and not isinstance(d.expr, (Name, Num, ListLit))
+            and d.name != differentiated
         ]
         self.bodies = {n.id: body for body, n in self.table}
         self.order = [n.id for _, n in self.table]
@@ -189,8 +191,16 @@ def _lecture_step(step: Step, top: bool, letters: tuple[str, str] | None) -> lis
     if kind == "factor":
         return _factor(step)
     if kind == "vec":
-        # Route (b) reuses the partial derivatives route (a) found: no entry is derived twice.
-        return [replace(step, substeps=(), facts={**step.facts, "reuses": True})]
+        # Route (b) reuses the partial derivatives route (a) found: no entry is derived twice, and
+        # neither the flattened matrix nor the re-shaped tensor is written out again.
+        flatten, jacobian, reshape = (step.math + (None, None, None))[:3]
+        math = tuple(m for m in (_ends_in(flatten), jacobian, _ends_in(reshape)) if m is not None)
+        return [replace(step, math=math, substeps=(), facts={**step.facts, "reuses": True})]
+    if kind == "collate" and step.facts.get("slices") and step.math:
+        # The slices were just displayed one by one: name them, do not print them again.
+        rel = step.math[0]
+        if len(rel.parts) == 4:
+            return [replace(step, math=(Relation((rel.parts[0], rel.parts[1], rel.parts[3]), ("=", "∈")),))]
     if kind == "explicit" and not top:
         return []
     return [replace(step, substeps=tuple(_lecture(step.substeps)))]
@@ -233,6 +243,13 @@ def _folded(step: Step, under: Iterable[Step], **more: object) -> Step:
     if tidy and math:
         math = math[:-1] + (_append(math[-1], tidy[-1].math[0].parts[-1]),)
     return replace(step, math=math, facts=facts, substeps=())
+
+
+def _ends_in(rel: Relation | None) -> Relation | None:
+    """``a = b = c ∈ S`` as ``a ∈ S``."""
+    if rel is None or not rel.ops or rel.ops[-1] not in ("∈", "in"):
+        return rel
+    return Relation((rel.parts[0], rel.parts[-1]), ("∈",))
 
 
 def _ends(rel: Relation) -> Relation:
