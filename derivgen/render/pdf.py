@@ -15,6 +15,8 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import RenderError
@@ -58,15 +60,17 @@ def sandbox_env() -> dict[str, str]:
     return env
 
 
-def compile_pdf(tex_path: Path, timeout: float = 60) -> Path:
+def compile_pdf(tex_path: Path, timeout: float = 60, keep_log: bool = False) -> Path:
     """Compile ``tex_path`` to the PDF beside it (same stem); returns the PDF's path.
 
+    With ``keep_log`` TeX's log is kept beside it too (``.log``, for :func:`overfull_boxes`).
     Raises :class:`RenderError` with the TeX error and its context on failure,
     and when TeX takes longer than ``timeout`` seconds.
     """
     tex_path = Path(tex_path)
     tex = tex_path.read_text(encoding="utf-8")
-    return _typeset(tex, tex_path.with_suffix(".pdf"), timeout, shown=tex_path)
+    log = tex_path.with_suffix(".log") if keep_log else None
+    return _typeset(tex, tex_path.with_suffix(".pdf"), timeout, shown=tex_path, keep_log=log)
 
 
 def tex_to_pdf(tex: str, pdf_path: Path, timeout: float = 60) -> Path:
@@ -75,8 +79,8 @@ def tex_to_pdf(tex: str, pdf_path: Path, timeout: float = 60) -> Path:
     return _typeset(tex, pdf_path, timeout, shown=pdf_path.with_suffix(".tex"))
 
 
-def _typeset(tex: str, target: Path, timeout: float, shown: Path) -> Path:
-    """Compile in a fresh directory beside ``target``, then rename the PDF into place."""
+def _typeset(tex: str, target: Path, timeout: float, shown: Path, keep_log: Path | None = None) -> Path:
+    """Compile in a fresh directory beside ``target``, then rename the PDF (and the log) into place."""
     reason = tex_available()
     if reason:
         raise RenderError(reason)
@@ -85,6 +89,8 @@ def _typeset(tex: str, target: Path, timeout: float, shown: Path) -> Path:
         name = target.with_suffix(".tex").name
         (work / name).write_text(tex, encoding="utf-8")
         _run_latexmk(work, name, timeout, shown)
+        if keep_log is not None and (work / name).with_suffix(".log").exists():
+            os.replace((work / name).with_suffix(".log"), keep_log)
         os.replace(work / target.name, target)
     return target
 
@@ -156,3 +162,67 @@ def _with_source_line(excerpt: list[str], rest: list[str], tex_name: str) -> lis
         if m:
             return [f"{tex_name}:{m.group(1)}: " + excerpt[0].lstrip("! ")] + excerpt[1:]
     return excerpt
+
+
+# --- overfull boxes ------------------------------------------------------------------------
+
+#: Overfull boxes up to this many points are not worth a warning (TeX's own \hfuzz is 0.1pt).
+OVERFULL_FUZZ_PT = 1.0
+
+#: The comment a template writes before the LaTeX of the N-th problem (1-based) of a document.
+PROBLEM_MARKER = "%% derivgen-problem "
+
+_OVERFULL = re.compile(
+    r"^Overfull \\([hv])box \((\d+(?:\.\d+)?)pt too (?:wide|high)\)"
+    r"(?:.*?at lines? (\d+))?")
+
+
+@dataclass(frozen=True)
+class Overfull:
+    """One overfull box of a TeX log: how far it sticks out and where its source starts."""
+
+    kind: str
+    """``h`` (a line too wide) or ``v`` (a page or box too high)."""
+    points: float
+    line: int | None
+    """The line of the ``.tex`` the box comes from; None when TeX does not say (page output)."""
+
+    def describe(self) -> str:
+        if self.kind == "h":
+            return f"overfull line ({self.points:.1f}pt too wide)"
+        return f"overfull page ({self.points:.1f}pt too high)"
+
+
+def overfull_boxes(log: str, fuzz: float = OVERFULL_FUZZ_PT) -> list[Overfull]:
+    """The overfull boxes a TeX log reports, those more than ``fuzz`` points over."""
+    found: list[Overfull] = []
+    for line in log.splitlines():
+        m = _OVERFULL.match(line)
+        if m and float(m.group(2)) > fuzz:
+            found.append(Overfull(m.group(1), float(m.group(2)), int(m.group(3)) if m.group(3) else None))
+    return found
+
+
+def problem_at_line(tex: str, line: int | None) -> int | None:
+    """The 1-based number of the problem whose LaTeX holds ``line`` (after its marker), else None."""
+    if line is None:
+        return None
+    current = None
+    for number, text in enumerate(tex.splitlines()[:line], start=1):
+        if text.startswith(PROBLEM_MARKER):
+            current = int(text[len(PROBLEM_MARKER):].split()[0])
+    return current
+
+
+def overfull_warnings(log: str, tex: str, problems: Sequence[str], document: str, what: str) -> list[str]:
+    """``FILE: warning: overfull line (133.4pt too wide) in the solutions PDF``, one per box.
+
+    ``problems`` are the files shown for problems 1, 2, ... of the document (in its order);
+    a box outside every problem (title, header, page output) is charged to ``document``.
+    """
+    lines = []
+    for box in overfull_boxes(log):
+        n = problem_at_line(tex, box.line)
+        where = problems[n - 1] if n is not None and 0 < n <= len(problems) else document
+        lines.append(f"{where}: warning: {box.describe()} in {what}")
+    return lines
