@@ -157,9 +157,10 @@ def _render_sheet(title: str, items: list, opts: RenderOptions) -> dict[str, str
 
 
 def _compile_pdf(tex: Path, timeout: float) -> Path:
+    """The PDF beside ``tex``, and TeX's log beside it (read by :func:`typeset_warnings`)."""
     from .render.pdf import compile_pdf
 
-    return compile_pdf(tex, timeout)
+    return compile_pdf(tex, timeout, keep_log=True)
 
 
 def _tex_available() -> str | None:
@@ -660,6 +661,7 @@ def _typeset(sheets: list[tuple[Sheet, dict[str, bytes]]], stages: Stages, opts:
     t0 = time.perf_counter()
     progress.start("pdf", len(docs))
     out.mkdir(parents=True, exist_ok=True)
+    warnings: list[str] = []
     with tempfile.TemporaryDirectory(prefix=".derivgen-tex-", dir=out) as scratch, \
             ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
         futures = {pool.submit(_typeset_one, Path(scratch) / f"{n}", files[f"{name}.tex"], name, stages): (
@@ -667,13 +669,16 @@ def _typeset(sheets: list[tuple[Sheet, dict[str, bytes]]], stages: Stages, opts:
         for future in as_completed(futures):
             sheet, files, name = futures[future]
             try:
-                files[f"{name}.pdf"] = future.result()
+                files[f"{name}.pdf"], log = future.result()
+                warnings += typeset_warnings(log, files[f"{name}.tex"], [i.display for i in sheet.good],
+                                             _display(out / sheet.files(f"{name}.tex")), f"the {name} PDF")
             except DerivgenError as e:
                 sheet.fresh = False  # incomplete: not cached, tried again next build
                 shown = _display(out / sheet.files(f"{name}.tex"))
                 lines = [_unscratch(line, scratch, f"{name}.tex", shown) for line in str(e).splitlines()]
                 report.failures.append(Failure(shown, None, lines))
             progress.advance()
+    report.notes += sorted(warnings)  # not failures: the exit code stays 0
     report.sheets_typeset = len({id(s) for s, _, _ in docs})
     progress.finish()
     report.timings["tex"] += time.perf_counter() - t0
@@ -685,11 +690,23 @@ def _unscratch(line: str, scratch: str, tex_name: str, shown: str) -> str:
     return re.sub(r"^(\./)?" + re.escape(tex_name) + ":", shown + ":", line)
 
 
-def _typeset_one(folder: Path, tex: bytes, name: str, stages: Stages) -> bytes:
+def _typeset_one(folder: Path, tex: bytes, name: str, stages: Stages) -> tuple[bytes, str]:
+    """The PDF's bytes and TeX's log ("" when the stage kept none)."""
     folder.mkdir()
     tex_path = folder / f"{name}.tex"
     tex_path.write_bytes(tex)
-    return Path(stages.compile_pdf(tex_path, TEX_TIMEOUT)).read_bytes()
+    pdf = Path(stages.compile_pdf(tex_path, TEX_TIMEOUT)).read_bytes()
+    log = tex_path.with_suffix(".log")
+    return pdf, log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+
+
+def typeset_warnings(log: str, tex: bytes, problems: list[str], document: str, what: str) -> list[str]:
+    """One ``FILE: warning: overfull line (...) in WHAT`` per overfull box of the log, FILE the problem's."""
+    if not log:
+        return []
+    from .render.pdf import overfull_warnings
+
+    return overfull_warnings(log, tex.decode("utf-8", errors="replace"), problems, document, what)
 
 
 # --- writing -------------------------------------------------------------------------------------

@@ -208,7 +208,7 @@ def make_exam(path: Path, out: Path, variants: int = 1, seed: int = 0, templates
     files = _render(exam, versions, variants, seed, templates)
     output = ExamOutput()
     folder = f"{exam.name}"
-    files.update(_typeset(files, out, stages, output))
+    files.update(_typeset(files, out, stages, output, exam))
     for rel in sorted(files):
         atomic.write_if_changed(atomic.safe_target(out, f"{folder}/{rel}"), files[rel])
         output.files.append(f"{folder}/{rel}")
@@ -334,21 +334,33 @@ def _pairs(mapping: dict) -> str:  # type: ignore[type-arg]
     return ", ".join(f"{k} → {v}" for k, v in mapping.items()) or "—"
 
 
-def _typeset(files: dict[str, bytes], out: Path, stages: Any, output: ExamOutput) -> dict[str, bytes]:
-    """PDFs of every .tex, typeset in a scratch folder inside ``out``; one note if TeX is missing."""
+def _typeset(files: dict[str, bytes], out: Path, stages: Any, output: ExamOutput, exam: Exam) -> dict[str, bytes]:
+    """PDFs of every .tex, typeset in a scratch folder inside ``out``; one note if TeX is missing,
+    one warning per overfull box (charged to the question's problem file)."""
     reason = stages.tex_available()
     if reason:
         output.notes.append(f"PDF skipped: {reason}")
         return {}
     from concurrent.futures import ThreadPoolExecutor
 
+    from .build import _display, typeset_warnings
+
     out.mkdir(parents=True, exist_ok=True)
     names = sorted(n for n in files if n.endswith(".tex"))
+    problems = [_display(p.path) for p in exam.problems]
     with tempfile.TemporaryDirectory(prefix=".derivgen-tex-", dir=out) as scratch, ThreadPoolExecutor() as pool:
-        def one(name: str) -> bytes:
+        def one(name: str) -> tuple[bytes, list[str]]:
             folder = Path(scratch) / name[:-4]
             folder.mkdir()
-            (folder / name).write_bytes(files[name])
-            return Path(stages.compile_pdf(folder / name, 120.0)).read_bytes()
+            tex = folder / name
+            tex.write_bytes(files[name])
+            pdf = Path(stages.compile_pdf(tex, 120.0)).read_bytes()
+            log = tex.with_suffix(".log")
+            text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+            return pdf, typeset_warnings(text, files[name], problems, _display(out / exam.name / name),
+                                         f"the {name[:-4]} PDF")
 
-        return {name[:-4] + ".pdf": pdf for name, pdf in zip(names, pool.map(one, names))}
+        done = list(pool.map(one, names))
+    for _, warnings in done:
+        output.notes.extend(warnings)  # not failures: the exit code stays 0
+    return {name[:-4] + ".pdf": pdf for name, (pdf, _) in zip(names, done)}
