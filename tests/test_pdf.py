@@ -46,8 +46,8 @@ def test_solution_sheet_holds_the_lecture_text(tmp_path: Path) -> None:
     text = pdf_text(render_sheet_tex("Vector Calculus", sheet_items(), True, META, None), tmp_path)
     flat = squash(text)
     assert "Vector Calculus: Worked Solutions" in text
-    assert "Example 5.1 (Gradient of a least-squares loss)" in text
-    assert "Example 5.3 (Gradient of a Gram matrix)" in text
+    assert "Problem 5.1 (Gradient of a least-squares loss)" in text
+    assert "Problem 5.3 (Gradient of a Gram matrix)" in text
     assert "Start with the dimension of the result" in text
     assert "∈R1×D" in flat  # the dimension statement
     assert "1×NN×D" in flat  # shapes under the chain-rule factors
@@ -59,7 +59,7 @@ def test_solution_sheet_holds_the_lecture_text(tmp_path: Path) -> None:
 
 def test_handout_has_no_solutions(tmp_path: Path) -> None:
     text = pdf_text(render_sheet_tex("Sheet 5", sheet_items(), False, META, None), tmp_path)
-    assert "Example 5.2" in text and "Consider the linear model" in text
+    assert "Problem 5.2" in text and "Consider the linear model" in text
     assert "Start with the dimension" not in text and "Checked against" not in text
 
 
@@ -104,7 +104,7 @@ def test_injection_is_shown_not_run(tmp_path: Path) -> None:
                   r"M1\input{/etc/passwd}", r"M2\immediate\write18{touch/tmp/pwned}",
                   r"^^5cinput", r"M4\input{/etc/passwd}", r"\csname", r"\def\x{\write18{touch/tmp/pwned}}"):
         assert shown in flat, shown
-    assert "Example 5.1 (\\input{/etc/passwd})" in text
+    assert "Problem 5.1 (\\input{/etc/passwd})" in text
 
 
 def test_user_template_override_reaches_the_pdf(tmp_path: Path) -> None:
