@@ -211,6 +211,16 @@ def test_a_latex_override_with_a_superscript_is_bracketed() -> None:
     assert p.print(BinOp("^", Name("x"), Num(2))) == r"\left(\boldsymbol{x}^{(i)}\right)^{2}"
 
 
+def test_index_notation_uses_the_override_and_never_stacks_superscripts() -> None:
+    from derivgen.engine.iform import Pw
+
+    p = MathLatex({}, None, {"x": r"x^{(i)}", "lam": r"\lambda"})
+    entry = IExpr((Term(1, (Ent("x", (Idx("j", "N"),)),), ()),))
+    out = iexpr_latex(IExpr((Term(1, (Pw(entry, 2),), ()),)), p)
+    assert out == r"\left(x^{(i)}\right)_{j}^{2}" and not double_script(out)
+    assert iexpr_latex(IExpr((Term(3, (Ent("lam", ()),), ()),)), p) == r"3 \lambda"
+
+
 def test_user_math_never_has_a_double_superscript() -> None:
     assert sanitize_math("X^{-1}^{T}") == "X^{-1}{}^{T}"
     assert sanitize_math("x^2'") == "x^2{}'"

@@ -10,7 +10,7 @@ from dataclasses import replace
 from fractions import Fraction
 
 from ..expr import Call
-from ..printing import digit_first, name_latex, subscripted
+from ..printing import digit_first, name_latex, subscripted, superscript
 from .iform import Delta, Ent, Factor, Fn, IExpr, Idx, IndexLike, Opaque, Pw, Size, Term, free_indices, subst_index
 
 DUMMY_POOL = ("j", "m", "n", "r", "s", "t", "u", "v", "w", "l", "g", "h")
@@ -130,7 +130,7 @@ def _factor_latex(f: Factor, printer: object) -> str:
         f.base.terms[0].factors) == 1 and isinstance(f.base.terms[0].factors[0], Ent)
     if not simple:
         base = rf"\left({base}\right)"
-    return f"{base}^{{{_coeff_latex(f.exp)}}}"
+    return superscript(base, _coeff_latex(f.exp))
 
 
 # --- plain text (JSON's result.index) -------------------------------------------------
