@@ -85,6 +85,9 @@ class MathLatex(LatexPrinter):
         self.letters = dict(letters or {})
         """Name -> its plain letter for entries (``A`` in ``A_{kq}``)."""
 
+    def entry_letter(self, name: str) -> str:
+        return self.letters.get(name) or name_latex(name)
+
     def print(self, e: object) -> str:  # type: ignore[override]
         method = getattr(self, "_print_" + type(e).__name__, None)
         if method is not None:

@@ -250,13 +250,15 @@ class LatexPrinter:
     def _print_Index(self, e: Index) -> str:
         base = e.base
         if isinstance(base, Name):
-            letter = name_latex(base.id)
+            letter = self.entry_letter(base.id)
         else:
             letter = r"\left[" + self.print(base) + r"\right]"
         sub = "".join(str(i) for i in e.indices) if all(i < 10 for i in e.indices) else ",".join(map(str, e.indices))
-        if "_" in letter:  # x_1 indexed: keep readable
-            letter = r"\left(" + letter + r"\right)"
-        return f"{letter}_{{{sub}}}"
+        return subscripted(letter, sub)  # x_1 indexed: (x_{1})_{2}, readable
+
+    def entry_letter(self, name: str) -> str:
+        """The plain letter for an entry of ``name`` (``x`` in ``x_{2}``)."""
+        return name_latex(name)
 
     def _print_ListLit(self, e: ListLit) -> str:
         if all(isinstance(r, ListLit) for r in e.items):

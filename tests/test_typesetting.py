@@ -24,7 +24,7 @@ from derivgen.derivation import Product, Text, Under
 from derivgen.engine.iform import Ent, IExpr, Idx, Size, Term
 from derivgen.engine.ilatex import iexpr_latex
 from derivgen.errors import ProblemError
-from derivgen.expr import BinOp, Call, Name, Neg, Num, Transpose
+from derivgen.expr import BinOp, Call, Index, Name, Neg, Num, Transpose
 from derivgen.loader import load_problem
 from derivgen.mathlatex import MathLatex
 from derivgen.notation import entry_letters, symbols_for
@@ -264,7 +264,7 @@ def test_define_takes_latex() -> None:
     assert symbols["z"] == r"\boldsymbol{\zeta}" and symbols["lam"] == r"\lambda"
     assert symbols["y_hat"] == r"y_{\mathrm{hat}}"
     letters = entry_letters(problem)
-    assert letters["z"] == r"\zeta" and letters["lam"] == r"\lambda" and letters["w"] == "w"
+    assert letters["z"] == r"\zeta" and letters["lam"] == r"\lambda" and letters["w"] == r"\omega"
 
 
 @pytest.mark.parametrize("value, message", [
@@ -283,18 +283,26 @@ def test_define_long_form_errors(tmp_path: Path, value: str, message: str) -> No
 def test_latex_names_in_every_step(tmp_path: Path) -> None:
     tex = _build(tmp_path, FIXTURES / "latex-names.yaml", "tex")
     math = _math_of(tex)
-    assert r"y_{\mathrm{hat}} = \sum_{j=1}^{N} \lambda w_{j} x_{j}" in math  # index notation
+    assert r"y_{\mathrm{hat}} = \sum_{j=1}^{N} \lambda \omega_{j} x_{j}" in math  # index notation
     assert r"\frac{\partial y_{\mathrm{hat}}}{\partial \lambda}" in math
+    assert r"\frac{\mathrm{d}y_{\mathrm{hat}}}{\mathrm{d}\omega_{2}}" in math  # by a component
     assert r"\zeta_{i} = \sum_{j=1}^{N} \left(W_{2}\right)_{ij} x_{j}" in math
     assert r"\boldsymbol{\zeta} \mathrel{:=} \boldsymbol{W}_{2} \boldsymbol{x}" in math
     assert not re.search(r"\blam\b", math)
     assert r"\mathrm{dy}" not in tex and "hat/" not in tex
     assert not re.search(r"(?<![\\a-z])z_\{", math)  # the define's entries are zeta's
+    assert not re.search(r"(?<![\\a-z])w_\{", math)  # and w's are omega's
+
+
+def test_a_component_uses_the_override() -> None:
+    p = MathLatex({"theta": r"\boldsymbol{\vartheta}"}, None, {"theta": r"\vartheta"})
+    assert p.print(Index(Name("theta"), (2,))) == r"\vartheta_{2}"
+    assert p.print(Index(Name("x_1"), (2,))) == r"\left(x_{1}\right)_{2}"
 
 
 def test_latex_names_in_markdown(tmp_path: Path) -> None:
     md = _build(tmp_path, FIXTURES / "latex-names.yaml", "md")
-    assert r"\lambda w_{j} x_{j}" in md and r"\zeta_{i}" in md
+    assert r"\lambda \omega_{j} x_{j}" in md and r"\zeta_{i}" in md
     assert not re.search(r"\blam\b", _math_of(md))
 
 
