@@ -7,12 +7,13 @@ followed by its displayed equations.  Renderers only lay these out.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
 from .derivation import Block, Deriv, Derivation, Entry, Relation, Space, Step, Tuple, Verification
 from .errors import RenderError
-from .expr import Index, Name, Shape, names_in
+from .expr import Expr, Index, Name, Shape, names_in
 from .mathlatex import MathLatex, text_latex
 from .notation import entry_letters, is_array_fn, symbols_for
 from .problem import Problem
@@ -64,8 +65,12 @@ def present(derivation: Derivation, problem: Problem) -> list[Para]:
     whole = Deriv(Name(derivation.of), ctx.math(derivation.wrt), is_partial(derivation, problem))
     letters = composition_letters(problem, derivation.wrt)
     names = Names(problem, derivation.of)
-    for step in steps_for(derivation.steps, detail, names, whole, letters, _earlier_parts(derivation, problem)):
+    shown = steps_for(derivation.steps, detail, names, whole, letters, _earlier_parts(derivation, problem))
+    for step in shown:
         _present_step(step, 0, ctx, out, compact=detail != "full")
+    if detail != "full" and shown and shown[-1].kind == "closed_form" and out[-1].display:
+        # The matrix form is the answer, displayed in its box right after: say it once.
+        out[-1] = dataclasses.replace(out[-1], display=())
     return out
 
 
@@ -141,7 +146,34 @@ def present_answer(derivation: Derivation, problem: Problem) -> str:
     lhs = derivative_symbol(d, problem)
     if r.display is None and r.closed is None and r.index is not None:
         return f"{lhs} \\in {space}, \\quad {present_result(d, problem)}"
+    named = _named_answer(d, problem) if detail_of(problem) == "lecture" else None
+    if named is not None:
+        return named.replace("LHS", lhs, 1).replace("SPACE", space, 1)
     return f"{lhs} = {present_result(d, problem)} \\in {space}"
+
+
+#: A result at least this wide (estimated characters) is written with the problem's intermediates.
+LONG_RESULT = 48
+
+
+def _named_answer(d: Derivation, problem: Problem) -> str | None:
+    """``LHS = 2(z − y)ᵀW₂ diag(h ⊙ (1 − h))W₁ ∈ SPACE, where h = σ(W₁x + b₁), z = ...``.
+
+    Only for a long result that the problem's own intermediates make much shorter; the
+    result is the same (the names stand for their definitions), and it is the one verified.
+    """
+    form = d.result.display if d.result.display is not None else d.result.closed
+    if not isinstance(form, Expr):
+        return None
+    printer = printer_for(problem)
+    names = Names(problem, d.of)
+    folded = names.fold(form)
+    plain, short = printer.print(form), printer.print(folded)
+    if visible_width(plain) < LONG_RESULT or visible_width(short) > 0.7 * visible_width(plain):
+        return None
+    where = [f"{printer.print(Name(n))} = {printer.print(names.bodies[n])}" for n in names.used(folded)]
+    return (r"\begin{gathered}LHS = " + short + r" \in SPACE, \\ \text{where } "
+            + r",\ ".join(where) + r"\end{gathered}")
 
 
 def verification_text(derivation: Derivation) -> str:

@@ -72,16 +72,18 @@ def _dimension(facts: Facts, ctx: "Context") -> str:
     wrt_shape = tuple(_get(facts, "wrt_shape", d.wrt_shape))  # type: ignore[arg-type]
     of, wrt = ctx.tex(str(_get(facts, "of", d.of))), ctx.tex(str(_get(facts, "wrt", d.wrt)))
     printed = printed_shape(of_shape, wrt_shape)
-    lead = "" if _get(facts, "whole") else "First, the dimension of the result. "
-    first = f"{lead}The derivative of {of} with respect to {wrt} is {shape_word(printed)}"
+    lead = "" if _get(facts, "whole") else "First, the dimension: "
+    noun = "gradient" if not of_shape else "derivative"
+    first = f"{lead}the {noun} of {of} with respect to {wrt} is {shape_word(printed)}"
+    first = first[0].upper() + first[1:]
     if not of_shape and len(wrt_shape) == 1:
         if ctx.once("row"):
-            return first + ": a scalar adds no dimension, and its gradient by a vector is written as a row."
+            return first + " (a scalar adds no dimension, and its gradient by a vector is a row)."
         return first + "."
     if not of_shape and not wrt_shape:
         return first + "."
     if ctx.once("layout"):
-        return first + ": its dimensions are those of the output followed by those of the input."
+        return first + " (the output's dimensions, then the input's)."
     return first + "."
 
 
@@ -135,7 +137,7 @@ def _cases(facts: Facts, ctx: "Context") -> str:
 @says("stack")
 def _stack(facts: Facts, ctx: "Context") -> str:
     index = str(_get(facts, "entry", "i"))
-    out = ctx.entry(ctx.derivation.of, index)
+    out = ctx.entry(str(_get(facts, "of", ctx.derivation.of)), index)
     return (f"Hold the output entry {out} fixed and arrange its partial derivatives in the shape "
             "of the input, one row at a time.")
 
@@ -182,24 +184,27 @@ def _chain_rule(facts: Facts, ctx: "Context") -> str:
 
 @says("factor")
 def _factor(facts: Facts, ctx: "Context") -> str:
-    f = facts.get("factor")
-    name = ctx.tex(str(f)) if f else "the next factor"
+    f, symbol = facts.get("factor"), facts.get("symbol")
+    name = ctx.tex(symbol) if symbol is not None else (ctx.tex(str(f)) if f else "the next factor")
     if facts.get("result"):
         return f"So the factor {name} is"
     if facts.get("lead"):
         return f"The factor {name}:"
     if facts.get("closed"):
         identity = facts.get("identity")
-        rules = [RULE_WORDS.get(str(r), str(r)) for r in _get(facts, "rules", ())]  # type: ignore[attr-defined]
+        rules = [RULE_WORDS.get(str(r), str(r)) for r in _get(facts, "rules", ()) if r != "transpose"]  # type: ignore[attr-defined]
+        how = ""
         if identity and not ctx.derives_identity(str(identity)):
-            return f"The factor {name}, by identity ({identity}):"
-        if rules:
-            return f"The factor {name}, by the {_and(rules)} rule{'s' if len(rules) > 1 else ''}:"
-        return f"The factor {name}:"
+            how = f"by identity ({identity})"
+        elif rules:
+            how = f"by the {_and(rules)} rule{'s' if len(rules) > 1 else ''}"
+        if facts.get("rewrite") == "norm_squared":
+            return f"The factor {name}: a squared norm is an inner product" + (f", so {how}:" if how else ":")
+        return f"The factor {name}, {how}:" if how else f"The factor {name}:"
     rules = facts.get("rules")
     if isinstance(rules, list) and rules:
         return f"The factor {name}, by {rules_phrase(rules)}:"
-    return f"Now the factor {name}." if f else "Now the next factor."
+    return f"Now the factor {name}." if f or symbol is not None else "Now the next factor."
 
 
 @says("multiply")

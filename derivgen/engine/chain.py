@@ -146,7 +146,7 @@ def _factor_step(of: str, label: str, part: Part, of_shape: Shape, wrt_shape: Sh
         rel = Relation((shown,))
     else:
         rel = Relation((Deriv(Name(of), w, True), shown, space), ("=", "∈"))
-    return Step("factor", (rel,), {"factor": label}, tuple(part.steps))
+    return Step("factor", (rel,), {"factor": label, "symbol": Deriv(Name(of), w, True)}, tuple(part.steps))
 
 
 # --- multiplying out ---------------------------------------------------------------------

@@ -21,8 +21,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
-from ..derivation import Block, Cases, Deriv, Product, Relation, Step, Tuple, Under
-from ..expr import BinOp, Call, Expr, ListLit, Name, Num, map_children, names_in, substitute
+from ..derivation import Block, Cases, Deriv, Product, Relation, Space, Step, Tuple, Under
+from ..expr import BinOp, Call, Expr, ListLit, Name, Num, children, map_children, names_in, substitute
 from ..problem import DEFAULT_DETAIL, DETAILS, Problem
 
 __all__ = ["DEFAULT_DETAIL", "DETAILS", "Names", "composition_letters", "rules_used", "steps_for"]
@@ -85,8 +85,18 @@ def _name_whole(step: Step, whole: Deriv) -> Step:
     lhs = first.parts[0] if first.parts else None
     if isinstance(lhs, Deriv) and not isinstance(lhs.of, Name):
         named = Deriv(whole.of, lhs.wrt, lhs.partial or lhs.wrt != whole.wrt)
-        return replace(step, math=(Relation((named,) + first.parts[1:], first.ops),) + step.math[1:])
+        rest = tuple(_rename_derivs(p, lhs.of, whole.of) for p in first.parts[1:])
+        return replace(step, math=(Relation((named,) + rest, first.ops),) + step.math[1:])
     return step
+
+
+def _rename_derivs(obj: object, expr: object, name: object) -> object:
+    """∂(x₁²x₂)/∂x₁ inside a collected row is ∂f/∂x₁: the function's name, not its formula."""
+    if isinstance(obj, Deriv) and obj.of == expr:
+        return Deriv(name, obj.wrt, True)
+    if isinstance(obj, Block):
+        return Block(tuple(tuple(_rename_derivs(c, expr, name) for c in row) for row in obj.rows))
+    return obj
 
 
 # --- the problem's intermediates, kept as names --------------------------------------
@@ -100,7 +110,7 @@ class Names:
         self.table: list[tuple[Expr, Name]] = [
             (d.expr, Name(d.name)) for d in problem.define
             if not d.params and d.shape is not None and not isinstance(d.expr, (Name, Num, ListLit))
-            and d.name != differentiated
+            and d.name != differentiated and _size(d.expr) >= 4
         ]
         self.bodies = {n.id: body for body, n in self.table}
         self.order = [n.id for _, n in self.table]
@@ -143,6 +153,8 @@ class Names:
         if isinstance(obj, Deriv):
             return Deriv(self.fold_math(obj.of), obj.wrt, obj.partial)
         if isinstance(obj, Under):
+            if all(d == 1 for d in obj.shape):  # no brace with "1" under a scalar
+                return self.fold_math(obj.body)
             return Under(self.fold_math(obj.body), obj.shape)
         if isinstance(obj, Product):
             return Product(tuple(self.fold_math(f) for f in obj.factors))
@@ -153,6 +165,11 @@ class Names:
         if isinstance(obj, Tuple):
             return obj
         return obj
+
+
+def _size(e: Expr) -> int:
+    """Nodes in an expression: an intermediate worth a name is more than ``cos t``."""
+    return 1 + sum(_size(c) for c in children(e))
 
 
 def _replace(e: Expr, body: Expr, name: Name) -> Expr:
@@ -243,6 +260,12 @@ def _folded(step: Step, under: Iterable[Step], **more: object) -> Step:
     if tidy and math:
         math = math[:-1] + (_append(math[-1], tidy[-1].math[0].parts[-1]),)
     return replace(step, math=math, facts=facts, substeps=())
+
+
+def _value(rel: Relation) -> object:
+    """What a relation says a thing equals: its last part that is not the space it lies in."""
+    parts = [p for p in rel.parts if not isinstance(p, Space)]
+    return parts[-1] if parts else None
 
 
 def _ends_in(rel: Relation | None) -> Relation | None:
@@ -368,21 +391,40 @@ def _factor(step: Step) -> list[Step]:
     closed = [s for s in subs if s.kind == "closed_form"]
     if closed:
         # A factor with a known matrix form: the rewriting that leads to it and the form itself.
-        kept = [s for s in subs if s.kind == "rewrite"]
+        rewrites = [s for s in subs if s.kind == "rewrite"]
         facts = {**step.facts, "identity": closed[-1].facts.get("identity"),
-                 "rules": list(closed[-1].facts.get("rules", ())), "closed": True}  # type: ignore[call-overload]
-        return [replace(step, facts=facts, substeps=tuple(kept))]
+                 "rules": list(closed[-1].facts.get("rules", ())), "closed": True,
+                 "rewrite": rewrites[0].facts.get("reason") if rewrites else None}  # type: ignore[call-overload]
+        math = tuple(r for s in rewrites for r in s.math) + step.math
+        return [replace(step, math=math, facts=facts, substeps=())]
     head = step.math[0].parts[0] if step.math and step.math[0].parts else None
-    body = _lecture(subs)
+    # Inside a chain rule a tensor factor is known by its entries: stacking and collating them
+    # (the subject of a problem of its own) would only repeat the lecture.
+    body = [s for s in _lecture(subs) if s.kind not in ("stack", "collate", "explicit")]
     if isinstance(head, Deriv):
         body = [_name_whole(s, head) for s in body]
+        if isinstance(head.of, Name):  # "hold the output entry z_i fixed", not the problem's f_i
+            body = [replace(s, facts={**s.facts, "of": head.of.id}) if s.kind == "stack" else s for s in body]
+    if len(body) == 1 and not body[0].substeps and body[0].math and step.math \
+            and (_value(body[0].math[-1]) == _value(step.math[0])
+                 or body[0].math[-1].parts[0] == step.math[0].parts[0]):
+        # One line derives the factor (∂A/∂θ entry by entry): show it once, as the factor.
+        only = body[0]
+        rules = only.facts.get("rules")
+        return [replace(step, math=only.math, facts={**step.facts, "rules": rules if isinstance(rules, list) else []},
+                        substeps=())]
     if body and body[-1].kind == "gradient":
         # The collected partials are the factor: say so there, not again after it.
         last = body[-1]
         body[-1] = replace(last, math=last.math[:1])
         return [replace(step, math=(), facts={**step.facts, "lead": True}, substeps=tuple(body))]
-    return [replace(step, math=(), facts={**step.facts, "lead": True}, substeps=tuple(body)),
-            Step("factor", step.math, {**step.facts, "result": True})]
+    lead = replace(step, math=(), facts={**step.facts, "lead": True}, substeps=tuple(body))
+    last = body[-1].math[-1] if body and body[-1].math else None
+    index_form = bool(step.math) and len(step.math[0].parts) == 1  # ∂g_i/∂A_kq = δ_ik x_q itself
+    if last is not None and step.math and (_value(last) == _value(step.math[0])
+                                           or (index_form and body[-1].kind == "partials")):
+        return [lead]  # the last line already says what the factor is
+    return [lead, Step("factor", step.math, {**step.facts, "result": True})]
 
 
 # --- joining lines -----------------------------------------------------------------------
