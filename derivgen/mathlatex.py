@@ -158,6 +158,9 @@ class MathLatex(LatexPrinter):
         return "(" + ", ".join(self.print(i) for i in t.items) + ")"
 
     def _print_Space(self, s: Space) -> str:
+        if len(s.groups) == 2 and len(s.groups[0]) == 1 and not s.groups[1]:
+            # A vector by a scalar is a column: R^{2×1}, as the lectures write dx/dt.
+            return r"\mathbb{R}^{" + dim_latex(s.groups[0][0]) + r"\times 1}"
         groups = [g for g in s.groups if g]
         if not groups:
             return r"\mathbb{R}"
@@ -174,7 +177,8 @@ class MathLatex(LatexPrinter):
         body = self.factor(u.body)
         if signed(body):  # \underbrace{\left(-\Phi\right)}_{N\times D}, never a bare -\Phi
             body = r"\left(" + body + r"\right)"
-        return r"\underbrace{" + body + "}_{" + dims_latex(u.shape) + "}"
+        dims = dims_latex(u.shape) + (r"\times 1" if len(u.shape) == 1 else "")  # a column: N×1
+        return r"\underbrace{" + body + "}_{" + dims + "}"
 
     def _print_Product(self, p: Product) -> str:
         """Factors side by side (``\\,``): a signed factor after another in brackets, a numeral after ``\\cdot``."""

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 
 from .errors import DerivgenError
-from .expr import Expr
+from .expr import Expr, Index, Name, children
 from .printing import name_latex
 from .problem import Problem
 from .shapes import infer
@@ -26,7 +26,19 @@ def symbols_for(problem: Problem) -> dict[str, str]:
             symbols[d.name] = name_latex(d.name, bold=bool(d.shape))
     for v in problem.given:
         symbols[v.name] = v.latex or name_latex(v.name, bold=bool(v.shape))
+    for d in problem.define:
+        # A function's parameter read by components (f(x) = exp(x[1] x[2]^2)) is a vector: bold,
+        # also where the chain rule names the inner function after it.
+        for param in d.params:
+            if param not in symbols and _indexed(d.expr, param):
+                symbols[param] = name_latex(param, bold=True)
     return symbols
+
+
+def _indexed(e: Expr, name: str) -> bool:
+    if isinstance(e, Index) and e.base == Name(name):
+        return True
+    return any(_indexed(c, name) for c in children(e))
 
 
 def entry_letters(problem: Problem) -> dict[str, str]:
