@@ -81,6 +81,7 @@ find:
 _LOCK = threading.Lock()
 _BOXES: list[tuple[str, Overfull]] = []
 _LOGS: list[str] = []
+_SCALED: list[str] = []
 
 
 def _compile_and_record(tex: Path, timeout: float) -> Path:
@@ -89,7 +90,8 @@ def _compile_and_record(tex: Path, timeout: float) -> Path:
     log = tex.with_suffix(".log").read_text(encoding="utf-8", errors="replace")
     with _LOCK:
         _LOGS.append(tex.name)
-        _BOXES.extend((tex.name, box) for box in overfull_boxes(log, fuzz=0.0))
+        _SCALED.extend(tex.name for line in log.splitlines() if "display scaled down" in line)
+        _BOXES.extend((tex.name, box) for box in overfull_boxes(log, fuzz=0.0, page_fuzz=0.0))
     return pdf
 
 
@@ -97,9 +99,11 @@ def _compile_and_record(tex: Path, timeout: float) -> Path:
 def recorded() -> Iterator[list[tuple[str, Overfull]]]:
     _BOXES.clear()
     _LOGS.clear()
+    _SCALED.clear()
     yield _BOXES
     _BOXES.clear()
     _LOGS.clear()
+    _SCALED.clear()
 
 
 def recording_stages():
@@ -110,8 +114,9 @@ def too_wide(boxes: list[tuple[str, Overfull]]) -> list[str]:
     return [f"{name}: {box.describe()} at line {box.line}" for name, box in boxes if box.points > LIMIT_PT]
 
 
-def overfull_notes(notes: list[str]) -> list[str]:
-    return [n for n in notes if "warning: overfull" in n]
+def overfull_notes(notes: list[str], limit: float = LIMIT_PT) -> list[str]:
+    """The overfull-box warnings among the notes, those over ``limit`` points."""
+    return [n for n in notes if "warning: overfull" in n and float(re.search(r"\(([\d.]+)pt", n).group(1)) > limit]
 
 
 # --- what a page shows ---------------------------------------------------------------------------
@@ -175,6 +180,8 @@ def test_the_log_is_read_for_overfull_boxes() -> None:
     boxes = overfull_boxes(LOG)
     assert [(b.kind, b.points, b.line) for b in boxes] == [
         ("h", 133.4, 12), ("h", 55.71643, 21), ("v", 12.0, None), ("h", 20.0, 3)]
+    assert len(overfull_boxes(LOG, fuzz=0.0)) == 5  # the 0.6pt line too
+    assert len(overfull_boxes(LOG, page_fuzz=20.0)) == 3  # not the page 12pt too high
     assert boxes[0].describe() == "overfull line (133.4pt too wide)"
     assert boxes[2].describe() == "overfull page (12.0pt too high)"
 
@@ -254,9 +261,24 @@ def test_a_very_long_result_stays_on_the_page(tmp_path: Path, recorded: list) ->
     assert overfull_notes(report.notes) == []
     text = "".join(page_texts(out / "long" / "solutions.pdf"))
     assert "Checked against central finite differences" in text
-    # broken into lines, not shrunk: the boxed answer is still set at full size
-    log_hint = (out / "long" / "solutions.tex").read_text()
-    assert "\\dgresult{" in log_hint
+    assert "\\dgresult{" in (out / "long" / "solutions.tex").read_text()
+    assert _SCALED == []  # every long display was broken into lines, none shrunk to fit
+
+
+def test_a_display_too_wide_to_break_is_scaled_to_the_line(tmp_path: Path) -> None:
+    if tex_available() is not None:
+        pytest.skip("TeX Live (latexmk) is needed")
+    from derivgen.render.templating import make_env
+
+    preamble = make_env("tex").get_template("_preamble.tex.j2").render()
+    wide = r"\left(" + r"\mathrm{x}" * 300 + r"\right)"  # one atom: no place to break
+    tex = (r"\documentclass{article}" + "\n" + preamble + "\n\\begin{document}\n"
+           + r"Text. \[ " + wide + r" \]" + "\n" + r"\dgresult{" + wide + "}{checked}\n\\end{document}\n")
+    (tmp_path / "wide.tex").write_text(tex)
+    compile_pdf(tmp_path / "wide.tex", keep_log=True)
+    log = (tmp_path / "wide.log").read_text(errors="replace")
+    assert [b for b in overfull_boxes(log) if b.points > LIMIT_PT] == []
+    assert log.count("display scaled down") == 2
 
 
 @needs_tex

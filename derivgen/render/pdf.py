@@ -166,8 +166,11 @@ def _with_source_line(excerpt: list[str], rest: list[str], tex_name: str) -> lis
 
 # --- overfull boxes ------------------------------------------------------------------------
 
-#: Overfull boxes up to this many points are not worth a warning (TeX's own \hfuzz is 0.1pt).
+#: Overfull lines up to this many points are not worth a warning (TeX's own \hfuzz is 0.1pt).
 OVERFULL_FUZZ_PT = 1.0
+
+#: A page a few points too full only eats into the bottom margin: warned about from this many points.
+OVERFULL_PAGE_FUZZ_PT = 5.0
 
 #: The comment a template writes before the LaTeX of the N-th problem (1-based) of a document.
 PROBLEM_MARKER = "%% derivgen-problem "
@@ -193,12 +196,14 @@ class Overfull:
         return f"overfull page ({self.points:.1f}pt too high)"
 
 
-def overfull_boxes(log: str, fuzz: float = OVERFULL_FUZZ_PT) -> list[Overfull]:
-    """The overfull boxes a TeX log reports, those more than ``fuzz`` points over."""
+def overfull_boxes(log: str, fuzz: float = OVERFULL_FUZZ_PT,
+                   page_fuzz: float = OVERFULL_PAGE_FUZZ_PT) -> list[Overfull]:
+    """The overfull boxes a TeX log reports: lines more than ``fuzz`` points too wide,
+    pages (and other vertical boxes) more than ``page_fuzz`` points too high."""
     found: list[Overfull] = []
     for line in log.splitlines():
         m = _OVERFULL.match(line)
-        if m and float(m.group(2)) > fuzz:
+        if m and float(m.group(2)) > (fuzz if m.group(1) == "h" else page_fuzz):
             found.append(Overfull(m.group(1), float(m.group(2)), int(m.group(3)) if m.group(3) else None))
     return found
 
