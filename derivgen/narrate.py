@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .derivation import Block, Deriv, Derivation, Entry, Relation, Space, Step, Tuple, Verification
@@ -57,20 +58,56 @@ def detail_of(problem: Problem) -> str:
     return detail if isinstance(detail, str) else DEFAULT_DETAIL
 
 
-def present(derivation: Derivation, problem: Problem) -> list[Para]:
-    """The worked solution as paragraphs, steps in order, substeps nested after their step."""
+def present(derivation: Derivation, problem: Problem, earlier: Sequence[Derivation] = ()) -> list[Para]:
+    """The worked solution as paragraphs, steps in order, substeps nested after their step.
+
+    ``earlier`` are the problem's parts before this one: at ``lecture`` a chain-rule factor one
+    of them derived already is quoted from it, not derived again.
+    """
     ctx = Context(printer_for(problem), derivation, problem)
     out: list[Para] = []
     detail = detail_of(problem)
     whole = Deriv(Name(derivation.of), ctx.math(derivation.wrt), is_partial(derivation, problem))
     letters = composition_letters(problem, derivation.wrt)
     names = Names(problem, derivation.of)
-    shown = steps_for(derivation.steps, detail, names, whole, letters, _earlier_parts(derivation, problem))
+    steps = _quote_earlier_factors(derivation, problem, earlier) if detail == "lecture" else derivation.steps
+    shown = steps_for(steps, detail, names, whole, letters, _earlier_parts(derivation, problem))
+    if detail == "lecture":  # the identities (5.99)-(5.108) derived the lectures' way, not cited
+        from .render.identities import lecture_identity_steps
+        shown = lecture_identity_steps(problem, derivation, shown)
     for step in shown:
         _present_step(step, 0, ctx, out, compact=detail != "full")
     if detail != "full" and shown and shown[-1].kind == "closed_form" and out[-1].display:
         # The matrix form is the answer, displayed in its box right after: say it once.
         out[-1] = dataclasses.replace(out[-1], display=())
+    return out
+
+
+def _quote_earlier_factors(derivation: Derivation, problem: Problem,
+                           earlier: Sequence[Derivation]) -> tuple[Step, ...]:
+    """A factor an earlier part derived (∂f/∂z in both df/dx and df/db) is quoted, with its result."""
+    labels = _earlier_parts_by_derivation(problem, earlier)
+    seen: dict[tuple[object, object], str] = {}
+    for e in earlier:
+        for step in e.steps:
+            if step.kind == "factor" and step.math and e is not derivation:
+                seen.setdefault((step.facts.get("symbol"), step.math[0]), labels.get(id(e), ""))
+    out = []
+    for step in derivation.steps:
+        label = seen.get((step.facts.get("symbol"), step.math[0])) if step.kind == "factor" and step.math else None
+        if label:
+            step = Step("factor", step.math[-1:], {**step.facts, "from_part": label})
+        out.append(step)
+    return tuple(out)
+
+
+def _earlier_parts_by_derivation(problem: Problem, earlier: Sequence[Derivation]) -> dict[int, str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    out: dict[int, str] = {}
+    for e in earlier:
+        for i, find in enumerate(problem.find):
+            if find.of == e.of and find.wrt_text == e.wrt:
+                out[id(e)] = letters[i % 26]
     return out
 
 

@@ -386,6 +386,8 @@ def _plug_inner(rel: Relation, u: object, inner: object) -> Relation:
 def _factor(step: Step) -> list[Step]:
     """A chain-rule factor: derived briefly, its result last (the lectures' order)."""
     subs = step.substeps
+    if step.facts.get("from_part"):
+        return [step]  # derived in an earlier part: quoted as it is
     if _only_rules(subs):
         return [_folded(step, subs)]
     closed = [s for s in subs if s.kind == "closed_form"]

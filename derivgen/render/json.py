@@ -35,12 +35,14 @@ def render_problem_json(problem: Problem, derivations: list[Derivation], number:
         "label": label,
         "number": number,
         "statement": statement_markdown(problem),
-        "derivatives": [derivative_json(problem, d, a) for d, a in zip(derivations, asks(problem, derivations))],
+        "derivatives": [derivative_json(problem, d, a, derivations[:i])
+                        for i, (d, a) in enumerate(zip(derivations, asks(problem, derivations)))],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def derivative_json(problem: Problem, d: Derivation, ask: Ask | None = None) -> dict[str, object]:
+def derivative_json(problem: Problem, d: Derivation, ask: Ask | None = None,
+                    earlier: list[Derivation] | None = None) -> dict[str, object]:
     verification_text(d)  # refuses a derivation that was never checked
     assert d.verified is not None
     if ask is None:
@@ -56,7 +58,7 @@ def derivative_json(problem: Problem, d: Derivation, ask: Ask | None = None) -> 
         "result": result_json(problem, d),
         "steps": [
             {"kind": p.kind, "text": p.text, "latex": "\n".join(p.display), "depth": p.depth}
-            for p in present(d, problem)
+            for p in present(d, problem, earlier or ())
         ],
         "verified": {
             "method": d.verified.method,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..derivation import Deriv, Derivation
 from ..errors import RenderError
-from ..narrate import Context, Para, present, present_answer, printer_for, verification_text
+from ..narrate import Context, Para, derivative_symbol, present, present_answer, printer_for, verification_text
 from ..problem import Problem
 from .templating import make_env
 from .statement import PART_LETTERS, asks, statement_markdown
@@ -96,22 +96,22 @@ def _children(paras: list[Para], i: int, depth: int) -> tuple[tuple[StepView, ..
     return tuple(out), i
 
 
-def solution_view(derivation: Derivation, problem: Problem, part: int | None) -> SolutionView:
+def solution_view(derivation: Derivation, problem: Problem, part: int | None,
+                  earlier: list[Derivation] | None = None) -> SolutionView:
     """The worked solution of one derivation; ``part`` letters it when there are several."""
     heading = ""
     if part is not None:
         heading = f"({PART_LETTERS[part % 26]}) $" + sanitize_math(_deriv_tex(derivation, problem)) + "$"
     return SolutionView(
         heading=heading,
-        steps=step_views(present(derivation, problem)),
+        steps=step_views(present(derivation, problem, earlier or ())),
         answer=sanitize_math(present_answer(derivation, problem)),
         check=escape_with_math(verification_text(derivation)),
     )
 
 
 def _deriv_tex(derivation: Derivation, problem: Problem) -> str:
-    ctx = Context(printer_for(problem), derivation)
-    return ctx.printer.print(Deriv(ctx.math(derivation.of), ctx.math(derivation.wrt)))
+    return derivative_symbol(derivation, problem)
 
 
 def example_view(
@@ -121,7 +121,7 @@ def example_view(
     """A problem with (on a solution sheet) its worked solutions, as safe LaTeX."""
     several = len(derivations) > 1
     sols = tuple(
-        solution_view(d, problem, i if several else None) for i, d in enumerate(derivations)
+        solution_view(d, problem, i if several else None, derivations[:i]) for i, d in enumerate(derivations)
     ) if solutions else ()
     return ExampleView(
         number=escape_line(number or ""),

@@ -110,13 +110,15 @@ def problem_view(
         "source": user_markdown(problem.source, math) if problem.source else problem.source,
         "statement": user_markdown(statement, math).strip() if statement else None,
         "parts": [
-            part_view(problem, d, math, solutions, ask) for d, ask in zip(derivations, asks(problem, derivations))
+            part_view(problem, d, math, solutions, ask, derivations[:i])
+            for i, (d, ask) in enumerate(zip(derivations, asks(problem, derivations)))
         ],
     }
 
 
 def part_view(
-    problem: Problem, d: Derivation, math: Callable[[str], str], solutions: bool, ask: Ask
+    problem: Problem, d: Derivation, math: Callable[[str], str], solutions: bool, ask: Ask,
+    earlier: list[Derivation] | None = None,
 ) -> dict[str, object]:
     """One derivative asked for: the question (may be empty), the steps, the answer and its check."""
     view: dict[str, object] = {"label": ask.label, "ask": map_math(ask.text, math), "steps": [],
@@ -132,7 +134,7 @@ def part_view(
             "depth": p.depth,
             "kind": p.kind,
         }
-        for p in present(d, problem)
+        for p in present(d, problem, earlier or ())
     ]
     view["answer"] = math(present_answer(d, problem))
     view["check"] = verification_text(d)
