@@ -1,0 +1,448 @@
+"""The identities (5.99)–(5.108) derived the lectures' way, at the ``lecture`` detail level.
+
+The engine reaches each identity of MML section 5.5 by index notation and
+Kronecker deltas, and quotes the derivatives of ``det`` and ``inv`` as
+rules.  A problem that sets out to *derive* an identity must not lean on it,
+so at ``lecture`` detail :func:`lecture_identity_steps` rewrites the top-level
+steps of these problems into the lectures' route:
+
+- (5.99)  ``f(X)ᵀ``: the entries of the gradient compared with those of ``∂f/∂X``;
+- (5.101) ``det(X)``: the cofactor (Laplace) expansion along a row, then the
+  adjugate, ``X⁻¹ = adj(X)/det(X)``; ``log det(X)`` by the chain rule and (5.101);
+- (5.102) ``X⁻¹``: the product rule on ``X⁻¹X = I`` first, then the entries read off;
+- (5.103) ``aᵀX⁻¹b``: the chain rule through the entries of ``X⁻¹``, citing (5.102);
+- (5.107) ``xᵀBx``: the two sums read as rows, ``xᵀ(B + Bᵀ)``;
+- (5.108) through ``z = x − As``: (5.107) gives ``zᵀ(W + Wᵀ) = 2zᵀW``, times ``∂z/∂s = −A``.
+
+Steps are built from math objects only; their sentences are the
+``derive_identity`` kind in :mod:`derivgen.sentences` (fact ``move``).  A
+problem whose steps do not have the expected form is returned unchanged, and
+``full`` detail never comes here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+from ..derivation import Deriv, Derivation, Entry, Product, Relation, Space, Step, SumOver, Text, Under
+from ..engine.iform import Delta, Ent, IExpr, Idx, Opaque, Term
+from ..engine.index import EntryOf
+from ..expr import BinOp, Call, Expr, Name, Neg, Num, Transpose
+from ..problem import Problem
+
+__all__ = ["KIND", "lecture_identity_steps"]
+
+#: The step kind of the steps written here (sentences: ``@says("derive_identity")``).
+KIND = "derive_identity"
+
+Steps = tuple[Step, ...]
+
+
+def lecture_identity_steps(problem: Problem, derivation: Derivation, steps: Steps) -> Steps:
+    """``steps`` (the ``lecture`` steps of one find) rewritten to derive an identity the lectures' way."""
+    try:
+        body = problem.expand(problem.body(derivation.of))
+    except Exception:  # noqa: BLE001 - a problem we cannot read is simply left as it is
+        return steps
+    wrt = derivation.wrt
+    for matches, rewrite in _ROUTES:
+        if matches(problem, body, wrt):
+            try:
+                out = rewrite(problem, derivation, body, steps)
+            except (LookupError, TypeError, ValueError, AttributeError):
+                return steps
+            return steps if out is None else tuple(out)
+    return steps
+
+
+# --- which problems -----------------------------------------------------------------
+
+
+def _derives(problem: Problem, number: str) -> bool:
+    """Whether the problem's title names identity ``number`` (as ``Context.derives_identity``)."""
+    return f"({number})" in (problem.title or "")
+
+
+def _is(e: Expr, name: str) -> bool:
+    return isinstance(e, Name) and e.id == name
+
+
+def _call(e: Expr, func: str) -> bool:
+    return isinstance(e, Call) and e.func == func and len(e.args) == 1
+
+
+def _m_transpose(problem: Problem, body: Expr, wrt: str) -> bool:
+    return (_derives(problem, "5.99") and isinstance(body, Transpose) and isinstance(body.arg, BinOp)
+            and body.arg.op == "@" and _is(body.arg.left, wrt) and isinstance(body.arg.right, Name))
+
+
+def _m_det(problem: Problem, body: Expr, wrt: str) -> bool:
+    return _derives(problem, "5.101") and _call(body, "det") and _is(body.args[0], wrt)
+
+
+def _m_log_det(problem: Problem, body: Expr, wrt: str) -> bool:
+    return (_call(body, "log") and _call(body.args[0], "det")  # type: ignore[union-attr]
+            and _is(body.args[0].args[0], wrt))  # type: ignore[union-attr]
+
+
+def _m_inverse(problem: Problem, body: Expr, wrt: str) -> bool:
+    return _derives(problem, "5.102") and _call(body, "inv") and _is(body.args[0], wrt)
+
+
+def _bilinear_inverse(body: Expr, wrt: str) -> tuple[str, str] | None:
+    """``(a, b)`` for ``aᵀ X⁻¹ b``."""
+    if (isinstance(body, BinOp) and body.op == "@" and isinstance(body.right, Name)
+            and isinstance(body.left, BinOp) and body.left.op == "@"
+            and isinstance(body.left.left, Transpose) and isinstance(body.left.left.arg, Name)
+            and _call(body.left.right, "inv") and _is(body.left.right.args[0], wrt)):  # type: ignore[union-attr]
+        return body.left.left.arg.id, body.right.id
+    return None
+
+
+def _m_inverse_bilinear(problem: Problem, body: Expr, wrt: str) -> bool:
+    return _derives(problem, "5.103") and _bilinear_inverse(body, wrt) is not None
+
+
+def _quadratic(body: Expr) -> tuple[Expr, str] | None:
+    """``(x, B)`` for ``xᵀ B x``: the vector (any expression) and the matrix's name."""
+    if (isinstance(body, BinOp) and body.op == "@" and isinstance(body.left, BinOp) and body.left.op == "@"
+            and isinstance(body.left.left, Transpose) and isinstance(body.left.right, Name)
+            and body.left.left.arg == body.right):
+        return body.right, body.left.right.id
+    return None
+
+
+def _m_quadratic(problem: Problem, body: Expr, wrt: str) -> bool:
+    q = _quadratic(body)
+    return _derives(problem, "5.107") and q is not None and _is(q[0], wrt)
+
+
+def _m_weighted(problem: Problem, body: Expr, wrt: str) -> bool:
+    return _derives(problem, "5.108") and _quadratic(body) is not None
+
+
+# --- small builders --------------------------------------------------------------------
+
+
+def _minus() -> Text:
+    return Text("−")
+
+
+def _plus() -> Text:
+    return Text("+")
+
+
+def _inv(x: Expr) -> Expr:
+    return Call("inv", (x,))
+
+
+def _det(x: Expr) -> Expr:
+    return Call("det", (x,))
+
+
+def _dim(problem: Problem, name: str, axis: int) -> object:
+    var = problem.var(name)
+    if var is None or len(var.shape) <= axis:
+        raise LookupError(name)
+    return var.shape[axis]
+
+
+def _find(steps: Steps, kind: str) -> Step:
+    for s in steps:
+        if s.kind == kind:
+            return s
+    raise LookupError(kind)
+
+
+def _letter(problem: Problem, *avoid: str) -> Callable[[str], str]:
+    """The first of the given index letters that names no variable of the problem."""
+    names = {v.name for v in problem.given} | {d.name for d in problem.define}
+
+    def pick(candidates: str) -> str:
+        for c in candidates:
+            if c not in names and c not in avoid:
+                return c
+        raise LookupError("no free index letter")
+
+    return pick
+
+
+# --- (5.99) the gradient of a transpose ---------------------------------------------------
+
+
+def _transpose(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
+    """Compare the entries of ∂fᵀ/∂X with those of ∂f/∂X for f = XB (the statement's comparison)."""
+    inner = body.arg  # type: ignore[attr-defined]
+    X, B = inner.left.id, inner.right.id
+    p, q, i, j, m = "p", "q", "i", "j", "m"
+    rows, cols = _dim(problem, X, 0), _dim(problem, X, 1)
+    I = {p: Idx(p, _dim(problem, B, 1)), q: Idx(q, rows), i: Idx(i, rows), j: Idx(j, cols), m: Idx(m, cols)}
+    f_entry = Entry("f", (q, p))
+    f_sum = IExpr((Term(1, (Ent(X, (I[q], I[m])), Ent(B, (I[m], I[p]))), (I[m],)),))
+    f_partial = IExpr((Term(1, (Delta(I[q], I[i]), Ent(B, (I[j], I[p]))), ()),))
+    X_ij = Entry(X, (i, j))
+    compare = Step(KIND, (
+        Relation((f_entry, f_sum)),
+        Relation((Deriv(f_entry, X_ij, True), f_partial, Deriv(Entry(d.of, (p, q)), X_ij, True))),
+        Relation((EntryOf(Deriv(Name(d.of), Name(X)), (p, q, i, j)), EntryOf(Deriv(inner, Name(X)), (q, p, i, j)))),
+    ), {"move": "transpose_compare", "f": inner, "of": d.of, "wrt": X, "identity": "5.99"})
+    out: list[Step] = []
+    for s in steps:
+        if s.kind == "closed_form":
+            out.append(compare)
+        if s.kind == "partials" and s.math and isinstance(s.math[0].parts[0], Deriv):
+            # ∂F_pq/∂X_ij: the entry differentiated, not the whole F, on the left.
+            first = s.math[0]
+            s = replace(s, math=(replace(first, parts=(Deriv(Entry(d.of, (p, q)), X_ij, True),) + first.parts[1:]),)
+                        + s.math[1:])
+        out.append(s)
+    if compare not in out:
+        return steps
+    return tuple(out)
+
+
+# --- (5.101) the gradient of a determinant ----------------------------------------------------
+
+
+def _det_steps(problem: Problem, X: str) -> list[Step]:
+    """det(X) by the cofactor expansion along row i, then the adjugate: ∂det(X)/∂X_ij = det(X)(X⁻¹)_ji."""
+    n = _dim(problem, X, 0)
+    pick = _letter(problem)
+    i, j, k = "i", "j", pick("kmnr")
+    Xn = Name(X)
+    expand = Step(KIND, (
+        Relation((_det(Xn), SumOver(Name(k), Num(1), Name(str(n)) if isinstance(n, str) else Num(n),
+                                    Product((Entry(X, (i, k)), Entry("C", (i, k))))))),
+        Relation((Entry("C", (i, k)), Product((BinOp("^", Num(-1), BinOp("+", Name(i), Name(k))), Entry("M", (i, k)))))),
+    ), {"move": "cofactor_expansion", "wrt": X, "row": i, "index": k})
+    I = {c: Idx(c, n) for c in (i, j, k)}
+    partial = Step(KIND, (
+        Relation((Deriv(_det(Xn), Entry(X, (i, j)), True),
+                  IExpr((Term(1, (Delta(I[k], I[j]), Ent("C", (I[i], I[k]))), (I[k],)),)),
+                  Entry("C", (i, j)))),
+    ), {"move": "cofactor_partial", "wrt": X, "row": i, "index": k, "col": j})
+    det_inv = IExpr((Term(1, (Opaque("det", Xn, ()), Opaque("inv", Xn, (I[j], I[i]))), ()),))
+    adjugate = Step(KIND, (
+        Relation((_inv(Xn), BinOp("*", BinOp("/", Num(1), _det(Xn)), Call("adj", (Xn,))))),
+        Relation((Deriv(_det(Xn), Entry(X, (i, j)), True), Entry("C", (i, j)),
+                  EntryOf(Call("adj", (Xn,)), (j, i)), det_inv)),
+    ), {"move": "adjugate", "wrt": X})
+    general = Step(KIND, (
+        Relation((Product((_det(Xn), Call("tr", (BinOp("@", _inv(Xn), Deriv(Xn, Entry(X, (i, j)), True)),)))),
+                  det_inv)),
+    ), {"move": "det_general", "wrt": X, "identity": "5.101"})
+    return [expand, partial, adjugate, general]
+
+
+def _determinant(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
+    X = body.args[0].id  # type: ignore[attr-defined]
+    closed = _find(steps, "closed_form")
+    new = _det_steps(problem, X)
+    out = [s for s in steps if s.kind == "dimension"] + new + [closed]
+    return tuple(out)
+
+
+def _log_det(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
+    """log det(X): the chain rule with (log u)' = 1/u, and ∂det(X)/∂X = det(X)X⁻ᵀ by (5.101)."""
+    X = Name(body.args[0].args[0].id)  # type: ignore[attr-defined]
+    closed = _find(steps, "closed_form")
+    result = closed.math[0].parts[1]
+    if result != Transpose(_inv(X)):
+        return steps
+    f = Name(d.of)
+    space = Space((tuple(_shape(problem, X.id)),))
+    recip = BinOp("/", Num(1), _det(X))
+    chain = Step(KIND, (
+        Relation((Deriv(f, X), Product((recip, Deriv(_det(X), X))))),
+    ), {"move": "log_chain", "of": d.of, "inner": _det(X), "inner_name": "u"})
+    cite = Step(KIND, (
+        Relation((Deriv(f, X), Product((recip, _det(X), Transpose(_inv(X)))), Transpose(_inv(X)), space),
+                 ("=", "=", "∈")),
+    ), {"move": "cite", "identity": "5.101", "wrt": X.id})
+    return tuple([s for s in steps if s.kind == "dimension"] + [chain, cite])
+
+
+def _shape(problem: Problem, name: str) -> tuple:
+    var = problem.var(name)
+    if var is None:
+        raise LookupError(name)
+    return tuple(var.shape)
+
+
+# --- (5.102) the gradient of an inverse ---------------------------------------------------------
+
+
+def _inverse(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
+    """The product rule on X⁻¹X = I first, solved for ∂X⁻¹/∂X; then its entries read off one X_ij at a time."""
+    X = body.args[0].id  # type: ignore[attr-defined]
+    Xn, Xi = Name(X), _inv(Name(X))
+    justify = _find(steps, "justify")
+    partials = _find(steps, "partials")
+    n = _dim(problem, X, 0)
+    d_inv, d_X = Deriv(Xi, Xn, True), Deriv(Xn, Xn, True)
+    product_rule = Step(KIND, (justify.math[0],), {"move": "inverse_product_rule", "wrt": X})
+    solve = Step(KIND, (
+        Relation((Product((d_inv, Xn)), Product((_minus(), Xi, d_X)))),
+        Relation((d_inv, Product((_minus(), Xi, d_X, Xi)))),
+    ), {"move": "inverse_solve", "wrt": X, "identity": "5.102"})
+    p, q, i, j, m, k = "p", "q", "i", "j", "m", "n"
+    I = {c: Idx(c, n) for c in (p, q, i, j, m, k)}
+    X_ij = Entry(X, (i, j))
+    unit = IExpr((Term(1, (Delta(I[m], I[i]), Delta(I[k], I[j])), ()),))
+    raw = IExpr((Term(-1, (Opaque("inv", Xn, (I[p], I[m])), Delta(I[m], I[i]), Delta(I[k], I[j]),
+                            Opaque("inv", Xn, (I[k], I[q]))), (I[m], I[k])),))
+    entry = IExpr((Term(-1, (Opaque("inv", Xn, (I[p], I[i])), Opaque("inv", Xn, (I[j], I[q]))), ()),))
+    if partials.math and partials.math[0].parts[-1] != entry:
+        return steps  # the engine's entries are not the ones written here
+    read = Step(KIND, (
+        Relation((Deriv(Name(d.of), X_ij, True), Product((_minus(), Xi, Deriv(Xn, X_ij, True), Xi)))),
+        Relation((EntryOf(Deriv(Xn, X_ij, True), (m, k)), unit)),
+        Relation((Deriv(Entry(d.of, (p, q)), X_ij, True), raw, entry)),
+    ), {"move": "inverse_entries", "wrt": X, "of": d.of})
+    # The matrix form was reached above (identity (5.102) for f(X) = X); the entries are collected last.
+    out = [s for s in steps if s.kind == "dimension"] + [product_rule, solve, read]
+    out += [s for s in steps if s.kind == "collate"]
+    return tuple(out)
+
+
+# --- (5.103) a bilinear form of an inverse ----------------------------------------------------
+
+
+def _inverse_bilinear(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
+    """Differentiate Σ_m Σ_n a_m (X⁻¹)_mn b_n under the sums, each entry of X⁻¹ by (5.102)."""
+    X = _find_wrt(d)
+    a, b = _bilinear_inverse(body, X)  # type: ignore[misc]
+    Xn = Name(X)
+    n = _dim(problem, X, 0)
+    i, j, m, k = "i", "j", "m", "n"
+    I = {c: Idx(c, n) for c in (i, j, m, k)}
+    X_ij = Entry(X, (i, j))
+    inv_mn = IExpr((Term(1, (Opaque("inv", Xn, (I[m], I[k])),), ()),))
+    upper = Name(n) if isinstance(n, str) else Num(n)
+    under_sums = SumOver(Name(m), Num(1), upper, SumOver(Name(k), Num(1), upper, Product((
+        Entry(a, (m,)), Deriv(inv_mn, X_ij, True), Entry(b, (k,))))))
+    contracted = IExpr((Term(-1, (Ent(a, (I[m],)), Ent(b, (I[k],)), Opaque("inv", Xn, (I[m], I[i])),
+                                  Opaque("inv", Xn, (I[j], I[k]))), (I[m], I[k])),))
+    partials = _find(steps, "partials")
+    if partials.math and partials.math[0].parts[-1] != contracted:
+        return steps
+    grouped = Product((_minus(), EntryOf(BinOp("@", Transpose(_inv(Xn)), Name(a)), (i,)),
+                       EntryOf(BinOp("@", _inv(Xn), Name(b)), (j,))))
+    cited = Relation((Deriv(inv_mn, X_ij, True),
+                      IExpr((Term(-1, (Opaque("inv", Xn, (I[m], I[i])), Opaque("inv", Xn, (I[j], I[k]))), ()),))))
+    chain = Step(KIND, (
+        Relation((Deriv(Name(d.of), X_ij, True), under_sums, contracted, grouped)),
+    ), {"move": "inverse_chain", "identity": "5.102", "cited": cited, "wrt": X, "a": a, "b": b,
+        "sums": (m, k), "entries": (i, j)})
+    out: list[Step] = []
+    for s in steps:
+        out.append(chain if s.kind == "partials" else s)
+    return tuple(out)
+
+
+def _find_wrt(d: Derivation) -> str:
+    if not re.fullmatch(r"\w+", d.wrt):
+        raise ValueError(d.wrt)
+    return d.wrt
+
+
+# --- (5.107) a quadratic form -----------------------------------------------------------------
+
+
+def _quadratic_form(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
+    """The two sums of ∂f/∂x_k read as entries of rows: (xᵀBᵀ)_k + (xᵀB)_k = (xᵀ(B + Bᵀ))_k."""
+    x, B = _quadratic(body)  # type: ignore[misc]
+    Bn = Name(B)
+    k = "k"
+    rows = Step(KIND, (
+        Relation((Deriv(Name(d.of), Entry(x.id, (k,)), True),  # type: ignore[attr-defined]
+                  Product((EntryOf(BinOp("@", Bn, x), (k,)), _plus(), EntryOf(BinOp("@", Transpose(x), Bn), (k,)))),
+                  Product((EntryOf(BinOp("@", Transpose(x), Transpose(Bn)), (k,)), _plus(),
+                           EntryOf(BinOp("@", Transpose(x), Bn), (k,)))),
+                  EntryOf(BinOp("@", Transpose(x), BinOp("+", Bn, Transpose(Bn))), (k,)))),
+    ), {"move": "quadratic_rows", "wrt": x.id, "matrix": B, "index": k})  # type: ignore[attr-defined]
+    partials = _find(steps, "partials")
+    if not partials.math or len(partials.math[0].parts[-1].terms) != 2:  # type: ignore[attr-defined]
+        return steps
+    out: list[Step] = []
+    for s in steps:
+        out.append(s)
+        if s.kind == "partials":
+            out.append(rows)
+    return tuple(out)
+
+
+# --- (5.108) through z = x − As ----------------------------------------------------------------
+
+
+def _z_factor(z: Expr, W: str, of: str, m: object) -> Step:
+    """∂f/∂z = zᵀ(W + Wᵀ) = 2zᵀW by (5.107), W symmetric."""
+    Wn = Name(W)
+    return Step(KIND, (
+        Relation((Deriv(Name(of), z, True), BinOp("@", Transpose(z), BinOp("+", Wn, Transpose(Wn))),
+                  BinOp("@", BinOp("*", Num(2), Transpose(z)), Wn), Space(((), (m,)), row=True)),
+                 ("=", "=", "∈")),
+    ), {"move": "quadratic_factor", "identity": "5.107", "factor": f"d{of}/d{_text(z)}", "symmetric": W})
+
+
+def _text(e: Expr) -> str:
+    return e.id if isinstance(e, Name) else "z"
+
+
+def _weighted(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps | None:
+    """(5.108) the lecture's way: with z = x − As, (5.107) gives 2zᵀW, times ∂z/∂s = −A."""
+    residual, W = _quadratic(body)  # type: ignore[misc]
+    s_name = _find_wrt(d)
+    if (problem.var(W) is None or "symmetric" not in (problem.var(W).assume or ())):  # type: ignore[union-attr]
+        return None
+    chain = next((s for s in steps if s.kind == "chain_rule"), None)
+    if chain is not None:
+        # The problem names z itself (the slide): only the factor by (5.107) is written out.
+        out = []
+        for s in steps:
+            closed = s.facts.get("identity") == "5.107" and s.facts.get("closed")
+            if s.kind == "factor" and closed and isinstance(s.math[0].parts[0], Deriv):
+                out.append(_z_factor(s.math[0].parts[0].wrt, W, d.of, _dim(problem, W, 0)))
+            else:
+                out.append(s)
+        return tuple(out)
+    # The residual written out: name it z (the problem defines z := x − As for its typesetting).
+    z_name = next((df.name for df in problem.define if df.expr == residual), None)
+    if z_name is None or not (isinstance(residual, BinOp) and residual.op == "-" and isinstance(residual.right, BinOp)
+                              and residual.right.op == "@" and isinstance(residual.right.left, Name)
+                              and _is(residual.right.right, s_name)):
+        return None
+    A = residual.right.left.id
+    m, n = _dim(problem, A, 0), _dim(problem, A, 1)
+    z, s, f = Name(z_name), Name(s_name), Name(d.of)
+    substitute = Step(KIND, (
+        Relation((z, residual), (":=",)),
+        Relation((f, BinOp("@", BinOp("@", Transpose(z), Name(W)), z))),
+        Relation((Deriv(f, s), Product((Under(Deriv(f, z, True), (1, m)), Under(Deriv(z, s, True), (m, n)))))),
+    ), {"move": "substitute_z", "inner_name": z_name, "of": d.of, "wrt": s_name, "weight": W})
+    dz = Step("factor", (
+        Relation((Deriv(z, s, True), Neg(Name(A)), Space(((m,), (n,)))), ("=", "∈")),
+    ), {"factor": f"d{z_name}/d{s_name}", "identity": None, "rules": ["sum", "linear_form"], "closed": True})
+    two_zW = BinOp("@", BinOp("*", Num(2), Transpose(z)), Name(W))
+    multiply = Step("multiply", (
+        Relation((Deriv(f, s), Product((Under(two_zW, (1, m)), Under(Neg(Name(A)), (m, n)))),
+                  BinOp("@", BinOp("@", BinOp("*", Num(-2), Transpose(z)), Name(W)), Name(A)))),
+    ), {})
+    done = Step(KIND, (), {"move": "identity_reached", "identity": "5.108", "inner_name": z_name,
+                                 "symmetric": W})
+    return tuple([st for st in steps if st.kind == "dimension"]
+                 + [substitute, _z_factor(z, W, d.of, m), dz, multiply, done])
+
+
+#: (matches, rewrite) in order; the first that matches rewrites the steps.
+_ROUTES: tuple[tuple[Callable[[Problem, Expr, str], bool], Callable[..., object]], ...] = (
+    (_m_transpose, _transpose),
+    (_m_det, _determinant),
+    (_m_log_det, _log_det),
+    (_m_inverse, _inverse),
+    (_m_inverse_bilinear, _inverse_bilinear),
+    (_m_quadratic, _quadratic_form),
+    (_m_weighted, _weighted),
+)
