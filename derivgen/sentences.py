@@ -542,10 +542,16 @@ def _derive_identity_moves(facts: Facts, ctx: "Context") -> dict[str, Callable[[
         return (f"Writing ${z}$ out gives identity ({number}), the result below, for symmetric "
                 f"{ctx.tex(str(_get(facts, 'symmetric', 'W')))}.")
 
+    def trace_inside() -> str:
+        f, A = _identity_math(ctx, facts["f"]), m("matrix", "A")
+        return (f"This is identity ({number}) for $\\boldsymbol{{f}}(\\boldsymbol{{X}}) = {f}$: the trace is a sum of "
+                f"entries, so the derivative passes inside it. $\\partial {X}/\\partial X_{{ij}}$ has a single 1, "
+                f"in row $i$ and column $j$, so the trace of ${A}$ times it is the entry $(j, i)$ of ${A}$:")
+
     return {fn.__name__: fn for fn in (
         transpose_compare, cofactor_expansion, cofactor_partial, adjugate, det_general, log_chain, cite,
         inverse_product_rule, inverse_solve, inverse_entries, inverse_chain, quadratic_rows, quadratic_factor,
-        substitute_z, identity_reached)}
+        substitute_z, identity_reached, trace_inside)}
 
 
 @says("derive_identity")

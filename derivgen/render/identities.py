@@ -7,6 +7,7 @@ so at ``lecture`` detail :func:`lecture_identity_steps` rewrites the top-level
 steps of these problems into the lectures' route:
 
 - (5.99)  ``f(X)ᵀ``: the entries of the gradient compared with those of ``∂f/∂X``;
+- (5.100) ``tr(AX)``: the derivative taken inside the trace, ``tr(A ∂X/∂X_ij) = A_ji``;
 - (5.101) ``det(X)``: the cofactor (Laplace) expansion along a row, then the
   adjugate, ``X⁻¹ = adj(X)/det(X)``; ``log det(X)`` by the chain rule and (5.101);
 - (5.102) ``X⁻¹``: the product rule on ``X⁻¹X = I`` first, then the entries read off;
@@ -201,6 +202,32 @@ def _transpose(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Ste
     if compare not in out:
         return steps
     return tuple(out)
+
+
+# --- (5.100) the gradient of a trace -------------------------------------------------------------
+
+
+def _m_trace(problem: Problem, body: Expr, wrt: str) -> bool:
+    return (_derives(problem, "5.100") and _call(body, "tr") and isinstance(body.args[0], BinOp)  # type: ignore[union-attr]
+            and body.args[0].op == "@" and isinstance(body.args[0].left, Name)  # type: ignore[union-attr]
+            and _is(body.args[0].right, wrt))  # type: ignore[union-attr]
+
+
+def _trace(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
+    """tr(AX): the derivative passes inside the trace, tr(A ∂X/∂X_ij) = A_ji."""
+    inner = body.args[0]  # type: ignore[attr-defined]
+    A, X = inner.left.id, inner.right.id
+    X_ij = Entry(X, ("i", "j"))
+    inside = Step(KIND, (
+        Relation((Deriv(Name(d.of), X_ij, True), Call("tr", (Deriv(inner, X_ij, True),)),
+                  Call("tr", (BinOp("@", Name(A), Deriv(Name(X), X_ij, True)),)), Entry(A, ("j", "i")))),
+    ), {"move": "trace_inside", "identity": "5.100", "wrt": X, "f": inner, "matrix": A})
+    out: list[Step] = []
+    for s in steps:
+        if s.kind == "closed_form":
+            out.append(inside)
+        out.append(s)
+    return tuple(out) if inside in out else steps
 
 
 # --- (5.101) the gradient of a determinant ----------------------------------------------------
@@ -439,6 +466,7 @@ def _weighted(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Step
 #: (matches, rewrite) in order; the first that matches rewrites the steps.
 _ROUTES: tuple[tuple[Callable[[Problem, Expr, str], bool], Callable[..., object]], ...] = (
     (_m_transpose, _transpose),
+    (_m_trace, _trace),
     (_m_det, _determinant),
     (_m_log_det, _log_det),
     (_m_inverse, _inverse),
