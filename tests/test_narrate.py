@@ -86,7 +86,7 @@ def test_dimension_sentences_name_the_kind_of_result() -> None:
         problem, [d] = make()
         assert word in present(d, problem)[0].text
     problem, [d] = f_equals_Ax()
-    assert present(d, problem)[0].text.endswith("its dimensions are those of the output followed by those of the input.")
+    assert present(d, problem)[0].text.endswith("(the output's dimensions, then the input's).")
 
 
 @pytest.mark.parametrize(("step", "words"), [

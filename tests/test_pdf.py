@@ -48,7 +48,7 @@ def test_solution_sheet_holds_the_lecture_text(tmp_path: Path) -> None:
     assert "Vector Calculus: Worked Solutions" in text
     assert "Problem 5.1 (Gradient of a least-squares loss)" in text
     assert "Problem 5.3 (Gradient of a Gram matrix)" in text
-    assert "Start with the dimension of the result" in text
+    assert "First, the dimension" in text
     assert "∈R1×D" in flat  # the dimension statement
     assert "1×NN×D" in flat  # shapes under the chain-rule factors
     assert "=−2(y−Φθ)⊤Φ∈R1×D" in flat  # the boxed result
@@ -60,7 +60,7 @@ def test_solution_sheet_holds_the_lecture_text(tmp_path: Path) -> None:
 def test_handout_has_no_solutions(tmp_path: Path) -> None:
     text = pdf_text(render_sheet_tex("Sheet 5", sheet_items(), False, META, None), tmp_path)
     assert "Problem 5.2" in text and "Consider the linear model" in text
-    assert "Start with the dimension" not in text and "Checked against" not in text
+    assert "First, the dimension" not in text and "Checked against" not in text
 
 
 def test_exam_and_its_solutions(tmp_path: Path) -> None:
@@ -70,9 +70,9 @@ def test_exam_and_its_solutions(tmp_path: Path) -> None:
     student = pdf_text(render_exam_tex(meta, items, False, True, None), tmp_path, "exam")
     assert "Midterm" in student and "Variant A" in student and "(8 points)" in student
     assert "Total" in student and "20" in student  # the grade table
-    assert "Start with the dimension" not in student
+    assert "First, the dimension" not in student
     key = pdf_text(render_exam_tex(meta, items, True, False, None), tmp_path, "key")
-    assert "Solution." in key and "Start with the dimension" in key
+    assert "Solution." in key and "First, the dimension" in key
 
 
 def evil_problem() -> tuple[Problem, list[Derivation]]:

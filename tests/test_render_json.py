@@ -28,7 +28,12 @@ def test_contract_fields_for_least_squares() -> None:
     assert d["result"]["expr"] == "-(2 * (y - Phi @ theta).T @ Phi)"  # to_text of the closed form
     assert d["result"]["latex"].startswith(r"-2 \left(\boldsymbol{y}")
     assert "index" not in d["result"]
-    assert [s["kind"] for s in d["steps"]] == ["dimension", "chain_rule", "factor", "rewrite", "factor", "multiply", "substitute"]
+    # At the default (lecture) detail: the rewrite ‖e‖² = eᵀe leads its factor, e stays a name.
+    assert [s["kind"] for s in d["steps"]] == ["dimension", "chain_rule", "factor", "factor", "multiply"]
+    problem, derivations = least_squares()
+    full = json.loads(render_problem_json(dataclasses.replace(problem, options={"detail": "full"}), derivations))
+    assert [s["kind"] for s in full["derivatives"][0]["steps"]] == [
+        "dimension", "chain_rule", "factor", "rewrite", "factor", "multiply", "substitute"]
     assert all(set(s) >= {"kind", "text", "latex"} for s in d["steps"])
     assert d["verified"] == {"method": "finite differences", "sizes": {"N": 3, "D": 2}, "max_abs_error": 1.2e-10, "points": 3}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 
 import pytest
@@ -50,6 +52,7 @@ def test_portable_markdown(name: str) -> None:
 
 def test_substeps_are_indented_list_items() -> None:
     problem, derivations = ALL["chain-poly"]()
+    problem = dataclasses.replace(problem, options={"detail": "full"})  # lecture folds the rules
     md = render_problem_md(problem, derivations)
     assert "\n- By the power rule" in md
     assert "\n    $$\n    \\frac{\\mathrm{d}}{\\mathrm{d}u}\\left(u^{4}\\right) = 4 u^{3}\n    $$\n" in md

@@ -390,12 +390,15 @@ def _factor(step: Step) -> list[Step]:
         return [step]  # derived in an earlier part: quoted as it is
     if _only_rules(subs):
         return [_folded(step, subs)]
+    if not subs:
+        return [step]
     closed = [s for s in subs if s.kind == "closed_form"]
-    if closed:
+    if closed or all(s.kind == "rewrite" for s in subs):
         # A factor with a known matrix form: the rewriting that leads to it and the form itself.
         rewrites = [s for s in subs if s.kind == "rewrite"]
-        facts = {**step.facts, "identity": closed[-1].facts.get("identity"),
-                 "rules": list(closed[-1].facts.get("rules", ())), "closed": True,
+        known = closed[-1].facts if closed else {}
+        facts = {**step.facts, "identity": known.get("identity"),
+                 "rules": list(known.get("rules", ())), "closed": True,
                  "rewrite": rewrites[0].facts.get("reason") if rewrites else None}  # type: ignore[call-overload]
         math = tuple(r for s in rewrites for r in s.math) + step.math
         return [replace(step, math=math, facts=facts, substeps=())]
