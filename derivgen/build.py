@@ -64,6 +64,10 @@ class RenderOptions:
     """The user's template folder, looked up before the built-in one."""
     meta: dict[str, str] = field(default_factory=dict)
     """Course, author, date and numbering prefix for documents."""
+    detail: str | None = None
+    """Detail level from the command line (wins over the problem's own), else None."""
+    default_detail: str | None = None
+    """Detail level from ``derivgen.yaml`` for problems that choose none."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +120,17 @@ def _at_find(find: Any, work: Callable[[], Any]) -> Any:
         raise ProblemError([Diagnostic(find.location, f"find '{find.text}': {message}")]) from e
 
 
+def with_detail(problem: Any, opts: RenderOptions) -> Any:
+    """The problem with the detail level its solutions are written at: command line, file, derivgen.yaml."""
+    level = opts.detail or problem.options.get("detail") or opts.default_detail
+    if level is None or level == problem.options.get("detail"):
+        return problem
+    return replace(problem, options={**problem.options, "detail": level})
+
+
 def _render_problem(problem: Any, derivations: list, number: str, opts: RenderOptions) -> dict[str, str]:
     """Per-problem files by format: Markdown page, JSON, LaTeX document."""
+    problem = with_detail(problem, opts)
     out: dict[str, str] = {}
     if "md" in opts.formats:
         from .render.markdown import render_problem_md
@@ -141,6 +154,7 @@ def _label(opts: RenderOptions) -> str:
 
 def _render_sheet(title: str, items: list, opts: RenderOptions) -> dict[str, str]:
     """Sheet files by name: ``handout.tex``, ``solutions.tex`` (also for PDF) and ``sheet.html``."""
+    items = [(with_detail(item[0], opts),) + tuple(item[1:]) for item in items]
     out: dict[str, str] = {}
     if "tex" in opts.formats or "pdf" in opts.formats:
         from .render.latex import render_sheet_tex
@@ -270,6 +284,7 @@ def build(
     progress: Progress | None = None,
     cache_dir: Path | None = None,
     stages: Stages | None = None,
+    detail: str | None = None,
 ) -> BuildReport:
     """Build every problem under ``paths`` into ``out_dir``; see the module docstring."""
     t_start = time.perf_counter()
@@ -278,10 +293,12 @@ def build(
     out = Path(out_dir)
     roots = _roots(paths)
     config = _config(roots)
-    opts = _render_options(config, formats, templates_dir, flavour)
+    opts = replace(_render_options(config, formats, templates_dir, flavour), detail=detail,
+                   default_detail=config.detail)
     items = _gather(roots, config, stages, report)
     cache = Cache(Path(cache_dir) if cache_dir else out / ".cache", enabled=use_cache)
-    context = context_key([opts.templates, _builtin_templates()], opts.formats, flavour, config.fingerprint())
+    context = context_key([opts.templates, _builtin_templates()], opts.formats, flavour,
+                          config.fingerprint() + f"/detail={detail}")
     _reuse_cached(items, cache, context, report)
     _load_all(items, stages, report, progress)
     _derive_all([i for i in items if _pending(i)], stages, opts, jobs, report, progress)

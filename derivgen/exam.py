@@ -21,6 +21,7 @@ and verified like any problem; nothing is written unless all of them are.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import tempfile
@@ -190,7 +191,7 @@ class Version:
 
 
 def make_exam(path: Path, out: Path, variants: int = 1, seed: int = 0, templates: Path | None = None,
-              stages: Any = None) -> ExamOutput:
+              stages: Any = None, detail: str | None = None) -> ExamOutput:
     """Write every version's paper and solutions (and the key), after all of them are verified."""
     from .build import _display, real_stages
 
@@ -201,6 +202,8 @@ def make_exam(path: Path, out: Path, variants: int = 1, seed: int = 0, templates
     stages = stages or real_stages()
     exam = load_exam(path, _display(path))
     originals = _load_problems(exam, stages)
+    if detail is not None:  # --detail wins over each problem's own
+        originals = [dataclasses.replace(p, options={**p.options, "detail": detail}) for p in originals]
     versions = draw_versions(originals, variants, seed)
     stages.prepare()
     for version in versions:
