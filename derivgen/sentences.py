@@ -73,7 +73,7 @@ def _dimension(facts: Facts, ctx: "Context") -> str:
     of, wrt = ctx.tex(str(_get(facts, "of", d.of))), ctx.tex(str(_get(facts, "wrt", d.wrt)))
     printed = printed_shape(of_shape, wrt_shape)
     lead = "" if _get(facts, "whole") else "First, the dimension: "
-    noun = "gradient" if not of_shape else "derivative"
+    noun = "gradient" if not of_shape and wrt_shape else "derivative"
     first = f"{lead}the {noun} of {of} with respect to {wrt} is {shape_word(printed)}"
     first = first[0].upper() + first[1:]
     if not of_shape and len(wrt_shape) == 1:

@@ -52,12 +52,30 @@ def steps_for(steps: tuple[Step, ...], detail: str, names: "Names | None" = None
         steps = tuple(_dimension_symbol(s, whole) for s in steps)
     if detail == "answer":
         return tuple(s for s in steps if s.kind == "dimension")
-    out = _lecture(steps, top=True, letters=letters, earlier=earlier)
+    out = _substitutions(_lecture(steps, top=True, letters=letters, earlier=earlier), names)
     if whole is not None:
         out = [_name_whole(s, whole) for s in out]
     if names is not None:
         out = [names.fold_step(s) for s in out]
     return tuple(out)
+
+
+def _substitutions(steps: list[Step], names: "Names | None") -> list[Step]:
+    """The problem's intermediates stay names (the statement and the answer say what they are);
+    a name the derivation made up (the u of a chain rule) is written out on the line before."""
+    out: list[Step] = []
+    for step in steps:
+        if step.kind == "substitute":
+            made_up = [n for n in step.facts.get("names", ()) if names is None or n not in names.defined]  # type: ignore[attr-defined]
+            if not made_up:
+                continue
+            if out and out[-1].math and step.math and len(step.math[0].parts) >= 2 \
+                    and _value(out[-1].math[-1]) == step.math[0].parts[1]:
+                rel = out[-1].math[-1]
+                out[-1] = replace(out[-1], math=out[-1].math[:-1] + (_append(rel, step.math[0].parts[-1]),))
+                continue
+        out.append(step)
+    return out
 
 
 def _dimension_symbol(step: Step, whole: Deriv) -> Step:
@@ -113,6 +131,7 @@ class Names:
             and d.name != differentiated and _size(d.expr) >= 4
         ]
         self.bodies = {n.id: body for body, n in self.table}
+        self.defined = {d.name for d in problem.define}
         self.order = [n.id for _, n in self.table]
 
     def fold(self, e: Expr) -> Expr:
@@ -188,8 +207,6 @@ def _lecture(steps: Iterable[Step], top: bool = False, letters: tuple[str, str] 
         if step.kind == "simplify" and out and _joinable(out[-1], step):
             out[-1] = _join_tidy(out[-1], step)
             continue
-        if step.kind == "substitute":
-            continue  # the intermediates stay names; the answer says what they stand for
         by = step.facts.get("by")
         if earlier and step.kind == "partials" and isinstance(by, str) and by in earlier:
             # Found in an earlier part of the same problem: quote it, do not derive it again.
