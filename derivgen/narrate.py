@@ -19,6 +19,7 @@ from .mathlatex import MathLatex, text_latex
 from .notation import entry_letters, is_array_fn, symbols_for
 from .problem import Problem
 from .render.detail import DEFAULT_DETAIL, Names, composition_letters, steps_for
+from .render.identities import lecture_identity_steps
 from .sentences import sentence
 
 #: Displays of one step narrower than this (estimated characters, all together) share one line.
@@ -65,7 +66,28 @@ def present(derivation: Derivation, problem: Problem, earlier: Sequence[Derivati
     of them derived already is quoted from it, not derived again.
     """
     ctx = Context(printer_for(problem), derivation, problem)
+    for j, e in enumerate(earlier):  # what an earlier part explained is not explained again
+        if e is not derivation:
+            ctx.explained |= _explained(e, problem, earlier[:j])
     out: list[Para] = []
+    detail = detail_of(problem)
+    shown = _lecture_steps(derivation, problem, earlier, ctx)
+    for step in shown:
+        _present_step(step, 0, ctx, out, compact=detail != "full")
+    if detail != "full" and shown and shown[-1].kind == "closed_form" and out[-1].display:
+        # The matrix form is the answer, displayed in its box right after: say it once.
+        out[-1] = dataclasses.replace(out[-1], display=())
+    if detail != "full" and shown and shown[-1].kind == "gradient" and shown[-1].math:
+        # The partials collected: their values are the answer, in its box right after.
+        rel = shown[-1].math[0]
+        if len(rel.parts) >= 3 and rel.ops[0] == "=":
+            out[-1] = dataclasses.replace(out[-1], display=(ctx.printer.display(Relation(rel.parts[:2])),))
+    return out
+
+
+def _lecture_steps(derivation: Derivation, problem: Problem, earlier: Sequence[Derivation],
+                   ctx: "Context") -> tuple[Step, ...]:
+    """The steps shown at the problem's detail level (identities derived at lecture)."""
     detail = detail_of(problem)
     whole = Deriv(Name(derivation.of), ctx.math(derivation.wrt), is_partial(derivation, problem))
     letters = composition_letters(problem, derivation.wrt)
@@ -73,14 +95,18 @@ def present(derivation: Derivation, problem: Problem, earlier: Sequence[Derivati
     steps = _quote_earlier_factors(derivation, problem, earlier) if detail == "lecture" else derivation.steps
     shown = steps_for(steps, detail, names, whole, letters, _earlier_parts(derivation, problem))
     if detail == "lecture":  # the identities (5.99)-(5.108) derived the lectures' way, not cited
-        from .render.identities import lecture_identity_steps
         shown = lecture_identity_steps(problem, derivation, shown)
-    for step in shown:
-        _present_step(step, 0, ctx, out, compact=detail != "full")
-    if detail != "full" and shown and shown[-1].kind == "closed_form" and out[-1].display:
-        # The matrix form is the answer, displayed in its box right after: say it once.
-        out[-1] = dataclasses.replace(out[-1], display=())
-    return out
+    return shown
+
+
+def _explained(derivation: Derivation, problem: Problem, earlier: Sequence[Derivation]) -> set[str]:
+    """The concepts a part's solution explains (the Kronecker delta, shapes under factors ...)."""
+    ctx = Context(printer_for(problem), derivation, problem)
+    for j, e in enumerate(earlier):
+        ctx.explained |= _explained(e, problem, earlier[:j])
+    for step in _lecture_steps(derivation, problem, earlier, ctx):
+        _present_step(step, 0, ctx, [], compact=True)
+    return ctx.explained
 
 
 def _quote_earlier_factors(derivation: Derivation, problem: Problem,

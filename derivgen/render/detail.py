@@ -237,6 +237,9 @@ def _lecture_step(step: Step, top: bool, letters: tuple[str, str] | None) -> lis
             return [replace(step, math=(Relation((rel.parts[0], rel.parts[1], rel.parts[3]), ("=", "∈")),))]
     if kind == "explicit" and not top:
         return []
+    if kind == "gradient" and len(step.math) > 1:
+        # J(i, j) = ∂f_i/∂x_j: the sentence says it (row i holds the partials of output i).
+        return [replace(step, math=step.math[:1], substeps=tuple(_lecture(step.substeps)))]
     return [replace(step, substeps=tuple(_lecture(step.substeps)))]
 
 
@@ -264,7 +267,10 @@ def _folded(step: Step, under: Iterable[Step], **more: object) -> Step:
     """``step`` with the rule applications below it folded into the names of the rules."""
     under = tuple(under)
     if step.kind == "rule" and not under:
-        return step  # one rule on its own: its own sentence says which
+        # One rule on its own: its own sentence says which; a sum's "1 + 0" is not worth a line.
+        if step.facts.get("rule") in ("sum", "difference", "constant_multiple"):
+            return replace(step, math=tuple(_ends(r) for r in step.math))
+        return step
     facts = {**step.facts, "rules": rules_used((step,) + under) if step.kind == "rule" else rules_used(under)}
     facts.update(more)
     math = step.math
