@@ -279,7 +279,8 @@ def _lint_json(path: Path, p: _Problem, text: str, strict: bool) -> list[Finding
     findings = _question_marks(path, p.id, strings, [p.yaml_text], "JSON string")
     findings += _signed_underbraces(path, p.id, strings)
     if isinstance(data, dict) and isinstance(data.get("statement"), str):
-        findings += _statement_in(path, p.id, data["statement"], p.statement, "JSON")
+        # The JSON carries the statement as written, Unicode and all.
+        findings += _statement_in(path, p.id, data["statement"], p.statement, "JSON", as_written=True)
     elif strict and p.statement.strip():
         findings.append(Finding(path, p.id, "missing-statement", 'the JSON has no "statement"'))
     return findings
@@ -393,7 +394,7 @@ def _lint_pdf_text(pdf: Path, sheet: _Sheet, config_texts: list[str]) -> list[Fi
     findings: list[Finding] = []
     starts = []
     for p in sheet.problems:
-        m = re.search(r"Example\s+" + re.escape(p.number or "\0") + r"\s*\(", text)
+        m = re.search(r"[^\W\d_]+\s+" + re.escape(p.number or "\0") + r"\s*\(", text)  # "Problem 3.1 (", any label
         if m:
             starts.append((m.start(), p))
     starts.sort(key=lambda t: t[0])
@@ -698,7 +699,9 @@ def _find_symbols(path: Path, pid: str | None, md: str, statement: str) -> list[
     for line in md.splitlines():
         if not line.startswith("Find "):
             continue
-        missing = [s for s in find_line_symbols(line) if s not in known]
+        # A component x_2 of an introduced vector x counts as introduced.
+        missing = [s for s in find_line_symbols(line)
+                   if s not in known and not (re.fullmatch(r".+_\d+", s) and s.rsplit("_", 1)[0] in known)]
         if missing:
             findings.append(Finding(path, pid, "find-symbol",
                                     f"'{line.strip()}' names {', '.join(missing)}, which the statement's math "
@@ -710,12 +713,29 @@ def _find_symbols(path: Path, pid: str | None, md: str, statement: str) -> list[
 
 
 def words(text: str) -> list[str]:
-    """The words of text with TeX commands, markup and punctuation dropped (ASCII letters, digits)."""
+    """The words of text with TeX commands, markup and punctuation dropped (ASCII letters, digits).
+
+    ``\\ensuremath{...}`` is what a non-ASCII character of the source became in LaTeX (ℝ is
+    ``\\ensuremath{\\mathbb{R}}``); the source's character makes no word, so neither does it.
+    """
+    text = re.sub(r"\\ensuremath\{(?:[^{}]|\{[^{}]*\})*\}", " ", text)
     return re.findall(r"[A-Za-z0-9]+", re.sub(r"\\[A-Za-z]+", " ", text))
 
 
-def _statement_in(path: Path, pid: str | None, text: str, statement: str, where: str) -> list[Finding]:
-    want = words(statement)
+_SCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉", "01234567890123456789")
+
+
+def _source_words(statement: str) -> list[str]:
+    """The statement's words as LaTeX writes them: inside ``$...$`` a superscript digit (A⁻¹) is a
+    digit of its own (``A^{-1}``); outside math it becomes ``\\ensuremath{...}``, which makes no word."""
+    pieces = re.split(r"(\$[^$]*\$)", statement)
+    return words("".join(" " + p.translate(_SCRIPT_DIGITS).replace("⁻", " ") if p.startswith("$")
+                         else p for p in pieces))
+
+
+def _statement_in(path: Path, pid: str | None, text: str, statement: str, where: str,
+                  as_written: bool = False) -> list[Finding]:
+    want = words(statement) if as_written else _source_words(statement)
     if not want:
         return []
     have = words(text)

@@ -137,6 +137,26 @@ def _earlier_parts_by_derivation(problem: Problem, earlier: Sequence[Derivation]
     return out
 
 
+def _share_lines(displays: tuple[str, ...]) -> tuple[str, ...]:
+    """Neighbouring short one-line displays of a step share a line (``a = b, \\qquad c = d``)."""
+    out: list[str] = []
+    width = 0
+    for d in displays:
+        tall = _tall(d)
+        w = visible_width(d) + 6
+        if out and not tall and not _tall(out[-1]) and width + w <= SHORT_LINE:
+            out[-1] += r", \qquad " + d
+            width += w
+        else:
+            out.append(d)
+            width = w
+    return tuple(out)
+
+
+def _tall(display: str) -> bool:
+    return any(env in display for env in ("aligned", "bmatrix", "cases", "gathered"))
+
+
 def _earlier_parts(derivation: Derivation, problem: Problem) -> dict[str, str]:
     """What the parts before this one differentiated ``of`` by, with their labels (a), (b) ..."""
     out: dict[str, str] = {}
@@ -154,9 +174,8 @@ def _present_step(step: Step, depth: int, ctx: "Context", out: list[Para], compa
     if compact and step.kind == "dimension" and not ctx.derivation.of_shape and not ctx.derivation.wrt_shape:
         # A scalar by a scalar: the dimension is said in passing, not displayed.
         text, display = text.rstrip(".") + ", $" + display[0] + "$.", ()
-    if compact and len(display) > 1 and sum(map(visible_width, display)) + 6 * len(display) <= SHORT_LINE \
-            and not any("aligned" in d or "bmatrix" in d for d in display):
-        display = (r", \qquad ".join(display),)
+    if compact and len(display) > 1:
+        display = _share_lines(display)
     out.append(Para(text=text, display=display, depth=depth, kind=step.kind))
     for sub in step.substeps:
         _present_step(sub, depth + 1, ctx, out, compact)

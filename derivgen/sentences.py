@@ -164,8 +164,8 @@ def _explicit(facts: Facts, ctx: "Context") -> str:
 def _vec(facts: Facts, ctx: "Context") -> str:
     if facts.get("reuses"):
         return ("The same gradient by a second route: flatten the matrix into a vector by stacking its "
-                "columns, take the ordinary Jacobian matrix (its columns are the partial derivatives "
-                "found above, flattened the same way), then re-shape it into the tensor above.")
+                "columns, take the ordinary Jacobian matrix of that vector (its columns are the partial "
+                "derivatives found above, flattened the same way), then re-shape it into the tensor:")
     return ("The same gradient by a second route: flatten the matrix into a vector, take the "
             "ordinary Jacobian matrix, then reshape it back.")
 

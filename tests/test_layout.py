@@ -136,7 +136,8 @@ def headings_at_page_foot(pdf: Path) -> list[str]:
     for number, text in enumerate(page_texts(pdf), start=1):
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         lines = [ln for ln in lines if not re.fullmatch(r"(Page )?\d+( of \d+)?", ln)]
-        if lines and _HEADING.search(lines[-1]):
+        # A line that ends with the end-of-problem mark (♢) closes its problem: nothing is stranded.
+        if lines and _HEADING.search(lines[-1]) and not lines[-1].endswith("\u2662"):
             found.append(f"{pdf.name} page {number}: {lines[-1]}")
     return found
 

@@ -65,6 +65,8 @@ def _substitutions(steps: list[Step], names: "Names | None") -> list[Step]:
     a name the derivation made up (the u of a chain rule) is written out on the line before."""
     out: list[Step] = []
     for step in steps:
+        if step.substeps:
+            step = replace(step, substeps=tuple(_substitutions(list(step.substeps), names)))
         if step.kind == "substitute":
             made_up = [n for n in step.facts.get("names", ()) if names is None or n not in names.defined]  # type: ignore[attr-defined]
             if not made_up:
@@ -228,7 +230,9 @@ def _lecture_step(step: Step, top: bool, letters: tuple[str, str] | None) -> lis
         # Route (b) reuses the partial derivatives route (a) found: no entry is derived twice, and
         # neither the flattened matrix nor the re-shaped tensor is written out again.
         flatten, jacobian, reshape = (step.math + (None, None, None))[:3]
-        math = tuple(m for m in (_ends_in(flatten), jacobian, _ends_in(reshape)) if m is not None)
+        # As MML's Figure 5.7 (b): the shapes of the three stages; the 8×3 matrix's columns are
+        # the slices above, flattened, so it is not written out again.
+        math = tuple(m for m in (_ends_in(flatten), _ends_in(jacobian), _ends_in(reshape)) if m is not None)
         return [replace(step, math=math, substeps=(), facts={**step.facts, "reuses": True})]
     if kind == "collate" and step.facts.get("slices") and step.math:
         # The slices were just displayed one by one: name them, do not print them again.

@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 import string
 
+from .texescape import math_unicode_to_tex
+
 PUNCT = frozenset(string.punctuation)
 
 #: ``$$...$$`` (possibly over several lines) or ``$...$`` on one line; ``\$`` is not a delimiter.
@@ -71,7 +73,7 @@ def user_markdown(text: str, fn) -> str:  # type: ignore[no-untyped-def]
     code spans, every ``<`` that would open raw HTML is written ``&lt;``,
     which every Markdown engine shows as ``<``.  Links ``<https://...>`` stay.
     """
-    return _between(MATH, text, _no_html, lambda m: _math(m, fn))
+    return _between(MATH, text, _no_html, lambda m: _math(m, lambda tex: fn(math_unicode_to_tex(tex))))
 
 
 def _no_html(text: str) -> str:

@@ -192,6 +192,28 @@ def unicode_math(c: str) -> str | None:
     return _UNICODE_MATH.get(c)
 
 
+def math_unicode_to_tex(body: str) -> str:
+    """Math written with Unicode symbols (``Wᵀ = W − A⁻¹``) as TeX (``W^{\\top} = W - A^{-1}``),
+    for KaTeX and MathJax as for TeX; ASCII is left as it is."""
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c < "\x80":
+            out.append(c)
+            i += 1
+            continue
+        script = script_run(body, i)
+        if script is not None:
+            out.append(script[0])
+            i = script[1]
+            continue
+        command = _UNICODE_MATH.get(c)
+        out.append(command + (" " if command[-1:].isalpha() else "") if command else c)
+        i += 1
+    return "".join(out)
+
+
 _LIST_ITEM = re.compile(r"^\s{0,3}(?:([-*+])|(\d+)[.)])\s+")
 
 
