@@ -267,7 +267,7 @@ def verification_text(derivation: Derivation) -> str:
         )
     where = f"at {v.points} random point{'s' if v.points != 1 else ''}"
     if v.sizes:
-        where += " with " + ", ".join(f"{k} = {n}" for k, n in v.sizes.items())
+        where += " (" + ", ".join(f"{k} = {n}" for k, n in v.sizes.items()) + ")"
     method = "central finite differences" if v.method == "finite differences" else v.method
     return f"Checked against {method} {where}: largest difference {v.max_abs_error:.1e}."
 

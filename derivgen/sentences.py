@@ -72,19 +72,17 @@ def _dimension(facts: Facts, ctx: "Context") -> str:
     wrt_shape = tuple(_get(facts, "wrt_shape", d.wrt_shape))  # type: ignore[arg-type]
     of, wrt = ctx.tex(str(_get(facts, "of", d.of))), ctx.tex(str(_get(facts, "wrt", d.wrt)))
     printed = printed_shape(of_shape, wrt_shape)
-    lead = "" if _get(facts, "whole") else "First, the dimension: "
-    noun = "gradient" if not of_shape and wrt_shape else "derivative"
-    first = f"{lead}the {noun} of {of} with respect to {wrt} is {shape_word(printed)}"
-    first = first[0].upper() + first[1:]
-    if not of_shape and len(wrt_shape) == 1:
-        if ctx.once("row"):
-            return first + " (a scalar adds no dimension, and its gradient by a vector is a row)."
-        return first + "."
+    if _get(facts, "whole"):
+        noun = "gradient" if not of_shape and wrt_shape else "derivative"
+        return f"The {noun} of {of} with respect to {wrt} is {shape_word(printed)}."
     if not of_shape and not wrt_shape:
-        return first + "."
-    if ctx.once("layout"):
-        return first + " (the output's dimensions, then the input's)."
-    return first + "."
+        return f"First, the dimension: the derivative of {of} with respect to {wrt} is a scalar."
+    what = shape_word(printed)
+    if not of_shape and len(wrt_shape) == 1:
+        why = " (a scalar by a vector)" if ctx.once("row") else ""
+        return f"First, the dimension: the gradient is {what}{why}."
+    why = " (the output's dimensions, then the input's)" if ctx.once("layout") else ""
+    return f"First, the dimension: the derivative is {what}{why}."
 
 
 # --- rewriting and index notation ----------------------------------------------------

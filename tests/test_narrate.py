@@ -120,8 +120,8 @@ def test_result_and_answer() -> None:
 
 def test_verification_text_and_refusal() -> None:
     problem, [d] = least_squares()
-    assert verification_text(d) == ("Checked against central finite differences at 3 random points with "
-                                    "N = 3, D = 2: largest difference 1.2e-10.")
+    assert verification_text(d) == ("Checked against central finite differences at 3 random points "
+                                    "(N = 3, D = 2): largest difference 1.2e-10.")
     with pytest.raises(RenderError, match="has not been verified"):
         verification_text(dataclasses.replace(d, verified=None))
 

@@ -5,7 +5,7 @@ A problem's **statement** is Markdown with ``$...$`` / ``$$...$$`` math:
 - the problem file's ``statement``, followed by a display of every define
   listed in ``show:`` (``A(x) = [...]`` for "the matrix below"); or, when the
   file has no statement, one generated from the file: "Given x ∈ ℝ^N and
-  a ∈ ℝ^N." and a display of each define (``f := xᵀa``).
+  a ∈ ℝ^N, let f = xᵀa." (a display of each define when nothing is given).
 
 Each renderer turns that one text into its format with the pipeline it uses
 for user statements (LaTeX: :func:`.texescape.escape_text`; Markdown:
@@ -87,6 +87,9 @@ def generated_statement(problem: Problem) -> str:
     printer = printer_for(problem)
     given = [printer.print(Name(v.name)) + r" \in " + printer.print(Space((v.shape,)))
              for v in problem.given]
+    defines = [f"${definition_tex(problem, d, ' = ')}$" for d in problem.define]
+    if given and defines:  # one sentence, as a lecture would state it
+        return "Given " + and_list([f"${g}$" for g in given]) + ", let " + and_list(defines) + "."
     parts = ["Given " + and_list([f"${g}$" for g in given]) + "."] if given else []
     parts += [_display(definition_tex(problem, d)) for d in problem.define]
     return "\n\n".join(parts)
@@ -96,10 +99,10 @@ def _display(tex: str) -> str:
     return "$$\n" + tex + "\n$$"
 
 
-def definition_tex(problem: Problem, d: Definition) -> str:
+def definition_tex(problem: Problem, d: Definition, sign: str = r" \mathrel{:=} ") -> str:
     """``f := x^T a`` (``f(x) := ...`` for a function)."""
     printer = printer_for(problem)
-    return _head(problem, d, d.params) + r" \mathrel{:=} " + printer.print(d.expr)
+    return _head(problem, d, d.params) + sign + printer.print(d.expr)
 
 
 def shown_definition(problem: Problem, d: Definition) -> str:
