@@ -170,6 +170,8 @@ class Names:
         if isinstance(obj, Expr):
             return self.fold(obj)
         if isinstance(obj, Relation):
+            if len(obj.parts) > 2 and obj.ops[-1] in ("∈", "in") and _scalar_space(obj.parts[-1]):
+                obj = Relation(obj.parts[:-1], obj.ops[:-1])  # "∈ ℝ" after a scalar says nothing new
             return Relation(tuple(self.fold_math(p) for p in obj.parts), obj.ops)
         if isinstance(obj, Deriv):
             return Deriv(self.fold_math(obj.of), obj.wrt, obj.partial)
@@ -186,6 +188,10 @@ class Names:
         if isinstance(obj, Tuple):
             return obj
         return obj
+
+
+def _scalar_space(obj: object) -> bool:
+    return isinstance(obj, Space) and not any(g for g in obj.groups)
 
 
 def _size(e: Expr) -> int:
@@ -446,9 +452,12 @@ def _factor(step: Step) -> list[Step]:
         return [replace(step, math=only.math, facts={**step.facts, "rules": rules if isinstance(rules, list) else []},
                         substeps=())]
     if body and body[-1].kind == "gradient":
-        # The collected partials are the factor: say so there, not again after it.
+        # The collected partials are the factor: say so there (with its symbol), not again after it.
         last = body[-1]
-        body[-1] = replace(last, math=last.math[:1])
+        rel = last.math[0]
+        if isinstance(head, Deriv) and isinstance(rel.parts[0], Deriv):
+            rel = Relation((head,) + rel.parts[1:], rel.ops)
+        body[-1] = replace(last, math=(rel,))
         return [replace(step, math=(), facts={**step.facts, "lead": True}, substeps=tuple(body))]
     lead = replace(step, math=(), facts={**step.facts, "lead": True}, substeps=tuple(body))
     last = body[-1].math[-1] if body and body[-1].math else None
