@@ -18,7 +18,7 @@ from .expr import Expr, Index, Name, Shape, names_in
 from .mathlatex import MathLatex, text_latex
 from .notation import entry_letters, is_array_fn, symbols_for
 from .problem import Problem
-from .render.detail import DEFAULT_DETAIL, Names, composition_letters, steps_for
+from .render.detail import DEFAULT_DETAIL, Names, composition_letters, outer_function, rename_outer, steps_for
 from .render.identities import lecture_identity_steps
 from .sentences import sentence
 
@@ -96,6 +96,9 @@ def _lecture_steps(derivation: Derivation, problem: Problem, earlier: Sequence[D
     shown = steps_for(steps, detail, names, whole, letters, _earlier_parts(derivation, problem))
     if detail == "lecture":  # the identities (5.99)-(5.108) derived the lectures' way, not cited
         shown = lecture_identity_steps(problem, derivation, shown)
+        outer = outer_function(problem, derivation.of)
+        if outer is not None:  # h = f(g(t)): the factor is ∂f/∂x, as the lecture writes it
+            shown = rename_outer(shown, derivation.of, outer)
     return shown
 
 

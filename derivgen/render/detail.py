@@ -22,10 +22,11 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from ..derivation import Block, Cases, Deriv, Product, Relation, Space, Step, Tuple, Under
-from ..expr import BinOp, Call, Expr, ListLit, Name, Num, children, map_children, names_in, substitute
+from ..expr import BinOp, Call, Expr, Index, ListLit, Name, Num, children, map_children, names_in, substitute
 from ..problem import DEFAULT_DETAIL, DETAILS, Problem
 
-__all__ = ["DEFAULT_DETAIL", "DETAILS", "Names", "composition_letters", "rules_used", "steps_for"]
+__all__ = ["DEFAULT_DETAIL", "DETAILS", "Names", "composition_letters", "outer_function", "rename_outer",
+           "rules_used", "steps_for"]
 
 
 #: Rules that carry the structure of a derivative; the others are folded into one line.
@@ -504,3 +505,48 @@ def composition_letters(problem: Problem, wrt: str) -> tuple[str, str] | None:
         if var == wrt and outer != inner and not {outer, inner} & taken:
             return outer, inner
     return None
+
+
+def outer_function(problem: Problem, of: str) -> tuple[str, str] | None:
+    """For ``h(t): f(g(t))``: ``("f", "x")``, the outer function and the parameter the chain rule names.
+
+    The lecture writes the factor as ∂f/∂x, the outer function's own name, not ∂h/∂x.
+    """
+    d = problem.definition(of)
+    if d is None or not isinstance(d.expr, Call):
+        return None
+    outer = problem.definition(d.expr.func)
+    if outer is None or len(outer.params) != 1 or not isinstance(d.expr.args[0], Call):
+        return None
+    return outer.name, outer.params[0]
+
+
+def rename_outer(steps: tuple[Step, ...], of: str, outer: tuple[str, str]) -> tuple[Step, ...]:
+    """∂h/∂x written ∂f/∂x (and ∂h/∂x_k as ∂f/∂x_k) throughout, for ``h = f(g(t))`` through ``x``."""
+    name, param = outer
+
+    def fix(obj: object) -> object:
+        if isinstance(obj, Deriv) and obj.of == Name(of) and _about(obj.wrt, param):
+            return Deriv(Name(name), obj.wrt, obj.partial)
+        if isinstance(obj, Relation):
+            return Relation(tuple(fix(p) for p in obj.parts), obj.ops)
+        if isinstance(obj, (Under,)):
+            return Under(fix(obj.body), obj.shape)
+        if isinstance(obj, Product):
+            return Product(tuple(fix(f) for f in obj.factors))
+        if isinstance(obj, Block):
+            return Block(tuple(tuple(fix(c) for c in row) for row in obj.rows))
+        return obj
+
+    def step_fix(step: Step) -> Step:
+        facts = dict(step.facts)
+        if isinstance(facts.get("symbol"), Deriv):
+            facts["symbol"] = fix(facts["symbol"])
+        return replace(step, math=tuple(fix(r) for r in step.math), facts=facts,  # type: ignore[misc]
+                       substeps=tuple(step_fix(s) for s in step.substeps))
+
+    return tuple(step_fix(s) for s in steps)
+
+
+def _about(wrt: object, param: str) -> bool:
+    return wrt == Name(param) or (isinstance(wrt, Index) and wrt.base == Name(param))
