@@ -41,8 +41,8 @@ RUNNER = """
 import json, sys, time
 # use the snapshot on PYTHONPATH, not an editable install of the live tree
 sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswith("__editable__")]
-from derivgen.build import build
-assert build.__module__ == "derivgen.build" and sys.modules["derivgen"].__file__.startswith(sys.argv[5])
+from derivgen.build.pipeline import build
+assert build.__module__ == "derivgen.build.pipeline" and sys.modules["derivgen"].__file__.startswith(sys.argv[5])
 src, out, formats, jobs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 t0 = time.perf_counter()
 r = build([src], out, formats=formats.split(",") if formats else None, jobs=jobs or None)

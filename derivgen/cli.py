@@ -1,4 +1,4 @@
-"""The command line: parse arguments, call :mod:`derivgen.build` or :mod:`derivgen.exam`, turn errors into exit codes.
+"""The command line: parse arguments, call :mod:`derivgen.build.pipeline` or :mod:`derivgen.exam.papers`, turn errors into exit codes.
 
 Exit codes: 0 everything built, 1 a problem (or sheet) failed, 2 the command
 line is wrong.  Every error a user can cause prints as ``FILE:LINE:COL:
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from . import __version__
-from .errors import DerivgenError, ProblemError, UsageError
+from derivgen import __version__
+from derivgen.errors import DerivgenError, ProblemError, UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ISSUES = "https://github.com/derivgen/derivgen/issues"
@@ -146,9 +146,9 @@ def _positive_int(text: str) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .build import build
-    from .config import parse_formats
-    from .progress import progress_for
+    from derivgen.build.pipeline import build
+    from derivgen.build.config import parse_formats
+    from derivgen.build.progress import progress_for
 
     formats = _formats(args.formats, parse_formats)
     report = build(args.paths, Path(args.out), formats, args.jobs,
@@ -171,8 +171,8 @@ def _formats(text: str | None, parse) -> tuple[str, ...] | None:  # type: ignore
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .build import check
-    from .progress import progress_for
+    from derivgen.build.pipeline import check
+    from derivgen.build.progress import progress_for
 
     report = check(args.paths, args.jobs, progress_for(args.quiet))
     return _finish(report, args, "all problems derived and verified")
@@ -203,7 +203,7 @@ def _finish(report, args: argparse.Namespace, done: str) -> int:  # type: ignore
 def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
-    from .build import evaluate
+    from derivgen.build.pipeline import evaluate
 
     result = evaluate(Path(args.file), args.find, Path(args.at))
     print(json.dumps(result))
@@ -211,7 +211,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_exam(args: argparse.Namespace) -> int:
-    from .exam import make_exam
+    from derivgen.exam.papers import make_exam
 
     written = make_exam(Path(args.exam_file), Path(args.out), args.variants, args.seed,
                         Path(args.templates) if args.templates else None, detail=args.detail)

@@ -498,7 +498,7 @@ _BANG_ERROR = re.compile(r"^! (.*)$", re.M)
 
 def typeset_log(tex_path: Path, timeout: float = TEX_TIMEOUT) -> str:
     """TeX's log of ``tex_path``, typeset in a temporary folder (no shell escape)."""
-    from .render.pdf import sandbox_env
+    from derivgen.build.typeset import sandbox_env
 
     env = sandbox_env()
     env["max_print_line"] = "100000"  # one log line per message: no wrapping at 79 columns

@@ -24,8 +24,8 @@ from derivgen.derivation import (
     Under,
     Verification,
 )
-from derivgen.expr import BinOp, Name, Neg, Num, Transpose
-from derivgen.problem import Definition, Find, Problem, Var
+from derivgen.problem.expr import BinOp, Name, Neg, Num, Transpose
+from derivgen.problem.model import Definition, Find, Problem, Var
 
 N = Name
 

@@ -1,6 +1,6 @@
 """Random, shape-consistent problems for differential testing, and an independent reference.
 
-A case is a :class:`Problem` built directly from :mod:`derivgen.expr` nodes
+A case is a :class:`Problem` built directly from :mod:`derivgen.problem.expr` nodes
 (nothing is parsed): given variables of every kind of shape, one to three
 ``define`` entries that build on each other (``e``, ``g``, then ``L`` of them)
 and one ``find``.  Every expression is well defined at random points by
@@ -27,10 +27,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Protocol
 
-from derivgen.expr import BinOp, Call, Dim, Expr, Index, ListLit, Name, Neg, Num, Shape, Transpose
-from derivgen.printing import to_text
-from derivgen.problem import Definition, Find, Problem, Var
-from derivgen.shapes import ShapeEnv, as_matrix, from_matrix, infer, transpose_shape
+from derivgen.problem.expr import BinOp, Call, Dim, Expr, Index, ListLit, Name, Neg, Num, Shape, Transpose
+from derivgen.problem.text import to_text
+from derivgen.problem.model import Definition, Find, Problem, Var
+from derivgen.problem.shapes import ShapeEnv, as_matrix, from_matrix, infer, transpose_shape
 
 SIZES = {"M": 2, "N": 3}
 DIMS = ("M", "N")
@@ -509,10 +509,10 @@ def check_case(case: Case, use_sympy: bool = True, seed: int = 0) -> Outcome:
     """derive, verify against finite differences, then compare every form with SymPy."""
     import numpy as np
 
-    from derivgen import numeric
+    from derivgen.check import numeric
     from derivgen.engine.derive import derive
     from derivgen.errors import DerivationError, LimitError, VerificationError
-    from derivgen.verify import evaluate_result, verify
+    from derivgen.check.verify import evaluate_result, verify
 
     p, f = case.problem, case.find
     try:

@@ -15,8 +15,8 @@ from pathlib import Path
 import fakestages as fake
 import pytest
 
-from derivgen import atomic
-from derivgen.build import build, check, sheet_name
+from derivgen.build import atomic
+from derivgen.build.pipeline import build, check, sheet_name
 from derivgen.errors import ProblemError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -323,8 +323,8 @@ def test_derivations_pickle(tmp_path: Path) -> None:
     import pickle
 
     from derivgen.engine.derive import derive_problem
-    from derivgen.loader import load_problem
-    from derivgen.verify import verify
+    from derivgen.problem.loader import load_problem
+    from derivgen.check.verify import verify
 
     for path in sorted((ROOT / "problems").rglob("*.yaml")):
         if path.name == "derivgen.yaml":
@@ -338,7 +338,7 @@ def test_derivations_pickle(tmp_path: Path) -> None:
 def test_progress_bar_only_on_a_terminal_after_a_moment() -> None:
     import io
 
-    from derivgen.progress import Bar, Silent, progress_for
+    from derivgen.build.progress import Bar, Silent, progress_for
 
     assert isinstance(progress_for(quiet=False, stream=io.StringIO()), Silent)
     now = [0.0]

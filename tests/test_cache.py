@@ -8,8 +8,8 @@ from pathlib import Path
 import fakestages as fake
 import pytest
 
-from derivgen.build import build
-from derivgen.cache import Cache, digest
+from derivgen.build.pipeline import build
+from derivgen.build.cache import Cache, digest
 
 FORMATS = ("md", "json", "tex", "pdf", "html")
 
@@ -64,7 +64,7 @@ def test_entries_unused_for_two_weeks_are_pruned(tmp_path: Path) -> None:
     """The cache keeps what builds use and drops what none has used for MAX_AGE_DAYS."""
     import os
 
-    from derivgen.cache import MAX_AGE_DAYS
+    from derivgen.build.cache import MAX_AGE_DAYS
 
     src = bank(tmp_path, n=4)
     run(src)

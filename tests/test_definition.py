@@ -9,13 +9,13 @@ import pytest
 from derivgen import cli
 from derivgen.derivation import Binomial, Derivation, Limit, SumOver, Vanishing
 from derivgen.engine.derive import derive
-from derivgen.engine.symbolic import equal_scalar
-from derivgen.expr import BinOp, Name, Num
-from derivgen.loader import load_problem
-from derivgen.narrate import present
-from derivgen.parser import parse_expression
-from derivgen.problem import Problem
-from derivgen.verify import verify
+from derivgen.engine.scalar.symbolic import equal_scalar
+from derivgen.problem.expr import BinOp, Name, Num
+from derivgen.problem.loader import load_problem
+from derivgen.render.narrate import present
+from derivgen.problem.parser import parse_expression
+from derivgen.problem.model import Problem
+from derivgen.check.verify import verify
 
 BANK = Path(__file__).resolve().parent.parent / "problems"
 

@@ -16,9 +16,9 @@ import pytest
 
 from derivgen.engine.derive import derive_problem
 from derivgen.errors import ProblemError
-from derivgen.loader import load_problem
-from derivgen.narrate import Para, present, present_answer
-from derivgen.problem import Problem
+from derivgen.problem.loader import load_problem
+from derivgen.render.narrate import Para, present, present_answer
+from derivgen.problem.model import Problem
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "problems"

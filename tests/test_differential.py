@@ -1,6 +1,6 @@
 """Differential testing of the engine: random problems, two independent references.
 
-Every generated case is derived, then checked by :func:`derivgen.verify.verify`
+Every generated case is derived, then checked by :func:`derivgen.check.verify.verify`
 (central finite differences, every result form) and by SymPy on explicit small
 matrices (``tests/strategies.py``).  A disagreement is a wrong gradient, the
 worst bug this project can have.  A :class:`DerivationError` that says plainly
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from strategies import Case, HypothesisChooser, check_case, generate_case, make_find, make_problem
 
-from derivgen.parser import parse_expression
+from derivgen.problem.parser import parse_expression
 
 #: Cases per Hypothesis run in CI (the whole file stays well under a minute on two cores).
 CI_EXAMPLES = 500
@@ -179,7 +179,7 @@ def test_a_norm_that_cancels_to_zero() -> None:
     evaluated to NaN (0 · NaN) and was refused by the check.  Fixed: 0 * X is a zero array of X's
     shape wherever X is undefined, and prints as a bold 0.  (Long run, seed 3, case 17671.)"""
     from derivgen.engine.derive import derive
-    from derivgen.narrate import printer_for
+    from derivgen.render.narrate import printer_for
 
     c = case("u", "e = u; L = norm(u.T - e.T)", "u")
     assert_right(c)

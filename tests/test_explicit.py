@@ -9,8 +9,8 @@ import pytest
 
 from derivgen.derivation import Block, Deriv, Entry, Relation, Space, Tuple
 from derivgen.engine.explicit import array_by_vector, jacobian
-from derivgen.expr import BinOp, Call, Expr, Index, Name, Neg, Num, add, call, mul, pow_, sub
-from derivgen.printing import to_text
+from derivgen.problem.expr import BinOp, Call, Expr, Index, Name, Neg, Num, add, call, mul, pow_, sub
+from derivgen.problem.text import to_text
 
 x, s, t = Name("x"), Name("s"), Name("t")
 x1, x2, x3 = (Index(x, (k,)) for k in (1, 2, 3))

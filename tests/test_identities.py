@@ -15,10 +15,10 @@ import pytest
 
 from derivgen.derivation import Step
 from derivgen.engine.derive import derive_problem
-from derivgen.engine.iform import IExpr, Idx
-from derivgen.engine.ieval import IndexEvaluator
-from derivgen.loader import load_problem
-from derivgen.narrate import Para, present
+from derivgen.derivation.index_form import IExpr, Idx
+from derivgen.engine.index.evaluate import IndexEvaluator
+from derivgen.problem.loader import load_problem
+from derivgen.render.narrate import Para, present
 from derivgen.render import identities
 from derivgen.render.identities import KIND, lecture_identity_steps
 
@@ -176,7 +176,7 @@ def _numeric_gradient(f, X: np.ndarray, h: float = 1e-6) -> np.ndarray:  # type:
 def _iexpr(problem_name: str, move: str, rel: int, part: int):  # type: ignore[no-untyped-def]
     """The displayed index expression ``part`` of relation ``rel`` of the step ``move``."""
     problem, derivation = _load(problem_name)
-    from derivgen.narrate import Context, printer_for  # noqa: F401  (the same steps present() shows)
+    from derivgen.render.narrate import Context, printer_for  # noqa: F401  (the same steps present() shows)
     from derivgen.render.detail import Names, steps_for
     shown = steps_for(derivation.steps, "lecture", Names(problem, derivation.of))
     steps = lecture_identity_steps(problem, derivation, shown)

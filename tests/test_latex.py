@@ -112,7 +112,7 @@ def test_handout_has_statements_but_no_solutions() -> None:
 
 
 def test_substeps_nest_under_their_step() -> None:
-    from derivgen.narrate import present
+    from derivgen.render.narrate import present
 
     problem, (d,) = chain_polynomial()
     problem = dataclasses.replace(problem, options={"detail": "full"})  # lecture folds the substeps

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from derivgen.build import build, real_stages, typeset_warnings
+from derivgen.build.pipeline import build, real_stages, typeset_warnings
 from derivgen.cli import main
-from derivgen.exam import make_exam
-from derivgen.render.pdf import (
+from derivgen.exam.papers import make_exam
+from derivgen.build.typeset import (
     PROBLEM_MARKER,
     Overfull,
     compile_pdf,

@@ -12,9 +12,9 @@ import pytest
 
 from derivgen.derivation import Cases, Space, Step, Under
 from derivgen.engine.derive import derive
-from derivgen.loader import find_problem_files, load_problem
-from derivgen.printing import to_text
-from derivgen.verify import verify
+from derivgen.problem.loader import find_problem_files, load_problem
+from derivgen.problem.text import to_text
+from derivgen.check.verify import verify
 
 BANK = Path(__file__).resolve().parent.parent / "problems"
 

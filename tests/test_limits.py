@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from derivgen.build import time_limit
+from derivgen.build.pipeline import time_limit
 from derivgen.errors import LimitError, ProblemError
-from derivgen.loader import load_problem
+from derivgen.problem.loader import load_problem
 
 
 def write(tmp_path: Path, body: str) -> Path:

@@ -21,7 +21,7 @@ from derivgen.lint import (
     symbols,
     typeset_log,
 )
-from derivgen.render.pdf import tex_available
+from derivgen.build.typeset import tex_available
 
 ROOT = Path(__file__).resolve().parents[1]
 NEEDS_TEX = pytest.mark.skipif(

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from derivgen.errors import ProblemError
-from derivgen.expr import BinOp, Call, Index, ListLit, Name, Num, Transpose
+from derivgen.problem.expr import BinOp, Call, Index, ListLit, Name, Num, Transpose
 from derivgen.limits import MAX_FILE_BYTES, MAX_FINDS, MAX_YAML_NODES
-from derivgen.loader import find_problem_files, load_problem
+from derivgen.problem.loader import find_problem_files, load_problem
 
 BAD = Path(__file__).parent / "fixtures" / "bad"
 

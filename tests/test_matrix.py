@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pytest
 
-from derivgen.engine.matrix import RULES, closed_derivative, identity_for, tidy
-from derivgen.expr import BinOp, Call, Expr, Index, ListLit, Name, Neg, Num, Transpose
-from derivgen.printing import to_text
-from derivgen.shapes import ShapeEnv, infer, printed_shape
+from derivgen.engine.matrix.closed_form import RULES, closed_derivative, identity_for, tidy
+from derivgen.problem.expr import BinOp, Call, Expr, Index, ListLit, Name, Neg, Num, Transpose
+from derivgen.problem.text import to_text
+from derivgen.problem.shapes import ShapeEnv, infer, printed_shape
 
 # --- building expressions with Python operators (no parsing) ----------------------------
 
@@ -366,6 +366,6 @@ def test_tidy_keeps_the_value(seed: int) -> None:
 
 
 def names_of(f: Expr) -> set[str]:
-    from derivgen.expr import names_in
+    from derivgen.problem.expr import names_in
 
     return names_in(f)

@@ -8,15 +8,20 @@ from pathlib import Path
 import pytest
 from conftest_render import ALL, Tex, chain_polynomial, f_equals_Ax, least_squares
 
-from derivgen.derivation import (
-    Block, Cases, Deriv, Entry, Product, Relation, Space, Step, Text, Tuple, Under,
-)
+from derivgen.derivation import Block, Cases, Deriv, Entry, Product, Relation, Space, Step, Text, Tuple, Under
 from derivgen.errors import RenderError
-from derivgen.expr import BinOp, Name, Num, Transpose
-from derivgen.mathlatex import MathLatex
-from derivgen.narrate import Para, present, present_answer, present_result, printer_for, verification_text
-from derivgen.notation import is_array_fn, symbols_for
-from derivgen.problem import Problem, Var
+from derivgen.problem.expr import BinOp, Name, Num, Transpose
+from derivgen.render.mathlatex import MathLatex
+from derivgen.render.narrate import (
+    Para,
+    present,
+    present_answer,
+    present_result,
+    printer_for,
+    verification_text,
+)
+from derivgen.render.notation import is_array_fn, symbols_for
+from derivgen.problem.model import Problem, Var
 
 
 def printer() -> MathLatex:

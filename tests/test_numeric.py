@@ -1,4 +1,4 @@
-"""Numeric evaluation, random points and finite differences (derivgen.numeric)."""
+"""Numeric evaluation, random points and finite differences (derivgen.check.numeric)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,11 @@ import numpy as np
 import pytest
 
 from derivgen.errors import ExpressionError, VerificationError
-from derivgen import numeric
-from derivgen.expr import Call, Expr, Index, ListLit, Name, Neg, Num, matmul
-from derivgen.numeric import (
-    concrete_sizes,
-    evaluate,
-    numeric_derivative,
-    random_values,
-)
-from derivgen.parser import parse_expression as E
-from derivgen.problem import Definition, Find, Problem, Var
+from derivgen.check import numeric
+from derivgen.problem.expr import Call, Expr, Index, ListLit, Name, Neg, Num, matmul
+from derivgen.check.numeric import concrete_sizes, evaluate, numeric_derivative, random_values
+from derivgen.problem.parser import parse_expression as E
+from derivgen.problem.model import Definition, Find, Problem, Var
 
 X3 = np.array([[2.0, 1.0, 0.5], [0.3, 3.0, -1.0], [0.2, 0.1, 1.5]])
 VALS = {

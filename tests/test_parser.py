@@ -7,10 +7,10 @@ import time
 import pytest
 
 from derivgen.errors import ExpressionError
-from derivgen.expr import BinOp, Call, Index, ListLit, Name, Neg, Num, Transpose
+from derivgen.problem.expr import BinOp, Call, Index, ListLit, Name, Neg, Num, Transpose
 from derivgen.limits import MAX_EXPRESSION_CHARS, MAX_NESTING_DEPTH
-from derivgen.parser import parse_expression, parse_find
-from derivgen.printing import to_text
+from derivgen.problem.parser import parse_expression, parse_find
+from derivgen.problem.text import to_text
 
 x, y, z, A = Name("x"), Name("y"), Name("z"), Name("A")
 

@@ -12,9 +12,9 @@ from conftest_render import chain_polynomial, f_equals_Ax, k_equals_RtR, least_s
 
 from derivgen.derivation import Derivation
 from derivgen.errors import RenderError
-from derivgen.problem import Problem
+from derivgen.problem.model import Problem
 from derivgen.render.latex import render_exam_tex, render_sheet_tex
-from derivgen.render.pdf import compile_pdf, tex_available, tex_error_excerpt, tex_to_pdf
+from derivgen.build.typeset import compile_pdf, tex_available, tex_error_excerpt, tex_to_pdf
 
 pytestmark = pytest.mark.skipif(
     tex_available() is not None or shutil.which("pdftotext") is None,

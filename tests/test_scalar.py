@@ -10,11 +10,27 @@ import pytest
 import sympy
 
 from derivgen.derivation import Block, Deriv, Product, Relation, Space, Step
-from derivgen.engine.scalar import differentiate, partials_and_gradient
-from derivgen.engine.symbolic import equal_scalar, from_sympy, sigma, simplify_scalar, to_sympy
+from derivgen.engine.scalar.rules import differentiate, partials_and_gradient
+from derivgen.engine.scalar.symbolic import equal_scalar, from_sympy, sigma, simplify_scalar, to_sympy
 from derivgen.errors import DerivationError
-from derivgen.expr import ONE, BinOp, Call, Expr, Index, Name, Neg, Num, add, call, div, matmul, mul, pow_, sub
-from derivgen.printing import to_text
+from derivgen.problem.expr import (
+    ONE,
+    BinOp,
+    Call,
+    Expr,
+    Index,
+    Name,
+    Neg,
+    Num,
+    add,
+    call,
+    div,
+    matmul,
+    mul,
+    pow_,
+    sub,
+)
+from derivgen.problem.text import to_text
 
 x, y, t = Name("x"), Name("y"), Name("t")
 x1, x2 = Index(x, (1,)), Index(x, (2,))
@@ -174,7 +190,7 @@ def test_gradient_of_x1_squared_x2_plus_x1_x2_cubed() -> None:
 
 
 def test_parsed_lecture_expression_if_parser_available() -> None:
-    parser = pytest.importorskip("derivgen.parser")
+    parser = pytest.importorskip("derivgen.problem.parser")
     e = parser.parse_expression("(2*x + 1)^4")
     assert to_text(differentiate(e, x).result) == "8 * (2 * x + 1) ** 3"
 

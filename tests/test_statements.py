@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from derivgen.build import build
-from derivgen.config import Config, load_config
+from derivgen.build.pipeline import build
+from derivgen.build.config import Config, load_config
 from derivgen.errors import ProblemError
-from derivgen.loader import load_problem
-from derivgen.render.pdf import tex_available
+from derivgen.problem.loader import load_problem
+from derivgen.build.typeset import tex_available
 from derivgen.render.statement import asks, mentions, statement_asks, statement_markdown
 
 BANK = Path(__file__).resolve().parent.parent / "problems"
@@ -166,7 +166,7 @@ def test_bank_statements_that_ask_get_no_find_line() -> None:
 
 def test_the_request_test() -> None:
     p = problem("3-matrix/two-layer-network.yaml")
-    from derivgen.expr import Name
+    from derivgen.problem.expr import Name
 
     says = "Compute the gradient of $L$ with respect to $\\boldsymbol{W}_1$."
     assert statement_asks(says, p, "L", (Name("W1"),))

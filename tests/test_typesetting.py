@@ -21,14 +21,14 @@ import pytest
 
 from derivgen import cli
 from derivgen.derivation import Product, Text, Under
-from derivgen.engine.iform import Ent, IExpr, Idx, Size, Term
-from derivgen.engine.ilatex import iexpr_latex
+from derivgen.derivation.index_form import Ent, IExpr, Idx, Size, Term
+from derivgen.render.index_latex import iexpr_latex
 from derivgen.errors import ProblemError
-from derivgen.expr import BinOp, Call, Index, Name, Neg, Num, Transpose
-from derivgen.loader import load_problem
-from derivgen.mathlatex import MathLatex
-from derivgen.notation import entry_letters, symbols_for
-from derivgen.printing import LatexPrinter, name_latex
+from derivgen.problem.expr import BinOp, Call, Index, Name, Neg, Num, Transpose
+from derivgen.problem.loader import load_problem
+from derivgen.render.mathlatex import MathLatex
+from derivgen.render.notation import entry_letters, symbols_for
+from derivgen.render.printing import LatexPrinter, name_latex
 from derivgen.render.texescape import escape_line, escape_plain, escape_text, escape_with_math
 from derivgen.render.texmath import no_double_script, sanitize_math
 
@@ -212,7 +212,7 @@ def test_a_latex_override_with_a_superscript_is_bracketed() -> None:
 
 
 def test_index_notation_uses_the_override_and_never_stacks_superscripts() -> None:
-    from derivgen.engine.iform import Pw
+    from derivgen.derivation.index_form import Pw
 
     p = MathLatex({}, None, {"x": r"x^{(i)}", "lam": r"\lambda"})
     entry = IExpr((Term(1, (Ent("x", (Idx("j", "N"),)),), ()),))

@@ -1,4 +1,4 @@
-"""The numeric check (derivgen.verify) and values for ``derivgen eval`` (derivgen.values)."""
+"""The numeric check (derivgen.check.verify) and values for ``derivgen eval`` (derivgen.check.values)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ import pytest
 
 from derivgen.derivation import Derivation, Result
 from derivgen.errors import UsageError, VerificationError
-from derivgen.expr import Shape
-from derivgen.parser import parse_expression as E
-from derivgen.problem import Definition, Find, Problem, Var
-from derivgen.shapes import printed_shape
-from derivgen.values import load_values, to_json_array
-from derivgen.verify import evaluate_result, point_seed, verify
+from derivgen.problem.expr import Shape
+from derivgen.problem.parser import parse_expression as E
+from derivgen.problem.model import Definition, Find, Problem, Var
+from derivgen.problem.shapes import printed_shape
+from derivgen.check.values import load_values, to_json_array
+from derivgen.check.verify import evaluate_result, point_seed, verify
 
 
 def problem(given: dict[str, Shape], define: dict[str, str], sizes: dict[str, int] | None = None,

@@ -11,15 +11,27 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from ..derivation import Deriv, Entry, Product, Relation, Space, Step, Text, Under
-from ..errors import DerivationError
-from ..expr import BinOp, Call, Dim, Expr, Index, ListLit, Name, Shape, Transpose, names_in, substitute
-from ..shapes import printed_shape
-from .context import Ctx, Part
-from .iform import IExpr, Idx, fresh_dummies, mul, subst_index, summed
-from .idiff import contract
-from .ilatex import prettify
-from .index import EntryOf, IndexForm
+from derivgen.derivation import Deriv, Entry, Product, Relation, Space, Step, Text, Under
+from derivgen.errors import DerivationError
+from derivgen.problem.expr import (
+    BinOp,
+    Call,
+    Dim,
+    Expr,
+    Index,
+    ListLit,
+    Name,
+    Shape,
+    Transpose,
+    names_in,
+    substitute,
+)
+from derivgen.problem.shapes import printed_shape
+from derivgen.engine.context import Ctx, Part
+from derivgen.derivation.index_form import IExpr, Idx, fresh_dummies, mul, subst_index, summed
+from derivgen.engine.index.differentiate import contract
+from derivgen.render.index_latex import prettify
+from derivgen.engine.index.route import EntryOf, IndexForm
 
 
 @dataclass(frozen=True)
@@ -89,7 +101,7 @@ def chain_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], derive_part
     found = chain_links(ctx, expr, wrt)
     assert found is not None
     outer, links, inner = found
-    from .routes import wrt_math
+    from derivgen.engine.routes import wrt_math
 
     of_shape = ctx.shape(expr)
     w = wrt_math(wrt)
@@ -132,7 +144,7 @@ def chain_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], derive_part
 
 
 def _wrt_text(wrt: tuple[Expr, ...]) -> str:
-    from ..printing import to_text
+    from derivgen.problem.text import to_text
 
     return ", ".join(to_text(w) for w in wrt)
 
@@ -162,7 +174,7 @@ def times(a: Expr, b: Expr, of_shape: Shape, mid: Shape, wrt_shape: Shape, ctx: 
     Through a matrix V, a scalar by a scalar is Σ_jk ∂f/∂V_jk ∂V_jk/∂t: both
     factors have V's shape, and the sum is the entrywise product summed.
     """
-    from .routes import literal_entries
+    from derivgen.engine.routes import literal_entries
 
     if not mid:
         if of_shape and wrt_shape:
@@ -188,7 +200,7 @@ def times(a: Expr, b: Expr, of_shape: Shape, mid: Shape, wrt_shape: Shape, ctx: 
 
 
 def _frobenius(a: ListLit, b: ListLit) -> Expr:
-    from ..expr import add as add_, mul as mul_
+    from derivgen.problem.expr import add as add_, mul as mul_
 
     acc: Expr | None = None
     for ra, rb in zip(a.items, b.items):
@@ -207,7 +219,7 @@ def _rows(e: Expr) -> list[list[Expr]]:
 
 
 def explicit_matmul(a: Expr, b: Expr) -> Expr:
-    from ..expr import add as add_, mul as mul_
+    from derivgen.problem.expr import add as add_, mul as mul_
 
     ra, rb = _rows(a), _rows(b)
     out = []
@@ -230,8 +242,8 @@ def explicit_matmul(a: Expr, b: Expr) -> Expr:
 
 def tidy_any(e: Expr, ctx: Ctx) -> Expr:
     """Tidy a result: scalar algebra entrywise for explicit forms, matrix algebra otherwise."""
-    from .matrix import tidy
-    from .symbolic import simplify_scalar
+    from derivgen.engine.matrix.closed_form import tidy
+    from derivgen.engine.scalar.symbolic import simplify_scalar
 
     e = resolve_literal_index(e)
     if isinstance(e, ListLit):
@@ -244,7 +256,7 @@ def tidy_any(e: Expr, ctx: Ctx) -> Expr:
 
 
 def _scalar_only(e: Expr, ctx: Ctx) -> bool:
-    from ..expr import children
+    from derivgen.problem.expr import children
 
     if isinstance(e, Name):
         return not ctx.shapes.get(e.id)
@@ -259,7 +271,7 @@ def _scalar_only(e: Expr, ctx: Ctx) -> bool:
 
 def resolve_literal_index(e: Expr) -> Expr:
     """``[a, b][2]`` is ``b``: what substituting a literal for a name leaves behind."""
-    from ..problem import _rebuild
+    from derivgen.problem.model import _rebuild
 
     if isinstance(e, Index):
         base = resolve_literal_index(e.base)
@@ -314,7 +326,7 @@ def _multiply_index(ctx, inner, of, w, pairs, direct, steps) -> Part:  # type: i
 
     total = IExpr(())
     raw = IExpr(())
-    from .index import choose_indices
+    from derivgen.engine.index.route import choose_indices
 
     first_a, first_b = pairs[0][1].index, pairs[0][2].index
     # The lecture's letters for the result (∂f/∂A_ij), whatever the factors used.

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from ..derivation import Step
-from ..expr import Call, Expr, Index, ListLit, Name, Shape, children, names_in
-from ..problem import Problem
-from ..shapes import ShapeEnv, infer
-from .index import IndexForm
+from derivgen.derivation import Step
+from derivgen.problem.expr import Call, Expr, Index, ListLit, Name, Shape, children, names_in
+from derivgen.problem.model import Problem
+from derivgen.problem.shapes import ShapeEnv, infer
+from derivgen.engine.index.route import IndexForm
 
 #: Step kinds shown by default; ``steps:`` in a problem file narrows this.
 ALL_STEPS = frozenset(
@@ -85,7 +85,7 @@ class Ctx:
 
     def full_expand(self, e: Expr) -> Expr:
         """e in the given variables only (defines, calls and intermediates inlined)."""
-        from ..expr import substitute
+        from derivgen.problem.expr import substitute
 
         for _ in range(32):
             e2 = self.problem.expand(substitute(e, dict(self.intermediates)))
@@ -96,8 +96,8 @@ class Ctx:
 
     def problem_expand_calls(self, e: Expr) -> Expr:
         """Inline user calls and plain defines, but keep chain intermediates as variables."""
-        from ..expr import substitute
-        from ..problem import _rebuild
+        from derivgen.problem.expr import substitute
+        from derivgen.problem.model import _rebuild
 
         if isinstance(e, Name):
             d = self.problem.definition(e.id)
@@ -117,7 +117,7 @@ class Ctx:
 
 def _shield(e: Expr, params: tuple[str, ...]) -> Expr:
     """Rename parameters so expanding defines cannot capture them."""
-    from ..expr import substitute
+    from derivgen.problem.expr import substitute
 
     return substitute(e, {p: Name("\0" + p) for p in params})
 

@@ -8,15 +8,22 @@ the explicit array, each of which the numeric check compares.
 
 from __future__ import annotations
 
-from ..derivation import Derivation, Result
-from ..errors import DerivationError
-from ..expr import Expr, Index, Name, Shape
-from ..problem import Find, Problem
-from ..shapes import derivative_shape, printed_shape
-from .chain import chain_links, chain_part, tidy_any
-from .context import Ctx, Part, has_literal, uses_components
-from .routes import atoms_of, atoms_part, dimension_step, entry_of_whole, index_part, scalar_part
-from .toindex import NotIndexable
+from derivgen.derivation import Derivation, Result
+from derivgen.errors import DerivationError
+from derivgen.problem.expr import Expr, Index, Name, Shape
+from derivgen.problem.model import Find, Problem
+from derivgen.problem.shapes import derivative_shape, printed_shape
+from derivgen.engine.chain import chain_links, chain_part, tidy_any
+from derivgen.engine.context import Ctx, Part, has_literal, uses_components
+from derivgen.engine.routes import (
+    atoms_of,
+    atoms_part,
+    dimension_step,
+    entry_of_whole,
+    index_part,
+    scalar_part,
+)
+from derivgen.engine.index.to_index import NotIndexable
 
 
 def derive_problem(problem: Problem) -> list[tuple[Find, Derivation]]:
@@ -62,8 +69,8 @@ def derive(problem: Problem, find: Find) -> Derivation:
 def _closed_after_index_chain(ctx: Ctx, of: str, body: Expr, wrt: str, of_shape: Shape, wrt_shape: Shape,
                               steps: list) -> Expr | None:
     """After an index-notation chain rule, the matrix form of the result when there is one."""
-    from ..derivation import Deriv, Relation, Space, Step
-    from .matrix import closed_derivative
+    from derivgen.derivation import Deriv, Relation, Space, Step
+    from derivgen.engine.matrix.closed_form import closed_derivative
 
     expanded = ctx.full_expand(body)
     if has_literal(expanded):
@@ -79,7 +86,7 @@ def _closed_after_index_chain(ctx: Ctx, of: str, body: Expr, wrt: str, of_shape:
 
 
 def _in_givens(form: object, problem: Problem) -> bool:
-    from .iform import Ent, Fn, IExpr, Pw
+    from derivgen.derivation.index_form import Ent, Fn, IExpr, Pw
 
     given = {v.name for v in problem.given}
 
@@ -112,7 +119,7 @@ def _index_form(ctx: Ctx, of: str, body: Expr, wrt: str) -> object | None:
 def derive_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], wrt_shape: Shape) -> Part:
     """Choose the route for d expr / d wrt in this context and run it."""
     if ctx.method == "definition":
-        from .definition import definition_part
+        from derivgen.engine.scalar.definition import definition_part
 
         return definition_part(ctx, of, expr, wrt[0] if len(wrt) == 1 else wrt, wrt_shape, ctx.shape(expr))
     if ctx.method in ("auto", "chain") and chain_links(ctx, expr, wrt) is not None:
@@ -161,6 +168,6 @@ def derive_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], wrt_shape:
 
 
 def _all_scalar(ctx: Ctx, e: Expr) -> bool:
-    from ..expr import names_in
+    from derivgen.problem.expr import names_in
 
     return all(not ctx.shapes.get(n) for n in names_in(e))

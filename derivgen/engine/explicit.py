@@ -4,7 +4,7 @@ A vector field given entry by entry gets its Jacobian, J(i, j) = ∂f_i/∂x_j.
 A matrix A(x) gets dA/dx both ways of the book's Figure 5.7: (a) each ∂A/∂x_k
 as a matrix, collated into a tensor; (b) A flattened by stacking its columns,
 the Jacobian of that vector, re-shaped into the same tensor.  Every entry comes
-from :func:`~derivgen.engine.scalar.differentiate`.
+from :func:`~derivgen.engine.scalar.rules.differentiate`.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..derivation import Block, Deriv, Entry, Relation, Space, Step, Tuple
-from ..errors import DerivationError
-from ..expr import Call, Expr, Index, Name
-from ..printing import to_text
-from .scalar import ScalarDerivative, differentiate
+from derivgen.derivation import Block, Deriv, Entry, Relation, Space, Step, Tuple
+from derivgen.errors import DerivationError
+from derivgen.problem.expr import Call, Expr, Index, Name
+from derivgen.problem.text import to_text
+from derivgen.engine.scalar.rules import ScalarDerivative, differentiate
 
 #: Nested tuples of scalar expressions, in array layout.
 Nested = tuple

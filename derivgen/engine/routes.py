@@ -9,12 +9,12 @@
 
 from __future__ import annotations
 
-from ..derivation import Deriv, Relation, Space, Step, Tuple
-from ..expr import BinOp, Call, Expr, Index, ListLit, Name, Num, Shape, Transpose, depth
-from ..shapes import printed_shape
-from .context import Ctx, Part
-from .index import explicit_slices, index_derivation
-from .toindex import IndexWriter, NotIndexable
+from derivgen.derivation import Deriv, Relation, Space, Step, Tuple
+from derivgen.problem.expr import BinOp, Call, Expr, Index, ListLit, Name, Num, Shape, Transpose, depth
+from derivgen.problem.shapes import printed_shape
+from derivgen.engine.context import Ctx, Part
+from derivgen.engine.index.route import explicit_slices, index_derivation
+from derivgen.engine.index.to_index import IndexWriter, NotIndexable
 
 
 def wrt_math(wrt: tuple[Expr, ...]) -> object:
@@ -27,7 +27,7 @@ def dimension_step(of: Expr, wrt: tuple[Expr, ...], of_shape: Shape, wrt_shape: 
     rels = [Relation((Deriv(of, wrt_math(wrt)), space), ("∈",))]
     facts: dict[str, object] = {"of_shape": of_shape, "wrt_shape": wrt_shape}
     if len(of_shape) >= 1 and len(wrt_shape) == 2 and isinstance(of, Name):
-        from ..derivation import Entry
+        from derivgen.derivation import Entry
 
         idx = ("i",) if len(of_shape) == 1 else ("p", "q")
         rels.append(Relation((Deriv(Entry(of.id, idx), wrt_math(wrt), True), Space(((1,), tuple(wrt_shape)))), ("∈",)))
@@ -39,7 +39,7 @@ def dimension_step(of: Expr, wrt: tuple[Expr, ...], of_shape: Shape, wrt_shape: 
 
 
 def scalar_part(ctx: Ctx, expr: Expr, wrt: Expr) -> Part:
-    from .scalar import differentiate
+    from derivgen.engine.scalar.rules import differentiate
 
     expanded = ctx.problem_expand_calls(expr)
     d = differentiate(expanded, wrt, partial=isinstance(wrt, Index) or _has_other_scalars(ctx, expanded, wrt))
@@ -47,7 +47,7 @@ def scalar_part(ctx: Ctx, expr: Expr, wrt: Expr) -> Part:
 
 
 def _has_other_scalars(ctx: Ctx, e: Expr, wrt: Expr) -> bool:
-    from ..expr import names_in
+    from derivgen.problem.expr import names_in
 
     wname = wrt.id if isinstance(wrt, Name) else None
     return any(n != wname and n in ctx.shapes for n in names_in(e))
@@ -77,7 +77,7 @@ def literal_entries(ctx: Ctx, expr: Expr) -> ListLit | None:
     A literal is taken as written; anything else (``[[1, 2], [3, 4]] @ x``) is
     written out entry by entry through its index form.
     """
-    from .iconcrete import concrete_expr
+    from derivgen.engine.index.concrete import concrete_expr
 
     e = ctx.problem_expand_calls(expr)
     if isinstance(e, ListLit):
@@ -98,8 +98,8 @@ def literal_entries(ctx: Ctx, expr: Expr) -> ListLit | None:
 
 def atoms_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], atoms: tuple[Expr, ...]) -> Part:
     """Partials by each scalar, collected: a gradient row, a Jacobian, or a tensor (Figure 5.7)."""
-    from .explicit import array_by_vector, jacobian
-    from .scalar import partials_and_gradient
+    from derivgen.engine.explicit import array_by_vector, jacobian
+    from derivgen.engine.scalar.rules import partials_and_gradient
 
     of_shape = ctx.shape(expr)
     scalar_wrt = single_scalar_wrt(ctx, wrt)
@@ -135,8 +135,8 @@ def atoms_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], atoms: tupl
 
 def _check_entry_depth(of: str, wrt: tuple[Expr, ...], matrix: tuple[tuple[Expr, ...], ...]) -> None:
     """Refuse, saying why, an entry too long for the rules' step-by-step walk."""
-    from ..errors import LimitError
-    from .scalar import MAX_DEPTH
+    from derivgen.errors import LimitError
+    from derivgen.engine.scalar.rules import MAX_DEPTH
 
     for p, row in enumerate(matrix, 1):
         for q, entry in enumerate(row, 1):
@@ -157,7 +157,7 @@ def single_scalar_wrt(ctx: Ctx, wrt: tuple[Expr, ...]) -> bool:
 
 
 def _wrt_name(wrt: tuple[Expr, ...]) -> str:
-    from ..printing import to_text
+    from derivgen.problem.text import to_text
 
     w = wrt[0]
     if len(wrt) == 1 and isinstance(w, Name):
@@ -183,7 +183,7 @@ def rewrite_norm_squared(e: Expr, ctx: Ctx) -> Expr:
 
 def index_part(ctx: Ctx, of: str, expr: Expr, wrt: str) -> Part:
     """Index notation, partials (cases, stacking, collation) and the closed form."""
-    from .matrix import closed_derivative
+    from derivgen.engine.matrix.closed_form import closed_derivative
 
     steps: list[Step] = []
     body = ctx.problem_expand_calls(expr)
@@ -220,7 +220,7 @@ def _wanted(kind: str, want: frozenset[str]) -> bool:
 
 def _explicit_math(explicit: object) -> object:
     """Explicit array as nested blocks: a vector of matrices shows each slice."""
-    from ..derivation import Block
+    from derivgen.derivation import Block
 
     def block(x: object) -> object:
         if isinstance(x, tuple) and x and isinstance(x[0], tuple) and x[0] and isinstance(x[0][0], tuple):
@@ -236,7 +236,7 @@ def _explicit_math(explicit: object) -> object:
 
 def tensor_identity_steps(ctx: Ctx, body: Expr, wrt: str, form: object) -> list[Step]:
     """Cite (5.99) or (5.102) for a tensor result, and justify (5.102) when asked."""
-    from ..expr import names_in
+    from derivgen.problem.expr import names_in
 
     if isinstance(body, Transpose) and wrt in names_in(body.arg):
         return [Step("closed_form", (Relation((form,)),), {"identity": "5.99", "tensor": True})]
@@ -250,7 +250,7 @@ def tensor_identity_steps(ctx: Ctx, body: Expr, wrt: str, form: object) -> list[
 
 def justify_inverse(X: Expr, F: Expr) -> Step:
     """(5.102) from differentiating f(X)⁻¹ f(X) = I with the product rule."""
-    from ..derivation import Product
+    from derivgen.derivation import Product
 
     finv = Call("inv", (F,))
     d_inv, d_f = Deriv(finv, X, True), Deriv(F, X, True)
@@ -262,13 +262,13 @@ def justify_inverse(X: Expr, F: Expr) -> Step:
 
 
 def _plus() -> object:
-    from ..derivation import Text
+    from derivgen.derivation import Text
 
     return Text("+")
 
 
 def _minus() -> object:
-    from ..derivation import Text
+    from derivgen.derivation import Text
 
     return Text("−")
 
@@ -282,8 +282,8 @@ def entry_of_whole(ctx: Ctx, of: str, expr: Expr, comp: Index, derive_part) -> P
     The whole gradient dL/dX is worked out by its own route (closed form or
     index notation), then its (i, j) entry is read off; None if that fails too.
     """
-    from ..errors import DerivationError
-    from .index import EntryOf
+    from derivgen.errors import DerivationError
+    from derivgen.engine.index.route import EntryOf
 
     base = comp.base
     if not isinstance(base, Name) or base.id not in ctx.shapes:
@@ -318,9 +318,9 @@ def _entry_value(ctx: Ctx, whole: Part, indices: tuple[int, ...]) -> Expr | None
     if whole.index is None or any(str(d) not in ctx.problem.sizes and not isinstance(d, int)
                                   for d in (i.dim for i in whole.index.wrt_idx)):
         return None
-    from .iconcrete import concrete_expr
-    from .idiff import contract
-    from .iform import subst_index
+    from derivgen.engine.index.concrete import concrete_expr
+    from derivgen.engine.index.differentiate import contract
+    from derivgen.derivation.index_form import subst_index
 
     x = whole.index.expr
     for ax, v in zip(whole.index.wrt_idx, indices):

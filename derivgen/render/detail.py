@@ -21,9 +21,21 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
-from ..derivation import Block, Cases, Deriv, Product, Relation, Space, Step, Tuple, Under
-from ..expr import BinOp, Call, Expr, Index, ListLit, Name, Num, children, map_children, names_in, substitute
-from ..problem import DEFAULT_DETAIL, DETAILS, Problem
+from derivgen.derivation import Block, Cases, Deriv, Product, Relation, Space, Step, Tuple, Under
+from derivgen.problem.expr import (
+    BinOp,
+    Call,
+    Expr,
+    Index,
+    ListLit,
+    Name,
+    Num,
+    children,
+    map_children,
+    names_in,
+    substitute,
+)
+from derivgen.problem.model import DEFAULT_DETAIL, DETAILS, Problem
 
 __all__ = ["DEFAULT_DETAIL", "DETAILS", "Names", "composition_letters", "outer_function", "rename_outer",
            "rules_used", "steps_for"]

@@ -23,12 +23,12 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
-from ..derivation import Derivation
-from ..errors import RenderError
-from ..problem import Problem
-from .markdown import DEFAULT_LABEL, problem_view
-from .mdmath import split_math
-from .templating import make_env
+from derivgen.derivation import Derivation
+from derivgen.errors import RenderError
+from derivgen.problem.model import Problem
+from derivgen.render.markdown import DEFAULT_LABEL, problem_view
+from derivgen.render.mdmath import split_math
+from derivgen.render.templating import make_env
 
 DEBIAN_KATEX = Path("/usr/share/javascript/katex")
 KATEX_FILES = ("katex.min.css", "katex.min.js")

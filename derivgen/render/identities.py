@@ -16,7 +16,7 @@ steps of these problems into the lectures' route:
 - (5.108) through ``z = x − As``: (5.107) gives ``zᵀ(W + Wᵀ) = 2zᵀW``, times ``∂z/∂s = −A``.
 
 Steps are built from math objects only; their sentences are the
-``derive_identity`` kind in :mod:`derivgen.sentences` (fact ``move``).  A
+``derive_identity`` kind in :mod:`derivgen.render.sentences` (fact ``move``).  A
 problem whose steps do not have the expected form is returned unchanged, and
 ``full`` detail never comes here.
 """
@@ -27,11 +27,11 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from ..derivation import Deriv, Derivation, Entry, Product, Relation, Space, Step, SumOver, Text, Under
-from ..engine.iform import Delta, Ent, IExpr, Idx, Opaque, Term
-from ..engine.index import EntryOf
-from ..expr import BinOp, Call, Expr, Name, Neg, Num, Transpose
-from ..problem import Problem
+from derivgen.derivation import Deriv, Derivation, Entry, Product, Relation, Space, Step, SumOver, Text, Under
+from derivgen.derivation.index_form import Delta, Ent, IExpr, Idx, Opaque, Term
+from derivgen.engine.index.route import EntryOf
+from derivgen.problem.expr import BinOp, Call, Expr, Name, Neg, Num, Transpose
+from derivgen.problem.model import Problem
 
 __all__ = ["KIND", "lecture_identity_steps"]
 

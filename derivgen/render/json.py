@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 
-from ..derivation import Derivation
-from ..narrate import present, present_result, verification_text
-from ..printing import to_text
-from ..problem import Problem
-from .statement import Ask, asks, statement_markdown
+from derivgen.derivation import Derivation
+from derivgen.render.narrate import present, present_result, verification_text
+from derivgen.problem.text import to_text
+from derivgen.problem.model import Problem
+from derivgen.render.statement import Ask, asks, statement_markdown
 
 #: What a problem is called unless ``label:`` in derivgen.yaml says otherwise.
 DEFAULT_LABEL = "Problem"

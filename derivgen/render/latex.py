@@ -1,6 +1,6 @@
 """LaTeX documents: one problem, a handout or solution sheet, an exam.
 
-The worked solution comes from :mod:`derivgen.narrate` (sentences with inline
+The worked solution comes from :mod:`derivgen.render.narrate` (sentences with inline
 math and displayed equations); this module only turns it into plain view
 objects of safe LaTeX strings and hands them to the ``*.tex.j2`` templates.
 Everything that came from a problem file passes :mod:`.texescape` (text) or
@@ -14,14 +14,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..derivation import Deriv, Derivation
-from ..errors import RenderError
-from ..narrate import Context, Para, derivative_symbol, present, present_answer, printer_for, verification_text
-from ..problem import Problem
-from .templating import make_env
-from .statement import PART_LETTERS, asks, statement_markdown
-from .texescape import escape_line, escape_text, escape_with_math
-from .texmath import sanitize_math
+from derivgen.derivation import Deriv, Derivation
+from derivgen.errors import RenderError
+from derivgen.render.narrate import (
+    Context,
+    Para,
+    derivative_symbol,
+    present,
+    present_answer,
+    printer_for,
+    verification_text,
+)
+from derivgen.problem.model import Problem
+from derivgen.render.templating import make_env
+from derivgen.render.statement import PART_LETTERS, asks, statement_markdown
+from derivgen.render.texescape import escape_line, escape_text, escape_with_math
+from derivgen.render.texmath import sanitize_math
 
 #: What a problem is called in headings unless ``label:`` in derivgen.yaml says otherwise.
 DEFAULT_LABEL = "Problem"

@@ -14,13 +14,13 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from ..derivation import Derivation
-from ..errors import RenderError
-from ..narrate import present, present_answer, verification_text
-from ..problem import Problem
-from .mdmath import escape_math_commonmark, map_math, user_markdown
-from .statement import Ask, asks, statement_markdown
-from .templating import make_env
+from derivgen.derivation import Derivation
+from derivgen.errors import RenderError
+from derivgen.render.narrate import present, present_answer, verification_text
+from derivgen.problem.model import Problem
+from derivgen.render.mdmath import escape_math_commonmark, map_math, user_markdown
+from derivgen.render.statement import Ask, asks, statement_markdown
+from derivgen.render.templating import make_env
 
 FLAVOURS = ("standard", "hugo", "jekyll")
 #: Spaces per nesting level of substeps (a list item's continuation in Python-Markdown needs 4).

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import string
 
-from .texescape import math_unicode_to_tex
+from derivgen.render.texescape import math_unicode_to_tex
 
 PUNCT = frozenset(string.punctuation)
 

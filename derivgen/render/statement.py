@@ -30,10 +30,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..derivation import Deriv, Derivation, Result, Space
-from ..expr import Expr, Index, Name
-from ..narrate import Context, printer_for
-from ..problem import Definition, Problem
+from derivgen.derivation import Deriv, Derivation, Result, Space
+from derivgen.problem.expr import Expr, Index, Name
+from derivgen.render.narrate import Context, printer_for
+from derivgen.problem.model import Definition, Problem
 
 #: Letters for the parts of a problem with several ``find`` entries.
 PART_LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -120,7 +120,7 @@ def _head(problem: Problem, d: Definition, params: Sequence[str]) -> str:
 
 
 def _depends(problem: Problem, e: Expr, name: str) -> bool:
-    from ..expr import names_in
+    from derivgen.problem.expr import names_in
 
     try:
         return name in names_in(problem.expand(e))
@@ -162,8 +162,8 @@ def asks(problem: Problem, derivations: Sequence[Derivation] = ()) -> list[Ask]:
 
 
 def _parsed(of: str, wrt_text: str) -> tuple[str, tuple[Expr, ...], str]:
-    from ..errors import ExpressionError
-    from ..parser import parse_find
+    from derivgen.errors import ExpressionError
+    from derivgen.problem.parser import parse_find
 
     try:
         _, wrt = parse_find(f"d{of}/d{wrt_text}")

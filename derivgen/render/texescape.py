@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from . import texmath as _tm
+from derivgen.render import texmath as _tm
 
 #: Characters that TeX treats specially in text, with their visible forms.
 _TEXT_SPECIALS = {
@@ -359,7 +359,7 @@ def escape_with_math(s: str) -> str:
     """derivgen's own sentences: ``$...$`` pieces sanitized as math, the rest escaped as text.
 
     Unlike :func:`escape_text` there is no Markdown and every ``$`` delimits
-    math (as :mod:`derivgen.narrate` writes it); an unpaired ``$`` is shown.
+    math (as :mod:`derivgen.render.narrate` writes it); an unpaired ``$`` is shown.
     """
     pieces = re.split(r"(?<!\\)\$", s)
     if len(pieces) % 2 == 0:  # unpaired: the last dollar is text

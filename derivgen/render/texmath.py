@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from . import texescape as _tx
+from derivgen.render import texescape as _tx
 
 _GREEK = (
     "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi "

@@ -1,0 +1,266 @@
+"""What the engine hands the renderers: a ``Derivation`` made of ``Step``s.
+
+Steps hold math objects (expressions, index forms, shapes), never formatted
+strings; sentences and LaTeX are made later by :mod:`derivgen.render.narrate`.
+
+Display objects below (``Deriv``, ``Space``, ``Under`` ...) are the pieces of
+the lectures' displayed equations that are not expressions of the language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Union
+
+from derivgen.problem.expr import Expr, Shape
+
+
+# --- display objects ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deriv:
+    """A derivative symbol ``df/dx`` or ``∂f_i/∂A_kq``."""
+
+    of: "Math"
+    """What is differentiated (an expression or an ``Entry``)."""
+    wrt: "Math"
+    """What by (an expression, an ``Entry`` or a ``Tuple`` of scalars)."""
+    partial: bool = False
+    """∂ rather than d."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An entry or slice of a named array: ``f_i``, ``A_{kq}``, ``A_{i,:}``, ``A_{k≠i,:}``."""
+
+    name: str
+    """The array's name (typeset by the problem's symbols, not bold)."""
+    indices: tuple[str, ...]
+    """Index symbols, ``:`` for a whole row/column, or text like ``k≠i``."""
+
+
+@dataclass(frozen=True)
+class Tuple:
+    """``(s, t)``: several scalars differentiated by at once."""
+
+    items: tuple[Expr, ...]
+    """The scalars."""
+
+
+@dataclass(frozen=True)
+class Space:
+    """The real space a result lives in: ``R^{M×(M×N)}``; groups are parenthesised."""
+
+    groups: tuple[Shape, ...]
+    """One shape per group; ``((M,), (M, N))`` prints as ``M×(M×N)``; scalars are dropped."""
+    row: bool = False
+    """Print a lone vector group as ``1×D`` (the gradient of a scalar is a row)."""
+
+
+@dataclass(frozen=True)
+class Under:
+    """A factor with its shape written under it (``\\underbrace{...}_{1×N}``)."""
+
+    body: "Math"
+    """The factor."""
+    shape: Shape
+    """Its shape as the lecture prints it (``(1, N)`` for a row)."""
+
+
+@dataclass(frozen=True)
+class Product:
+    """Factors written side by side (a chain-rule product)."""
+
+    factors: tuple["Math", ...]
+    """The factors, left to right."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """A matrix of math objects (explicit arrays, stacked slices); rows of cells."""
+
+    rows: tuple[tuple["Math", ...], ...]
+    """The cells, row by row."""
+
+
+@dataclass(frozen=True)
+class Cases:
+    """A case analysis: value if condition, ..., otherwise."""
+
+    cases: tuple[tuple["Math", str], ...]
+    """(value, condition) pairs; the condition is plain index text such as ``j = p, p ≠ q``."""
+
+
+@dataclass(frozen=True)
+class Text:
+    """A few words inside a displayed equation (``where x_1 = t cos t``)."""
+
+    text: str
+    """Plain text; typeset upright."""
+
+
+@dataclass(frozen=True)
+class Limit:
+    """``lim_{h→0} body``: a limit of the difference quotient (``method: definition``)."""
+
+    var: Expr
+    """The variable that tends to ``to`` (``h``)."""
+    body: "Math"
+    """What the limit is taken of."""
+    to: Expr = field(default_factory=lambda: _zero())
+    """Where ``var`` tends (0)."""
+
+
+@dataclass(frozen=True)
+class Binomial:
+    """The binomial coefficient ``C(n, k)``, printed ``\\binom{n}{k}``."""
+
+    n: Expr
+    """The upper entry (a whole number or a name such as ``n``)."""
+    k: Expr
+    """The lower entry."""
+
+
+@dataclass(frozen=True)
+class SumOver:
+    """``Σ_{i=lower}^{upper} body``: a sum over a whole-number index."""
+
+    index: Expr
+    """The summation index (a ``Name``)."""
+    lower: Expr
+    """First value of the index."""
+    upper: Expr
+    """Last value of the index."""
+    body: "Math"
+    """The summand, in the index."""
+
+
+@dataclass(frozen=True)
+class Vanishing:
+    """A part of a limit that tends to 0, marked under a brace: ``→ 0 as h → 0``."""
+
+    body: "Math"
+    """The vanishing part."""
+    var: Expr
+    """The variable of the limit (``h``)."""
+
+
+def _zero() -> Expr:
+    from derivgen.problem.expr import Num
+
+    return Num(0)
+
+
+Math = Union[Expr, Deriv, Entry, Tuple, Space, Under, Product, Block, Cases, Text, Limit, Binomial, SumOver,
+             Vanishing, object]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A displayed chain ``a = b = c ∈ R^{...}``."""
+
+    parts: tuple[Math, ...]
+    """The members of the chain."""
+    ops: tuple[str, ...] = ()
+    """The relation between consecutive parts: ``=`` (default), ``∈``, ``⇒``, ``:=``."""
+
+    def __post_init__(self) -> None:
+        if not self.ops:
+            object.__setattr__(self, "ops", ("=",) * (len(self.parts) - 1))
+
+
+# --- steps and derivations -----------------------------------------------------
+
+#: The kinds of step, in the order the lectures use them.
+STEP_KINDS = (
+    "dimension",        # the shape of the result first
+    "difference_quotient",  # method: definition: df/dx := lim (f(x+h) - f(x))/h, written out for f
+    "limit",            # method: definition: one transformation of that limit (facts: stage)
+    "rewrite",          # e.g. ||e||^2 = e^T e, or naming the inner function of a chain rule
+    "index_notation",   # the function per entry, f_i = sum_j A_ij x_j
+    "partials",         # partial derivatives by entry, deltas contracted
+    "cases",            # case analysis where indices meet
+    "stack",            # partials of one output entry stacked by rows
+    "collate",          # slices collected into the gradient
+    "explicit",         # the explicit array for concrete sizes
+    "vec",              # Figure 5.7(b): flatten, Jacobian matrix, reshape
+    "chain_rule",       # the chain rule with shapes under each factor
+    "factor",           # one factor of a chain rule, derived (has substeps)
+    "multiply",         # the factors multiplied out
+    "rule",             # one application of a scalar differentiation rule
+    "gradient",         # partials collected into a row vector / Jacobian
+    "closed_form",      # the matrix form and the identity used
+    "justify",          # an identity derived (5.102, 5.108)
+    "simplify",         # tidying the result
+    "substitute",       # intermediate names replaced by their definitions
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a worked solution."""
+
+    kind: str
+    """One of :data:`STEP_KINDS`."""
+    math: tuple[Relation, ...] = ()
+    """The displayed equations of this step, in order."""
+    facts: Mapping[str, object] = field(default_factory=dict)
+    """Kind-specific data for the sentence (rule name, identity number, names, ranges)."""
+    substeps: tuple["Step", ...] = ()
+    """Steps nested under this one (a chain-rule factor derived in turn)."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """The derived result in every form derivgen has for it."""
+
+    shape: Shape
+    """Array layout: of's shape then wrt's (scalars contribute nothing)."""
+    printed: Shape
+    """The shape as the lectures print it (``(1, D)`` for a scalar by a vector)."""
+    closed: Expr | None = None
+    """Closed matrix form in the given variables, of shape ``printed``; None if none."""
+    display: Math | None = None
+    """The form to show as the answer (may keep intermediate names)."""
+    index: object | None = None
+    """An ``IndexForm``: the entry formula ∂of_I/∂wrt_K."""
+    explicit: object | None = None
+    """Nested tuples of scalar ``Expr`` in array layout, for concrete sizes."""
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of the numeric check of a result."""
+
+    method: str
+    """How it was checked (``finite differences``)."""
+    sizes: Mapping[str, int]
+    """The concrete sizes used."""
+    max_abs_error: float
+    """Largest difference between derived and numeric values."""
+    points: int
+    """At how many random points it was compared."""
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A derived, step-by-step answer to one ``find`` entry."""
+
+    of: str
+    """The differentiated quantity, as in the problem."""
+    wrt: str
+    """What by, as written (``theta``, ``x[2]``, ``(s, t)``)."""
+    of_shape: Shape
+    """Shape of ``of``."""
+    wrt_shape: Shape
+    """Shape of ``wrt`` (for a tuple: ``(k,)``)."""
+    steps: tuple[Step, ...]
+    """The worked solution, dimension first."""
+    result: Result
+    """What the steps reach."""
+    method: str = "auto"
+    """Which derivation route was taken (``scalar``, ``explicit``, ``index``, ``chain``, ``matrix``)."""
+    verified: Verification | None = None
+    """Filled in by the numeric check; a Derivation is published only once verified."""

@@ -1,0 +1,240 @@
+"""Partial derivatives in index notation, and Kronecker-delta contraction.
+
+``∂A_ij/∂A_kl = δ_ik δ_jl``; every other rule is the product rule over the
+factors of a term and the chain rule through functions and powers.  The
+inverse and determinant rules are those of the lectures:
+``∂(F⁻¹)_ab = −Σ_cd (F⁻¹)_ac ∂F_cd (F⁻¹)_db`` and
+``∂det F = det F Σ_cd (F⁻¹)_dc ∂F_cd``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from fractions import Fraction
+
+from derivgen.derivation.index_form import (
+    ONE,
+    ZERO,
+    Delta,
+    Ent,
+    Factor,
+    Fn,
+    IExpr,
+    Idx,
+    IndexLike,
+    Opaque,
+    Pw,
+    Size,
+    Term,
+    add,
+    fresh_dummies,
+    mul,
+    scale,
+    single,
+    subst_index,
+    summed,
+)
+from derivgen.engine.index.to_index import IndexWriter, power
+
+
+def diff(x: IExpr, wrt: str, widx: tuple[IndexLike, ...], writer: IndexWriter) -> IExpr:
+    """∂x/∂wrt_{widx}, by the product rule over each term's factors."""
+    out: list[Term] = []
+    for t in x.terms:
+        for p, f in enumerate(t.factors):
+            d = diff_factor(f, wrt, widx, writer)
+            if not d.terms:
+                continue
+            rest = IExpr((Term(t.coeff, t.factors[:p] + t.factors[p + 1 :], t.sums),))
+            out.extend(mul(rest, d).terms)
+    return IExpr(tuple(out))
+
+
+def diff_factor(f: Factor, wrt: str, widx: tuple[IndexLike, ...], writer: IndexWriter) -> IExpr:
+    if isinstance(f, Ent):
+        if f.name != wrt:
+            return ZERO
+        return IExpr((Term(1, tuple(Delta(a, b) for a, b in zip(f.idx, widx))),))
+    if isinstance(f, Fn):
+        du = diff(f.arg, wrt, widx, writer)
+        return mul(outer_derivative(f), du) if du.terms else ZERO
+    if isinstance(f, Pw):
+        db = diff(f.base, wrt, widx, writer)
+        if not db.terms:
+            return ZERO
+        # For n = 2, base^(n-1) comes back as the base itself, whose dummies are db's: rename them.
+        return scale(mul(power(fresh_dummies(f.base, writer.fresh.idx), f.exp - 1), db), f.exp)
+    if isinstance(f, Opaque):
+        return _diff_opaque(f, wrt, widx, writer)
+    return ZERO  # Delta, Size: constants
+
+
+def outer_derivative(f: Fn) -> IExpr:
+    """f'(u) for the scalar functions of the language, as an index expression."""
+    u, same = f.arg, single(f)
+    if f.func == "exp":
+        return same
+    if f.func == "log":
+        return power(u, -1)
+    if f.func == "sin":
+        return single(Fn("cos", u))
+    if f.func == "cos":
+        return scale(single(Fn("sin", u)), -1)
+    if f.func == "tan":
+        return power(single(Fn("cos", u)), -2)
+    if f.func == "sqrt":
+        return scale(power(same, -1), Fraction(1, 2))
+    if f.func == "tanh":
+        return add(ONE, scale(power(same, 2), -1))
+    if f.func == "sigma":
+        return mul(same, add(ONE, scale(same, -1)))
+    raise ValueError(f"no derivative rule for {f.func}")
+
+
+def _diff_opaque(f: Opaque, wrt: str, widx: tuple[IndexLike, ...], writer: IndexWriter) -> IExpr:
+    F = f.arg
+    n = writer.shape(F)[0]
+    c, d = writer.fresh.idx(n), writer.fresh.idx(n)
+    dF = diff(writer.write(F, (c, d)), wrt, widx, writer)
+    if not dF.terms:
+        return ZERO
+    if f.kind == "inv":
+        a, b = f.idx
+        left = single(Opaque("inv", F, (a, c)))
+        right = single(Opaque("inv", F, (d, b)))
+        return summed(scale(mul(mul(left, dF), right), -1), (c, d))
+    inv_dc = single(Opaque("inv", F, (d, c)))
+    return summed(mul(mul(single(f), inv_dc), dF), (c, d))
+
+
+# --- contraction and tidying ----------------------------------------------------
+
+
+def contract(x: IExpr) -> IExpr:
+    """Sum out every delta that meets a dummy index; drop zero terms; collect."""
+    terms = [t2 for t in x.terms if (t2 := _contract_term(t)) is not None]
+    return collect(IExpr(tuple(terms)))
+
+
+def _contract_term(t: Term) -> Term | None:
+    t = replace(t, factors=tuple(_contract_inside(f) for f in t.factors))
+    changed = True
+    while changed:
+        changed = False
+        for p, f in enumerate(t.factors):
+            if not isinstance(f, Delta):
+                continue
+            rest = t.factors[:p] + t.factors[p + 1 :]
+            a, b = f.a, f.b
+            if a == b:
+                t = replace(t, factors=rest)
+            elif isinstance(a, int) and isinstance(b, int):
+                return None  # δ between different constants is 0
+            elif isinstance(a, Idx) and a in t.sums:
+                t = _eliminate(replace(t, factors=rest), a, b)
+            elif isinstance(b, Idx) and b in t.sums:
+                t = _eliminate(replace(t, factors=rest), b, a)
+            else:
+                continue
+            changed = True
+            break
+    if t.coeff == 0:
+        return None
+    return _drop_unused_sums(t)
+
+
+def _eliminate(t: Term, dummy: Idx, by: IndexLike) -> Term:
+    body = subst_index(IExpr((replace(t, sums=()),)), dummy, by).terms[0]
+    return Term(t.coeff, body.factors, tuple(s for s in t.sums if s != dummy))
+
+
+def _contract_inside(f: Factor) -> Factor:
+    if isinstance(f, Fn):
+        return Fn(f.func, contract(f.arg))
+    if isinstance(f, Pw):
+        return Pw(contract(f.base), f.exp)
+    return f
+
+
+def _drop_unused_sums(t: Term) -> Term:
+    from derivgen.derivation.index_form import factor_indices
+
+    used = {i for f in t.factors for i in factor_indices(f)}
+    keep = tuple(s for s in t.sums if s in used)
+    extra = tuple(Size(s.dim) for s in t.sums if s not in used)
+    return Term(t.coeff, t.factors + extra, keep)
+
+
+def _canon(t: Term) -> tuple:
+    """A key equal for terms that differ only in dummy names and factor order."""
+    dummies = set(t.sums)
+
+    def masked(f: Factor) -> str:
+        r = repr(f)
+        for d in dummies:
+            r = r.replace(f"Idx(name='{d.name}'", "Idx(name='?'")
+        return r
+
+    order = sorted(t.factors, key=masked)
+    names: dict[str, str] = {}
+    for f in order:
+        for d in sorted(dummies, key=lambda d: repr(f).find(f"'{d.name}'")):
+            if f"'{d.name}'" in repr(f) and d.name not in names:
+                names[d.name] = f"~{len(names)}"
+    key = []
+    for f in order:
+        r = repr(f)
+        for old, new in names.items():
+            r = r.replace(f"Idx(name='{old}'", f"Idx(name='{new}'")
+        key.append(r)
+    return tuple(key), tuple(sorted(str(d.dim) for d in t.sums))
+
+
+def collect(x: IExpr) -> IExpr:
+    """Add the coefficients of like terms; order factors deltas first."""
+    merged: dict[tuple, Term] = {}
+    for t in x.terms:
+        k = _canon(t)
+        if k in merged:
+            old = merged[k]
+            merged[k] = replace(old, coeff=old.coeff + t.coeff)
+        else:
+            merged[k] = t
+    out = []
+    for t in merged.values():
+        if t.coeff == 0:
+            continue
+        factors = _merge_powers(t.factors)
+        deltas = tuple(f for f in factors if isinstance(f, Delta))
+        others = tuple(f for f in factors if not isinstance(f, Delta))
+        out.append(replace(t, factors=deltas + others))
+    return IExpr(tuple(out))
+
+
+def _merge_powers(factors: tuple[Factor, ...]) -> tuple[Factor, ...]:
+    """x·x = x², det·det⁻¹ = 1: equal bases within one term add their exponents."""
+    order: list[tuple] = []
+    acc: dict[tuple, tuple[IExpr, object]] = {}
+    passthrough: list[Factor] = []
+    for f in factors:
+        if isinstance(f, Delta):
+            passthrough.append(f)
+            continue
+        base, e = (f.base, f.exp) if isinstance(f, Pw) else (single(f), 1)
+        key = (repr(base),)
+        if key in acc:
+            acc[key] = (base, acc[key][1] + e)  # type: ignore[operator]
+        else:
+            acc[key] = (base, e)
+            order.append(key)
+    out = list(passthrough)
+    for key in order:
+        base, e = acc[key]
+        if e == 0:
+            continue
+        if e == 1 and len(base.terms) == 1 and len(base.terms[0].factors) == 1 and base.terms[0].coeff == 1 \
+                and not base.terms[0].sums:
+            out.append(base.terms[0].factors[0])
+        else:
+            out.append(Pw(base, e))  # type: ignore[arg-type]
+    return tuple(out)

@@ -1,0 +1,115 @@
+"""Numeric values of index expressions, by ``numpy.einsum`` over each term.
+
+This is how ``derivgen eval`` and the numeric check read a result that has no
+closed matrix form (a 3- or 4-way array such as dK/dR).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from string import ascii_letters
+
+import numpy as np
+
+from derivgen.derivation.index_form import (
+    Delta,
+    Ent,
+    Factor,
+    Fn,
+    IExpr,
+    Idx,
+    IndexLike,
+    Opaque,
+    Pw,
+    Size,
+    free_indices,
+)
+
+FUNCS = {
+    "exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tan": np.tan,
+    "sqrt": np.sqrt, "tanh": np.tanh, "sigma": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),
+}
+
+
+def dim_value(d: object, sizes: Mapping[str, int]) -> int:
+    return d if isinstance(d, int) else int(sizes[str(d)])
+
+
+class IndexEvaluator:
+    """Evaluates index expressions at given values of the variables."""
+
+    def __init__(self, values: Mapping[str, object], sizes: Mapping[str, int]) -> None:
+        self.values = {k: np.asarray(v, dtype=float) for k, v in values.items()}
+        self.sizes = sizes
+        self._opaque: dict[object, np.ndarray] = {}
+
+    def array(self, x: IExpr, free: list[Idx]) -> np.ndarray:
+        """Values of x with one axis per index in ``free``, in that order."""
+        shape = tuple(dim_value(i.dim, self.sizes) for i in free)
+        total = np.zeros(shape)
+        for t in x.terms:
+            total = total + self._term(t.coeff, t.factors, t.sums, free, shape)
+        return total
+
+    def _term(self, coeff, factors, sums, free, shape) -> np.ndarray:  # type: ignore[no-untyped-def]
+        operands: list[tuple[np.ndarray, list[Idx]]] = [self._factor(f) for f in factors]
+        letters: dict[Idx, str] = {}
+        for _, idx in operands:
+            for i in idx:
+                letters.setdefault(i, ascii_letters[len(letters)])
+        present = [i for i in free if i in letters]
+        spec = ",".join("".join(letters[i] for i in idx) for _, idx in operands)
+        spec += "->" + "".join(letters[i] for i in present)
+        arrays = [a for a, _ in operands]
+        value = np.einsum(spec, *arrays) if arrays else np.asarray(1.0)
+        value = float(coeff) * value
+        # Broadcast over free indices the term does not mention.
+        expand = [slice(None) if i in letters else np.newaxis for i in free]
+        return np.broadcast_to(value[tuple(expand)] if free else value, shape)
+
+    def _factor(self, f: Factor) -> tuple[np.ndarray, list[Idx]]:
+        if isinstance(f, Ent):
+            return self._indexed(self.values[f.name], f.idx)
+        if isinstance(f, Opaque):
+            return self._indexed(self._opaque_value(f), f.idx)
+        if isinstance(f, Delta):
+            return self._delta(f.a, f.b)
+        if isinstance(f, Fn):
+            idx = free_indices(f.arg)
+            return FUNCS[f.func](self.array(f.arg, idx)), idx
+        if isinstance(f, Pw):
+            idx = free_indices(f.base)
+            return np.power(self.array(f.base, idx), float(f.exp)), idx
+        assert isinstance(f, Size)
+        return np.asarray(float(dim_value(f.dim, self.sizes))), []
+
+    def _indexed(self, arr: np.ndarray, idx: tuple[IndexLike, ...]) -> tuple[np.ndarray, list[Idx]]:
+        if arr.ndim != len(idx):
+            raise ValueError(f"array of rank {arr.ndim} indexed by {len(idx)} indices")
+        sel = tuple(i - 1 if isinstance(i, int) else slice(None) for i in idx)
+        out = arr[sel]
+        symbolic = [i for i in idx if isinstance(i, Idx)]
+        # A repeated index (A_kk) is a diagonal: einsum handles repeated letters.
+        return out, symbolic
+
+    def _delta(self, a: IndexLike, b: IndexLike) -> tuple[np.ndarray, list[Idx]]:
+        if isinstance(a, Idx) and isinstance(b, Idx):
+            if a == b:
+                return np.ones(dim_value(a.dim, self.sizes)), [a]
+            return np.eye(dim_value(a.dim, self.sizes)), [a, b]
+        if isinstance(a, int) and isinstance(b, int):
+            return np.asarray(1.0 if a == b else 0.0), []
+        sym, c = (a, b) if isinstance(a, Idx) else (b, a)
+        assert isinstance(sym, Idx) and isinstance(c, int)
+        v = np.zeros(dim_value(sym.dim, self.sizes))
+        v[c - 1] = 1.0
+        return v, [sym]
+
+    def _opaque_value(self, f: Opaque) -> np.ndarray:
+        key = (f.kind, f.arg)
+        if key not in self._opaque:
+            from derivgen.check.numeric import evaluate
+
+            m = np.asarray(evaluate(f.arg, self.values, self.sizes), dtype=float)
+            self._opaque[key] = np.linalg.inv(m) if f.kind == "inv" else np.asarray(np.linalg.det(m))
+        return self._opaque[key]

@@ -1,0 +1,364 @@
+"""From Steps to sentences and displayed LaTeX, shared by every output format.
+
+:func:`present` turns a Derivation into a flat list of :class:`Para`: one or
+two short sentences per step (written from the step's ``kind`` and ``facts``)
+followed by its displayed equations.  Renderers only lay these out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from derivgen.derivation import Block, Deriv, Derivation, Entry, Relation, Space, Step, Tuple, Verification
+from derivgen.errors import RenderError
+from derivgen.problem.expr import Expr, Index, Name, Shape, names_in
+from derivgen.render.mathlatex import MathLatex, text_latex
+from derivgen.render.notation import entry_letters, is_array_fn, symbols_for
+from derivgen.problem.model import Problem
+from derivgen.render.detail import (
+    DEFAULT_DETAIL,
+    Names,
+    composition_letters,
+    outer_function,
+    rename_outer,
+    steps_for,
+)
+from derivgen.render.identities import lecture_identity_steps
+from derivgen.render.sentences import sentence
+
+#: Displays of one step narrower than this (estimated characters, all together) share one line.
+SHORT_LINE = 64
+_COMMAND = re.compile(r"\\(?:mathrm|boldsymbol|mathbb|left|right|text|operatorname|frac|underbrace)\b|[{}_^]")
+
+
+def visible_width(latex: str) -> int:
+    """A rough count of the characters a formula shows (commands and braces do not count)."""
+    shown = _COMMAND.sub("", latex)
+    shown = re.sub(r"\\[a-zA-Z]+", "x", shown)  # \theta, \partial ... show as one symbol
+    return len(shown.replace(" ", ""))
+
+
+@dataclass(frozen=True)
+class Para:
+    """One paragraph of a worked solution."""
+
+    text: str
+    """Sentences in plain words; inline math as ``$...$``."""
+    display: tuple[str, ...]
+    """Displayed equations (LaTeX, without delimiters), in order."""
+    depth: int
+    """Nesting: 0 for a top-level step, 1 for a substep of it, ..."""
+    kind: str
+    """The step kind it came from (``dimension``, ``rule`` ...)."""
+
+
+def printer_for(problem: Problem) -> MathLatex:
+    """The LaTeX printer with the problem's symbols (bold arrays, overrides)."""
+    return MathLatex(symbols_for(problem), is_array_fn(problem), entry_letters(problem))
+
+
+def detail_of(problem: Problem) -> str:
+    """The detail level a problem's solutions are written at (see :mod:`derivgen.render.detail`)."""
+    detail = problem.options.get("detail")
+    return detail if isinstance(detail, str) else DEFAULT_DETAIL
+
+
+def present(derivation: Derivation, problem: Problem, earlier: Sequence[Derivation] = ()) -> list[Para]:
+    """The worked solution as paragraphs, steps in order, substeps nested after their step.
+
+    ``earlier`` are the problem's parts before this one: at ``lecture`` a chain-rule factor one
+    of them derived already is quoted from it, not derived again.
+    """
+    ctx = Context(printer_for(problem), derivation, problem)
+    for j, e in enumerate(earlier):  # what an earlier part explained is not explained again
+        if e is not derivation:
+            ctx.explained |= _explained(e, problem, earlier[:j])
+    out: list[Para] = []
+    detail = detail_of(problem)
+    shown = _lecture_steps(derivation, problem, earlier, ctx)
+    for step in shown:
+        _present_step(step, 0, ctx, out, compact=detail != "full")
+    if detail != "full" and shown and shown[-1].kind == "closed_form" and out[-1].display:
+        # The matrix form is the answer, displayed in its box right after: say it once.
+        out[-1] = dataclasses.replace(out[-1], display=())
+    if detail != "full" and shown and shown[-1].kind == "gradient" and shown[-1].math:
+        # The partials collected: their values are the answer, in its box right after.
+        rel = shown[-1].math[0]
+        if len(rel.parts) >= 3 and rel.ops[0] == "=":
+            out[-1] = dataclasses.replace(out[-1], display=(ctx.printer.display(Relation(rel.parts[:2])),))
+    return out
+
+
+def _lecture_steps(derivation: Derivation, problem: Problem, earlier: Sequence[Derivation],
+                   ctx: "Context") -> tuple[Step, ...]:
+    """The steps shown at the problem's detail level (identities derived at lecture)."""
+    detail = detail_of(problem)
+    whole = Deriv(Name(derivation.of), ctx.math(derivation.wrt), is_partial(derivation, problem))
+    letters = composition_letters(problem, derivation.wrt)
+    names = Names(problem, derivation.of)
+    steps = _quote_earlier_factors(derivation, problem, earlier) if detail == "lecture" else derivation.steps
+    shown = steps_for(steps, detail, names, whole, letters, _earlier_parts(derivation, problem))
+    if detail == "lecture":  # the identities (5.99)-(5.108) derived the lectures' way, not cited
+        shown = lecture_identity_steps(problem, derivation, shown)
+        outer = outer_function(problem, derivation.of)
+        if outer is not None:  # h = f(g(t)): the factor is ∂f/∂x, as the lecture writes it
+            shown = rename_outer(shown, derivation.of, outer)
+    return shown
+
+
+def _explained(derivation: Derivation, problem: Problem, earlier: Sequence[Derivation]) -> set[str]:
+    """The concepts a part's solution explains (the Kronecker delta, shapes under factors ...)."""
+    ctx = Context(printer_for(problem), derivation, problem)
+    for j, e in enumerate(earlier):
+        ctx.explained |= _explained(e, problem, earlier[:j])
+    for step in _lecture_steps(derivation, problem, earlier, ctx):
+        _present_step(step, 0, ctx, [], compact=True)
+    return ctx.explained
+
+
+def _quote_earlier_factors(derivation: Derivation, problem: Problem,
+                           earlier: Sequence[Derivation]) -> tuple[Step, ...]:
+    """A factor an earlier part derived (∂f/∂z in both df/dx and df/db) is quoted, with its result."""
+    labels = _earlier_parts_by_derivation(problem, earlier)
+    seen: dict[tuple[object, object], str] = {}
+    for e in earlier:
+        for step in e.steps:
+            if step.kind == "factor" and step.math and e is not derivation:
+                seen.setdefault((step.facts.get("symbol"), step.math[0]), labels.get(id(e), ""))
+    out = []
+    for step in derivation.steps:
+        label = seen.get((step.facts.get("symbol"), step.math[0])) if step.kind == "factor" and step.math else None
+        if label:
+            step = Step("factor", step.math[-1:], {**step.facts, "from_part": label})
+        out.append(step)
+    return tuple(out)
+
+
+def _earlier_parts_by_derivation(problem: Problem, earlier: Sequence[Derivation]) -> dict[int, str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    out: dict[int, str] = {}
+    for e in earlier:
+        for i, find in enumerate(problem.find):
+            if find.of == e.of and find.wrt_text == e.wrt:
+                out[id(e)] = letters[i % 26]
+    return out
+
+
+def _share_lines(displays: tuple[str, ...]) -> tuple[str, ...]:
+    """Neighbouring short one-line displays of a step share a line (``a = b, \\qquad c = d``)."""
+    out: list[str] = []
+    width = 0
+    for d in displays:
+        tall = _tall(d)
+        w = visible_width(d) + 6
+        if out and not tall and not _tall(out[-1]) and width + w <= SHORT_LINE:
+            out[-1] += r", \qquad " + d
+            width += w
+        else:
+            out.append(d)
+            width = w
+    return tuple(out)
+
+
+def _tall(display: str) -> bool:
+    return any(env in display for env in ("aligned", "bmatrix", "cases", "gathered"))
+
+
+def _earlier_parts(derivation: Derivation, problem: Problem) -> dict[str, str]:
+    """What the parts before this one differentiated ``of`` by, with their labels (a), (b) ..."""
+    out: dict[str, str] = {}
+    for i, find in enumerate(problem.find):
+        if find.of == derivation.of and find.wrt_text == derivation.wrt:
+            return out
+        if find.of == derivation.of and len(problem.find) > 1:
+            out[find.wrt_text] = "abcdefghijklmnopqrstuvwxyz"[i % 26]
+    return {}
+
+
+def _present_step(step: Step, depth: int, ctx: "Context", out: list[Para], compact: bool) -> None:
+    text = sentence(step.kind, step.facts, ctx)
+    display = tuple(ctx.printer.display(rel) for rel in step.math)
+    if compact and step.kind == "dimension" and not ctx.derivation.of_shape and not ctx.derivation.wrt_shape:
+        # A scalar by a scalar: the dimension is said in passing, not displayed.
+        text, display = text.rstrip(".") + ", $" + display[0] + "$.", ()
+    if compact and len(display) > 1:
+        display = _share_lines(display)
+    out.append(Para(text=text, display=display, depth=depth, kind=step.kind))
+    for sub in step.substeps:
+        _present_step(sub, depth + 1, ctx, out, compact)
+
+
+# --- the answer and its check ---------------------------------------------------
+
+
+def present_result(derivation: Derivation, problem: Problem) -> str:
+    """LaTeX of the final result: its display form, else the closed form, else the index form."""
+    printer = printer_for(problem)
+    r = derivation.result
+    for form in (r.display, r.closed, r.index):
+        if form is not None:
+            return printer.print(form)
+    if r.explicit is not None:
+        return printer.print(_block(r.explicit))
+    raise RenderError(f"d{derivation.of}/d{derivation.wrt} has no result to show")
+
+
+def derivative_symbol(derivation: Derivation, problem: Problem) -> str:
+    """LaTeX of what is asked for: ``\\frac{\\mathrm{d}L}{\\mathrm{d}\\boldsymbol{\\theta}}``."""
+    ctx = Context(printer_for(problem), derivation)
+    of, wrt = ctx.math(derivation.of), ctx.math(derivation.wrt)
+    if of is None or wrt is None:
+        raise RenderError(f"cannot typeset d{derivation.of}/d{derivation.wrt}")
+    return ctx.printer.print(Deriv(of, wrt, is_partial(derivation, problem)))
+
+
+def is_partial(derivation: Derivation, problem: Problem) -> bool:
+    """∂ rather than d: a scalar by one of several scalars it depends on (∂f/∂x₁, ∂f/∂y)."""
+    if derivation.of_shape or derivation.wrt_shape:
+        return False
+    if "[" in derivation.wrt:
+        return True
+    try:
+        body = problem.expand(problem.body(derivation.of))
+    except RecursionError:
+        return False
+    # Partial when the problem also differentiates the same function by another of its variables.
+    others = {w.id for f in problem.find if f.of == derivation.of for w in f.wrt if isinstance(w, Name)}
+    scalars = {n for n in names_in(body) if (v := problem.var(n)) is not None and not v.shape}
+    return len(scalars & others) > 1
+
+
+def present_answer(derivation: Derivation, problem: Problem) -> str:
+    """The answer as a relation: ``\\frac{dL}{d\\theta} = result \\in \\mathbb{R}^{1\\times D}``."""
+    d, r = derivation, derivation.result
+    space = printer_for(problem).print(Space((d.of_shape, d.wrt_shape), row=not d.of_shape))
+    lhs = derivative_symbol(d, problem)
+    if r.display is None and r.closed is None and r.index is not None:
+        return f"{lhs} \\in {space}, \\quad {present_result(d, problem)}"
+    named = _named_answer(d, problem) if detail_of(problem) == "lecture" else None
+    if named is not None:
+        return named.replace("LHS", lhs, 1).replace("SPACE", space, 1)
+    return f"{lhs} = {present_result(d, problem)} \\in {space}"
+
+
+#: A result at least this wide (estimated characters) is written with the problem's intermediates.
+LONG_RESULT = 48
+
+
+def _named_answer(d: Derivation, problem: Problem) -> str | None:
+    """``LHS = 2(z − y)ᵀW₂ diag(h ⊙ (1 − h))W₁ ∈ SPACE, where h = σ(W₁x + b₁), z = ...``.
+
+    Only for a long result that the problem's own intermediates make much shorter; the
+    result is the same (the names stand for their definitions), and it is the one verified.
+    """
+    form = d.result.display if d.result.display is not None else d.result.closed
+    if not isinstance(form, Expr):
+        return None
+    printer = printer_for(problem)
+    names = Names(problem, d.of)
+    folded = names.fold(form)
+    plain, short = printer.print(form), printer.print(folded)
+    if visible_width(plain) < LONG_RESULT or visible_width(short) > 0.7 * visible_width(plain):
+        return None
+    where = [f"{printer.print(Name(n))} = {printer.print(names.bodies[n])}" for n in names.used(folded)]
+    return (r"\begin{gathered}LHS = " + short + r" \in SPACE, \\ \text{where } "
+            + r",\ ".join(where) + r"\end{gathered}")
+
+
+def verification_text(derivation: Derivation) -> str:
+    """One sentence on the numeric check; raises RenderError if the result was never checked."""
+    v = derivation.verified
+    if not isinstance(v, Verification):
+        raise RenderError(
+            f"d{derivation.of}/d{derivation.wrt} has not been verified; it cannot be shown as checked"
+        )
+    where = f"at {v.points} random point{'s' if v.points != 1 else ''}"
+    if v.sizes:
+        where += " (" + ", ".join(f"{k} = {n}" for k, n in v.sizes.items()) + ")"
+    method = "central finite differences" if v.method == "finite differences" else v.method
+    return f"Checked against {method} {where}: largest difference {v.max_abs_error:.1e}."
+
+
+def _block(nested: object) -> Block:
+    """Nested tuples in array layout as a bmatrix (vectors as a column)."""
+    if isinstance(nested, tuple) and nested and all(isinstance(r, tuple) and r and isinstance(r[0], tuple)
+                                                      for r in nested):
+        # A tensor of order 3: one P×Q slice per last index, side by side (as the collation shows them).
+        n = len(nested[0][0])
+        return Block((tuple(Block(tuple(tuple(row[q][k] for q in range(len(row))) for row in nested))
+                            for k in range(n)),))
+    if isinstance(nested, tuple) and nested and all(isinstance(r, tuple) for r in nested):
+        return Block(tuple(tuple(r) for r in nested))  # type: ignore[arg-type]
+    if isinstance(nested, tuple):
+        return Block(tuple((c,) for c in nested))
+    return Block(((nested,),))
+
+
+# --- what the sentences need ------------------------------------------------------
+
+_INDEXED = re.compile(r"^(\w+?)\[(\d+(?:\s*,\s*\d+)*)\]$")
+_ENTRY = re.compile(r"^([A-Za-z]+)_\{?([^{}/]+)\}?$")  # not dy_hat/dw: that is a derivative
+_DERIV = re.compile(r"^(∂|d)\s*(\w+)\s*/\s*(?:∂|d)\s*(\w+|\(.*\))$")
+
+
+class Context:
+    """The printer and the derivation, with helpers that typeset names found in facts."""
+
+    def __init__(self, printer: MathLatex, derivation: Derivation, problem: Problem | None = None) -> None:
+        self.printer = printer
+        self.derivation = derivation
+        self.problem = problem
+        self.explained: set[str] = set()
+        """Concepts already explained in this solution (each is explained once)."""
+
+    def once(self, concept: str) -> bool:
+        """True the first time a concept comes up in this solution, False after."""
+        if concept in self.explained:
+            return False
+        self.explained.add(concept)
+        return True
+
+    def derives_identity(self, number: str) -> bool:
+        """Whether this problem sets out to derive identity ``number`` (its title names it)."""
+        title = self.problem.title if self.problem is not None else ""
+        return f"({number})" in title
+
+    def math(self, text: str) -> object:
+        """A name as written in a problem (``theta``, ``x[2]``, ``(s, t)``, ``A_kq``) as a math object."""
+        text = text.strip()
+        if re.fullmatch(r"\w+", text):
+            return Name(text)
+        m = _INDEXED.match(text)
+        if m:
+            return Index(Name(m.group(1)), tuple(int(i) for i in m.group(2).split(",")))
+        if text.startswith("(") and text.endswith(")"):
+            return Tuple(tuple(self.math(t) for t in text[1:-1].split(",")))  # type: ignore[misc]
+        m = _ENTRY.match(text)
+        if m:
+            inner = m.group(2)
+            idx = tuple(i.strip() for i in inner.split(",")) if "," in inner else tuple(inner)
+            return Entry(m.group(1), idx)
+        m = _DERIV.match(text)
+        if m:
+            return Deriv(self.math(m.group(2)), self.math(m.group(3)), partial=True)
+        return None
+
+    def tex(self, value: object) -> str:
+        """Inline math for a fact: a name's text, or any math object."""
+        if isinstance(value, str):
+            obj = self.math(value)
+            return "$" + (self.printer.print(obj) if obj is not None else text_latex(value)) + "$"
+        return "$" + self.printer.print(value) + "$"
+
+    def entry(self, name: str, index: str) -> str:
+        return "$" + self.printer.print(Entry(name, (index,))) + "$"
+
+    def space(self, shape: Shape, row: bool = False) -> str:
+        return "$" + self.printer.print(Space((shape,), row=row)) + "$"
+
+    def relation(self, rel: Relation) -> str:
+        return "$" + self.printer.relation(rel) + "$"
+
