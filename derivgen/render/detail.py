@@ -17,28 +17,21 @@ level, which of those steps a reader sees.  It maps a step tree to a step tree
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import replace
 
-from derivgen.derivation import Block, Cases, Deriv, Product, Relation, Space, Step, Tuple, Under
+from derivgen.derivation import Block, Deriv, Product, Relation, Space, Step
 from derivgen.problem.expr import (
     BinOp,
     Call,
     Expr,
-    Index,
-    ListLit,
     Name,
-    Num,
-    children,
-    map_children,
-    names_in,
     substitute,
 )
-from derivgen.problem.model import DEFAULT_DETAIL, DETAILS, Problem
+from derivgen.problem.model import DEFAULT_DETAIL, DETAILS
+from derivgen.render.names import Names
 
-__all__ = ["DEFAULT_DETAIL", "DETAILS", "Names", "composition_letters", "outer_function", "rename_outer",
-           "rules_used", "steps_for"]
+__all__ = ["DEFAULT_DETAIL", "DETAILS", "rules_used", "steps_for"]
 
 
 #: Rules that carry the structure of a derivative; the others are folded into one line.
@@ -130,92 +123,6 @@ def _rename_derivs(obj: object, expr: object, name: object) -> object:
     if isinstance(obj, Block):
         return Block(tuple(tuple(_rename_derivs(c, expr, name) for c in row) for row in obj.rows))
     return obj
-
-
-# --- the problem's intermediates, kept as names --------------------------------------
-
-
-class Names:
-    """The problem's defined intermediates (``e := y − Φθ``), to write expressions in them."""
-
-    def __init__(self, problem: Problem, differentiated: str | None = None) -> None:
-        # The function being differentiated is not written in terms of itself.
-        self.table: list[tuple[Expr, Name]] = [
-            (d.expr, Name(d.name)) for d in problem.define
-            if not d.params and d.shape is not None and not isinstance(d.expr, (Name, Num, ListLit))
-            and d.name != differentiated and _size(d.expr) >= 4
-        ]
-        self.bodies = {n.id: body for body, n in self.table}
-        self.defined = {d.name for d in problem.define}
-        self.order = [n.id for _, n in self.table]
-
-    def fold(self, e: Expr) -> Expr:
-        """``e`` with every occurrence of an intermediate's definition replaced by its name."""
-        for _ in range(len(self.table) + 1):
-            new = e
-            for body, name in self.table:
-                new = _replace(new, body, name)
-            if new == e:
-                return e
-            e = new
-        return e
-
-    def used(self, e: Expr) -> list[str]:
-        """The intermediates ``e`` refers to, with those their definitions refer to, in file order."""
-        found: set[str] = set()
-        todo = [n for n in names_in(e) if n in self.bodies]
-        while todo:
-            n = todo.pop()
-            if n not in found:
-                found.add(n)
-                todo.extend(m for m in names_in(self.bodies[n]) if m in self.bodies)
-        return [n for n in self.order if n in found]
-
-    def fold_step(self, step: Step) -> Step:
-        math = tuple(rel if self._defines(rel) else self.fold_math(rel) for rel in step.math)
-        return replace(step, math=math, substeps=tuple(self.fold_step(s) for s in step.substeps))
-
-    def _defines(self, rel: Relation) -> bool:
-        head = rel.parts[0] if rel.parts else None
-        return isinstance(head, Name) and head.id in self.bodies and bool(rel.ops) and rel.ops[0] in (":=", "=")
-
-    def fold_math(self, obj: object) -> object:
-        if isinstance(obj, Expr):
-            return self.fold(obj)
-        if isinstance(obj, Relation):
-            if len(obj.parts) > 2 and obj.ops[-1] in ("∈", "in") and _scalar_space(obj.parts[-1]):
-                obj = Relation(obj.parts[:-1], obj.ops[:-1])  # "∈ ℝ" after a scalar says nothing new
-            return Relation(tuple(self.fold_math(p) for p in obj.parts), obj.ops)
-        if isinstance(obj, Deriv):
-            return Deriv(self.fold_math(obj.of), obj.wrt, obj.partial)
-        if isinstance(obj, Under):
-            if all(d == 1 for d in obj.shape):  # no brace with "1" under a scalar
-                return self.fold_math(obj.body)
-            return Under(self.fold_math(obj.body), obj.shape)
-        if isinstance(obj, Product):
-            return Product(tuple(self.fold_math(f) for f in obj.factors))
-        if isinstance(obj, Block):
-            return Block(tuple(tuple(self.fold_math(c) for c in row) for row in obj.rows))
-        if isinstance(obj, Cases):
-            return Cases(tuple((self.fold_math(v), c) for v, c in obj.cases))
-        if isinstance(obj, Tuple):
-            return obj
-        return obj
-
-
-def _scalar_space(obj: object) -> bool:
-    return isinstance(obj, Space) and not any(g for g in obj.groups)
-
-
-def _size(e: Expr) -> int:
-    """Nodes in an expression: an intermediate worth a name is more than ``cos t``."""
-    return 1 + sum(_size(c) for c in children(e))
-
-
-def _replace(e: Expr, body: Expr, name: Name) -> Expr:
-    if e == body:
-        return name
-    return map_children(e, lambda c: _replace(c, body, name))
 
 
 # --- lecture -------------------------------------------------------------------------
@@ -504,61 +411,3 @@ def _append(rel: Relation, part: object) -> Relation:
     if rel.ops and rel.ops[-1] in ("∈", "in"):
         return Relation(rel.parts[:-1] + (part, rel.parts[-1]), rel.ops[:-1] + ("=", rel.ops[-1]))
     return Relation(rel.parts + (part,), rel.ops + ("=",))
-
-
-_COMPOSITION = re.compile(r"\b([a-zA-Z])\s*\(\s*([a-zA-Z])\s*\(\s*([a-zA-Z])\s*\)\s*\)")
-
-
-def composition_letters(problem: Problem, wrt: str) -> tuple[str, str] | None:
-    """The statement's names for a composition ``g(f(x))`` in ``wrt``, if it writes one and they are free."""
-    taken = {v.name for v in problem.given} | {d.name for d in problem.define}
-    for m in _COMPOSITION.finditer(problem.statement or ""):
-        outer, inner, var = m.groups()
-        if var == wrt and outer != inner and not {outer, inner} & taken:
-            return outer, inner
-    return None
-
-
-def outer_function(problem: Problem, of: str) -> tuple[str, str] | None:
-    """For ``h(t): f(g(t))``: ``("f", "x")``, the outer function and the parameter the chain rule names.
-
-    The lecture writes the factor as ∂f/∂x, the outer function's own name, not ∂h/∂x.
-    """
-    d = problem.definition(of)
-    if d is None or not isinstance(d.expr, Call):
-        return None
-    outer = problem.definition(d.expr.func)
-    if outer is None or len(outer.params) != 1 or not isinstance(d.expr.args[0], Call):
-        return None
-    return outer.name, outer.params[0]
-
-
-def rename_outer(steps: tuple[Step, ...], of: str, outer: tuple[str, str]) -> tuple[Step, ...]:
-    """∂h/∂x written ∂f/∂x (and ∂h/∂x_k as ∂f/∂x_k) throughout, for ``h = f(g(t))`` through ``x``."""
-    name, param = outer
-
-    def fix(obj: object) -> object:
-        if isinstance(obj, Deriv) and obj.of == Name(of) and _about(obj.wrt, param):
-            return Deriv(Name(name), obj.wrt, obj.partial)
-        if isinstance(obj, Relation):
-            return Relation(tuple(fix(p) for p in obj.parts), obj.ops)
-        if isinstance(obj, (Under,)):
-            return Under(fix(obj.body), obj.shape)
-        if isinstance(obj, Product):
-            return Product(tuple(fix(f) for f in obj.factors))
-        if isinstance(obj, Block):
-            return Block(tuple(tuple(fix(c) for c in row) for row in obj.rows))
-        return obj
-
-    def step_fix(step: Step) -> Step:
-        facts = dict(step.facts)
-        if isinstance(facts.get("symbol"), Deriv):
-            facts["symbol"] = fix(facts["symbol"])
-        return replace(step, math=tuple(fix(r) for r in step.math), facts=facts,  # type: ignore[misc]
-                       substeps=tuple(step_fix(s) for s in step.substeps))
-
-    return tuple(step_fix(s) for s in steps)
-
-
-def _about(wrt: object, param: str) -> bool:
-    return wrt == Name(param) or (isinstance(wrt, Index) and wrt.base == Name(param))

@@ -18,14 +18,8 @@ from derivgen.problem.expr import Expr, Index, Name, Shape, names_in
 from derivgen.render.mathlatex import MathLatex, text_latex
 from derivgen.render.notation import entry_letters, is_array_fn, symbols_for
 from derivgen.problem.model import Problem
-from derivgen.render.detail import (
-    DEFAULT_DETAIL,
-    Names,
-    composition_letters,
-    outer_function,
-    rename_outer,
-    steps_for,
-)
+from derivgen.render.detail import DEFAULT_DETAIL, steps_for
+from derivgen.render.names import Names, composition_letters, outer_function, rename_outer
 from derivgen.render.identities import lecture_identity_steps
 from derivgen.render.sentences import sentence
 
