@@ -401,7 +401,10 @@ def _joinable(prev: Step, tidy: Step) -> bool:
 
 
 def _join_tidy(prev: Step, tidy: Step) -> Step:
-    return replace(prev, math=prev.math[:-1] + (_append(prev.math[-1], tidy.math[0].parts[-1]),))
+    rel = prev.math[-1]
+    for part in tidy.math[0].parts[1:]:  # every line the tidying shows, after the one it starts from
+        rel = _append(rel, part)
+    return replace(prev, math=prev.math[:-1] + (rel,))
 
 
 def _append(rel: Relation, part: object) -> Relation:

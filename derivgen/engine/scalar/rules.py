@@ -29,7 +29,7 @@ from derivgen.problem.expr import (
     substitute,
 )
 from derivgen.problem.text import to_text
-from derivgen.engine.scalar.symbolic import divides_by_zero, equal_scalar, simplify_scalar
+from derivgen.engine.scalar.symbolic import divides_by_zero, equal_scalar, expanded_numerator, simplify_scalar
 from derivgen.engine.scalar.terms import (
     add as _add,
     div as _div,
@@ -120,7 +120,10 @@ def differentiate(expr: Expr, wrt: Expr, partial: bool = False) -> ScalarDerivat
     if not equal_scalar(d.value, tidy):
         raise DerivationError(f"tidying changed the derivative of '{to_text(expr)}'")
     if tidy != d.value:
-        steps.append(Step("simplify", (Relation((d.value, tidy)),)))
+        mid = expanded_numerator(d.value)
+        shown = (d.value, mid, tidy) if mid not in (None, d.value, tidy) and equal_scalar(mid, tidy) else (
+            d.value, tidy)
+        steps.append(Step("simplify", (Relation(shown),)))
     return ScalarDerivative(tuple(steps), d.value, tidy)
 
 

@@ -307,6 +307,24 @@ def simplify_scalar(e: Expr) -> Expr:
     return best
 
 
+def expanded_numerator(e: Expr) -> Expr | None:
+    """A quotient with its numerator multiplied out and its common factor taken out:
+    ``(eˣ(x²+1) − eˣ·2x)/(x²+1)²`` is ``eˣ(x² − 2x + 1)/(x²+1)²``, the line between the
+    rules' result and its factored form that shows how one becomes the other.  None for
+    anything else, or when it is no shorter than ``e``."""
+    s = to_sympy(e)
+    num, den = sympy.fraction(sympy.together(s))
+    if den == 1 or _degree_bound(num) > DEGREE_LIMIT:
+        return None
+    mid = sympy.factor_terms(sympy.expand(num)) / den
+    if sympy.count_ops(mid) > sympy.count_ops(s):
+        return None
+    try:
+        return from_sympy(mid)
+    except DerivationError:
+        return None
+
+
 def _candidates(s: sympy.Expr) -> list[sympy.Expr]:
     """``s`` rewritten by a bounded set of strategies; the costly ones only on small inputs."""
     ops = sympy.count_ops(s)
