@@ -141,6 +141,20 @@ def _lecture(steps: Iterable[Step], top: bool = False, letters: tuple[str, str] 
             out.append(replace(step, substeps=(), facts={"by": by, "from_part": earlier[by]}))
             continue
         out.extend(_lecture_step(step, top, letters))
+    return _same_way(out)
+
+
+def _same_way(steps: list[Step]) -> list[Step]:
+    """Entries of a Jacobian derived by the same rules: the first is explained, the others follow
+    "in the same way" (their lines stay, their sentence is not said again)."""
+    out: list[Step] = []
+    for step in steps:
+        prev = out[-1] if out else None
+        if (prev is not None and step.kind == prev.kind == "partials" and step.facts.get("entry")
+                and prev.facts.get("entry") and step.facts.get("rules") == prev.facts.get("rules")
+                and not step.substeps):
+            step = replace(step, facts={**step.facts, "same_way": True})
+        out.append(step)
     return out
 
 

@@ -115,6 +115,8 @@ def _partials(facts: Facts, ctx: "Context") -> str:
     rules = facts.get("rules")
     if facts.get("from_part"):
         return f"From part ({facts['from_part']}):"
+    if facts.get("same_way"):
+        return "The next entry in the same way:"
     scalar_rules = isinstance(rules, list) and not facts.get("entry") and not ctx.derivation.of_shape
     what = "the function" if scalar_rules else "each entry"
     if isinstance(rules, list):
