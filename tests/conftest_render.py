@@ -15,6 +15,7 @@ from derivgen.derivation import (
     Cases,
     Deriv,
     Derivation,
+    Dots,
     Entry,
     Product,
     Relation,
@@ -26,6 +27,7 @@ from derivgen.derivation import (
 )
 from derivgen.problem.expr import BinOp, Name, Neg, Num, Transpose
 from derivgen.problem.model import Definition, Find, Problem, Var
+from derivgen.render.mathlatex import MathLatex
 
 N = Name
 
@@ -36,19 +38,23 @@ def mm(a, b):  # type: ignore[no-untyped-def]
 
 @dataclass(frozen=True)
 class Tex:
-    """Stands in for the index engine's IndexExpr: an object with ``to_latex`` and ``str``."""
+    """Stands in for an index form or expression: given LaTeX, and text for ``str``."""
 
     latex: str
     text: str = ""
-
-    def to_latex(self, printer: object) -> str:
-        return self.latex
 
     def __str__(self) -> str:
         return self.text or self.latex
 
 
-VDOTS = Tex(r"\vdots")
+def _print_Tex(printer: MathLatex, t: Tex) -> str:
+    return t.latex
+
+
+# The printer finds a method by the object's type, as for every display object.
+MathLatex._print_Tex = _print_Tex  # type: ignore[attr-defined]
+
+VDOTS = Dots()
 
 
 def checked(sizes: dict[str, int], err: float = 1.2e-10) -> Verification:

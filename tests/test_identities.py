@@ -16,7 +16,7 @@ import pytest
 from derivgen.derivation import Step
 from derivgen.engine.derive import derive_problem
 from derivgen.derivation.index_form import IExpr, Idx
-from derivgen.engine.index.evaluate import IndexEvaluator
+from derivgen.check.index_values import IndexEvaluator
 from derivgen.problem.loader import load_problem
 from derivgen.render.narrate import Para, present
 from derivgen.render import identities

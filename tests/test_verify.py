@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from derivgen.derivation import Derivation, Result
+from derivgen.derivation.index_form import Delta, Ent, IExpr, Idx, IndexForm, Term
 from derivgen.errors import UsageError, VerificationError
 from derivgen.problem.expr import Shape
 from derivgen.problem.parser import parse_expression as E
@@ -32,14 +33,13 @@ def find(of: str, *wrt: str) -> Find:
     return Find(f"d{of}/d{text}", of, tuple(E(w) for w in wrt))
 
 
-class FakeIndex:
-    """Stands in for engine.index.IndexForm: array layout straight from the values."""
+I, K, Q, J = Idx("i", "M"), Idx("k", "M"), Idx("q", "N"), Idx("j", "N")
+KN = Idx("k", "N")
 
-    def __init__(self, fn: Callable[[dict[str, np.ndarray]], np.ndarray]) -> None:
-        self.fn = fn
 
-    def evaluate(self, values: dict[str, np.ndarray], sizes: dict[str, int]) -> np.ndarray:
-        return self.fn(values)
+def x_B(transpose: bool = False) -> Term:
+    """Σ_j x_j B_jk (or B_kj): one term of the index form of xᵀB by x_k."""
+    return Term(1, (Ent("x", (J,)), Ent("B", (KN, J) if transpose else (J, KN))), (J,))
 
 
 def derivation(f: Find, of_shape: Shape, wrt_shape: Shape, closed: str | None = None,
@@ -114,10 +114,11 @@ DF_DA = find("f", "A")
 
 
 def test_index_forms_of_tensors_are_checked() -> None:
-    right = FakeIndex(lambda v: np.einsum("ik,q->ikq", np.eye(len(v["A"])), v["x"]))
+    delta_x = Term(1, (Delta(I, K), Ent("x", (Q,))))
+    right = IndexForm("f", "A", (I,), (K, Q), IExpr((delta_x,)))
     d = verify(TENSOR, DF_DA, derivation(DF_DA, ("M",), ("M", "N"), index=right))
     assert d.verified and d.verified.sizes == {"M": 3, "N": 2}
-    wrong = FakeIndex(lambda v: np.einsum("ik,q->kiq", np.eye(len(v["A"])), v["x"]) + 1e-3)
+    wrong = IndexForm("f", "A", (I,), (K, Q), IExpr((delta_x, Term(Fraction(1, 1000)))))
     with pytest.raises(VerificationError, match=r"p: df/dA: the index form disagrees with finite differences "
                                                 r"at entry \(1, 1, 1\), ∂f\[1\]/∂A\[1, 1\]: derived"):
         verify(TENSOR, DF_DA, derivation(DF_DA, ("M",), ("M", "N"), index=wrong))
@@ -125,7 +126,7 @@ def test_index_forms_of_tensors_are_checked() -> None:
 
 def test_every_form_is_checked_not_only_the_first() -> None:
     good = "x.T @ (B + B.T)"
-    bad_index = FakeIndex(lambda v: v["x"] @ v["B"])
+    bad_index = IndexForm("f", "x", (), (KN,), IExpr((x_B(),)))
     with pytest.raises(VerificationError, match="the index form disagrees"):
         verify(QUAD, DF_DX, derivation(DF_DX, (), ("N",), good, index=bad_index))
 
@@ -167,7 +168,7 @@ def test_the_check_is_reproducible_and_seeded_per_problem_and_find() -> None:
 
 
 def test_evaluate_result_gives_every_form_in_array_layout() -> None:
-    index = FakeIndex(lambda v: v["x"] @ (v["B"] + v["B"].T))
+    index = IndexForm("f", "x", (), (KN,), IExpr((x_B(), x_B(transpose=True))))
     d = derivation(DF_DX, (), ("N",), "x.T @ (B + B.T)", index=index)
     values = {"x": np.array([1.0, 2.0]), "B": np.array([[1.0, 2.0], [3.0, 4.0]])}
     forms = evaluate_result(QUAD, d, values, {"N": 2})

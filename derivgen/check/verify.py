@@ -52,6 +52,7 @@ def evaluate_result(problem: Problem, derivation: Derivation, values: Mapping[st
     other sizes (``derivgen eval`` with larger arrays) it does not apply and is
     left out rather than read with entries missing.
     """
+    from derivgen.check.index_values import index_array
     from derivgen.check.numeric import Evaluator, concrete_shape
 
     r = derivation.result
@@ -62,7 +63,7 @@ def evaluate_result(problem: Problem, derivation: Derivation, values: Mapping[st
     if r.closed is not None:
         out["closed"] = _closed(r, r.closed, ev.value(r.closed), sizes, label)
     if r.index is not None:
-        out["index"] = _as_array(r.index.evaluate(values, sizes), shape, "index", label)  # type: ignore[attr-defined]
+        out["index"] = _as_array(index_array(r.index, values, sizes), shape, "index", label)  # type: ignore[arg-type]
     if r.explicit is not None and _explicit_applies(problem, sizes):
         out["explicit"] = _as_array(_explicit(r.explicit, ev, label), shape, "explicit", label)
     return out

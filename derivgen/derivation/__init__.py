@@ -1,7 +1,7 @@
 """What the engine hands the renderers: a ``Derivation`` made of ``Step``s.
 
 Steps hold math objects (expressions, index forms, shapes), never formatted
-strings; sentences and LaTeX are made later by :mod:`derivgen.render.narrate`.
+strings; sentences and LaTeX are made later by the renderers (``render/narrate.py``).
 
 Display objects below (``Deriv``, ``Space``, ``Under`` ...) are the pieces of
 the lectures' displayed equations that are not expressions of the language.
@@ -147,6 +147,39 @@ class Vanishing:
     """The variable of the limit (``h``)."""
 
 
+@dataclass(frozen=True)
+class SumEntries:
+    """``Σ_{j,k} body``: a sum over a matrix's entries (the chain rule through a matrix)."""
+
+    indices: tuple[str, ...]
+    """The summed indices, one per axis of the matrix (``j``, ``k``)."""
+    body: "Math"
+    """The summand, in those indices."""
+
+
+@dataclass(frozen=True)
+class EntryOf:
+    """An entry of a whole array: ``[dK/dR]_{pqij}``, ``[A^{-1} b]_j``."""
+
+    body: "Math"
+    """The array (a ``Deriv`` or an expression)."""
+    indices: tuple[str, ...]
+    """Index names, one per axis."""
+
+
+@dataclass(frozen=True)
+class Bracket:
+    """A sum in brackets, as a factor: ``(a_1 + b_1) xᵀ``."""
+
+    body: "Math"
+    """The bracketed sum."""
+
+
+@dataclass(frozen=True)
+class Dots:
+    """A vertical ellipsis inside a stacked block."""
+
+
 def _zero() -> Expr:
     from derivgen.problem.expr import Num
 
@@ -154,7 +187,7 @@ def _zero() -> Expr:
 
 
 Math = Union[Expr, Deriv, Entry, Tuple, Space, Under, Product, Block, Cases, Text, Limit, Binomial, SumOver,
-             Vanishing, object]
+             Vanishing, SumEntries, EntryOf, Bracket, Dots, object]
 
 
 @dataclass(frozen=True)
@@ -169,6 +202,17 @@ class Relation:
     def __post_init__(self) -> None:
         if not self.ops:
             object.__setattr__(self, "ops", ("=",) * (len(self.parts) - 1))
+
+
+# --- facts a step records for its sentence ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Symmetric:
+    """A fact used on the way: the matrix ``name`` is symmetric, so its transpose is itself."""
+
+    name: str
+    """The symmetric matrix (a given variable with ``assume: [symmetric]``)."""
 
 
 # --- steps and derivations -----------------------------------------------------
@@ -225,7 +269,7 @@ class Result:
     display: Math | None = None
     """The form to show as the answer (may keep intermediate names)."""
     index: object | None = None
-    """An ``IndexForm``: the entry formula ∂of_I/∂wrt_K."""
+    """An :class:`~derivgen.derivation.index_form.IndexForm`: the entry formula ∂of_I/∂wrt_K."""
     explicit: object | None = None
     """Nested tuples of scalar ``Expr`` in array layout, for concrete sizes."""
 

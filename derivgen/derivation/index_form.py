@@ -8,7 +8,12 @@ expression, constant powers, and opaque entries of ``inv(F)`` / ``det(F)``
 
 Dummy indices get unique internal names while the engine works, so delta
 contraction can substitute freely; :func:`prettify` renames them to the
-lectures' letters for display.
+lectures' letters (``j`` first, then ``m, n, r`` ..., never a letter that is
+free in the same formula or that names a variable).
+
+:class:`IndexForm` is the entry formula ``∂of_I/∂wrt_K = expr`` a derivation
+hands on; :func:`iexpr_text` is the plain text of JSON's ``result.index``.
+LaTeX is the renderers' (``render/index_latex.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Union
 
-from derivgen.problem.expr import Dim, Expr
+from derivgen.derivation import Deriv, Entry
+from derivgen.problem.expr import Dim, Expr, Name
+from derivgen.problem.text import to_text
 
 Coeff = Union[int, Fraction, float]
 
@@ -119,14 +126,7 @@ class IExpr:
     terms: tuple[Term, ...] = ()
     """The terms."""
 
-    def to_latex(self, printer: object) -> str:  # used by the renderers' printer
-        from derivgen.render.index_latex import iexpr_latex
-
-        return iexpr_latex(self, printer)
-
     def __str__(self) -> str:
-        from derivgen.render.index_latex import iexpr_text
-
         return iexpr_text(self)
 
 
@@ -263,3 +263,121 @@ def _subst_factor(f: Factor, old: Idx, new: IndexLike) -> Factor:
     if isinstance(f, Pw):
         return Pw(subst_index(f.base, old, new), f.exp)
     return f
+
+
+# --- readable dummy names ---------------------------------------------------------
+
+#: Letters for summed indices, in the order the lectures use them.
+DUMMY_POOL = ("j", "m", "n", "r", "s", "t", "u", "v", "w", "l", "g", "h")
+
+
+def prettify(x: IExpr, reserved: set[str]) -> IExpr:
+    """Rename internal dummies (``_7``) to readable letters, scope by scope."""
+    taken = reserved | {i.name for i in free_indices(x)}
+    return IExpr(tuple(_pretty_term(t, taken) for t in x.terms))
+
+
+def _pretty_term(t: Term, taken: set[str]) -> Term:
+    used = set(taken)
+    body = IExpr((replace(t, sums=()),))
+    new_sums = []
+    for s in t.sums:
+        if not s.name.startswith("_"):
+            new_sums.append(s)
+            used.add(s.name)
+            continue
+        letter = next((c for c in DUMMY_POOL if c not in used), f"j{len(used)}")
+        used.add(letter)
+        new = Idx(letter, s.dim)
+        body = subst_index(body, s, new)
+        new_sums.append(new)
+    inner = body.terms[0]
+    factors = tuple(_pretty_factor(f, used) for f in inner.factors)
+    return Term(t.coeff, factors, tuple(new_sums))
+
+
+def _pretty_factor(f: Factor, used: set[str]) -> Factor:
+    if isinstance(f, Fn):
+        return Fn(f.func, prettify(f.arg, used))
+    if isinstance(f, Pw):
+        return Pw(prettify(f.base, used), f.exp)
+    return f
+
+
+# --- plain text (JSON's result.index) -------------------------------------------------
+
+
+def iexpr_text(x: IExpr) -> str:
+    """``sum_{j=1..N} A[i,j]*x[j]``: the index expression as plain text."""
+    if not x.terms:
+        return "0"
+    parts = []
+    for n, t in enumerate(x.terms):
+        c = t.coeff
+        fs = [_factor_text(f) for f in t.factors]
+        mag = abs(c)
+        if mag != 1 or not fs:
+            fs.insert(0, str(mag))
+        body = "*".join(fs)
+        for s in reversed(t.sums):
+            body = f"sum_{{{s.name}=1..{s.dim}}} {body}"
+        sign = "-" if c < 0 else "+"
+        parts.append((sign, body))
+    text = ("-" if parts[0][0] == "-" else "") + parts[0][1]
+    for sign, body in parts[1:]:
+        text += f" {sign} {body}"
+    return text
+
+
+def _ix(idx: tuple[IndexLike, ...]) -> str:
+    return ",".join(str(i) if isinstance(i, int) else i.name for i in idx)
+
+
+def _factor_text(f: Factor) -> str:
+    if isinstance(f, Ent):
+        return f"{f.name}[{_ix(f.idx)}]" if f.idx else f.name
+    if isinstance(f, Delta):
+        return f"delta({_ix((f.a, f.b))})"
+    if isinstance(f, Size):
+        return str(f.dim)
+    if isinstance(f, Opaque):
+        inner = f"{f.kind}({to_text(f.arg)})"
+        return f"{inner}[{_ix(f.idx)}]" if f.idx else inner
+    if isinstance(f, Fn):
+        return f"{f.func}({iexpr_text(f.arg)})"
+    assert isinstance(f, Pw)
+    return f"({iexpr_text(f.base)})**{f.exp}"
+
+
+# --- the entry formula a derivation hands on -----------------------------------------
+
+
+@dataclass(frozen=True)
+class IndexForm:
+    """The entry formula ``∂of_I/∂wrt_K = expr`` of a derivative array."""
+
+    of: str
+    """Name of the differentiated quantity."""
+    wrt: str
+    """Name of the variable differentiated by."""
+    out_idx: tuple[Idx, ...]
+    """Indices of the output entry (array layout: these axes first)."""
+    wrt_idx: tuple[Idx, ...]
+    """Indices of the input entry (then these axes)."""
+    expr: IExpr
+    """The contracted partial derivative."""
+
+    def lhs(self) -> Deriv:
+        """The partial ``∂of_I/∂wrt_K`` the formula gives."""
+        return Deriv(entry_of(self.of, self.out_idx), entry_of(self.wrt, self.wrt_idx), partial=True)
+
+    def __str__(self) -> str:
+        def part(name: str, idx: tuple[Idx, ...]) -> str:
+            return f"{name}[{','.join(i.name for i in idx)}]" if idx else name
+
+        return f"d {part(self.of, self.out_idx)} / d {part(self.wrt, self.wrt_idx)} = {iexpr_text(self.expr)}"
+
+
+def entry_of(name: str, idx: tuple[Idx, ...]) -> Entry | Name:
+    """``A_{kq}`` for a named array at the indices; the name itself for a scalar."""
+    return Entry(name, tuple(i.name for i in idx)) if idx else Name(name)

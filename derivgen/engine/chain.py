@@ -11,7 +11,19 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from derivgen.derivation import Deriv, Entry, Product, Relation, Space, Step, Text, Under
+from derivgen.derivation import Deriv, Entry, EntryOf, Product, Relation, Space, Step, SumEntries, Text, Under
+from derivgen.derivation.index_form import (
+    Idx,
+    IExpr,
+    IndexForm,
+    fresh_dummies,
+    mul,
+    prettify,
+    subst_index,
+    summed,
+)
+from derivgen.engine.context import Ctx, Part
+from derivgen.engine.index.differentiate import contract
 from derivgen.errors import DerivationError
 from derivgen.problem.expr import (
     BinOp,
@@ -23,15 +35,11 @@ from derivgen.problem.expr import (
     Name,
     Shape,
     Transpose,
+    map_children,
     names_in,
     substitute,
 )
 from derivgen.problem.shapes import printed_shape
-from derivgen.engine.context import Ctx, Part
-from derivgen.derivation.index_form import IExpr, Idx, fresh_dummies, mul, subst_index, summed
-from derivgen.engine.index.differentiate import contract
-from derivgen.render.index_latex import prettify
-from derivgen.engine.index.route import EntryOf, IndexForm
 
 
 @dataclass(frozen=True)
@@ -44,19 +52,6 @@ class Link:
     """What it stands for, in the outer context's names."""
     shape: Shape
     """Its shape."""
-
-
-@dataclass(frozen=True)
-class SumOver:
-    """``Σ_{j,k} body``: the index-notation chain rule through a matrix."""
-
-    indices: tuple[str, ...]
-    """The summed indices."""
-    body: object
-    """What is summed."""
-
-    def to_latex(self, printer: object) -> str:
-        return r"\sum_{" + ",".join(self.indices) + "} " + printer.print(self.body)  # type: ignore[attr-defined]
 
 
 def chain_links(ctx: Ctx, expr: Expr, wrt: tuple[Expr, ...]) -> tuple[Expr, list[Link], Ctx] | None:
@@ -113,7 +108,7 @@ def chain_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], derive_part
         if len(link.shape) == 2:
             # Through a matrix the factors are not multiplied as matrices: sum over its entries.
             jk = ("j", "k")
-            products.append(SumOver(jk, Product((Deriv(Name(of), Entry(link.name, jk), True),
+            products.append(SumEntries(jk, Product((Deriv(Name(of), Entry(link.name, jk), True),
                                                  Deriv(Entry(link.name, jk), w, True)))))
             continue
         products.append(Under(Deriv(Name(of), Name(link.name), True), printed_shape(of_shape, link.shape)))
@@ -200,7 +195,8 @@ def times(a: Expr, b: Expr, of_shape: Shape, mid: Shape, wrt_shape: Shape, ctx: 
 
 
 def _frobenius(a: ListLit, b: ListLit) -> Expr:
-    from derivgen.problem.expr import add as add_, mul as mul_
+    from derivgen.problem.expr import add as add_
+    from derivgen.problem.expr import mul as mul_
 
     acc: Expr | None = None
     for ra, rb in zip(a.items, b.items):
@@ -219,7 +215,8 @@ def _rows(e: Expr) -> list[list[Expr]]:
 
 
 def explicit_matmul(a: Expr, b: Expr) -> Expr:
-    from derivgen.problem.expr import add as add_, mul as mul_
+    from derivgen.problem.expr import add as add_
+    from derivgen.problem.expr import mul as mul_
 
     ra, rb = _rows(a), _rows(b)
     out = []
@@ -271,8 +268,6 @@ def _scalar_only(e: Expr, ctx: Ctx) -> bool:
 
 def resolve_literal_index(e: Expr) -> Expr:
     """``[a, b][2]`` is ``b``: what substituting a literal for a name leaves behind."""
-    from derivgen.problem.model import _rebuild
-
     if isinstance(e, Index):
         base = resolve_literal_index(e.base)
         if isinstance(base, ListLit):
@@ -282,7 +277,7 @@ def resolve_literal_index(e: Expr) -> Expr:
                 item = item.items[i - 1]
             return resolve_literal_index(item)
         return Index(base, e.indices)
-    return _rebuild(e, resolve_literal_index)
+    return map_children(e, resolve_literal_index)
 
 
 def _multiply_closed(ctx, inner, of, w, pairs, products, direct, steps, of_shape, wrt_shape) -> Part:  # type: ignore[no-untyped-def]
@@ -294,7 +289,7 @@ def _multiply_closed(ctx, inner, of, w, pairs, products, direct, steps, of_shape
             shown.append(Text("+"))
         if len(link.shape) == 2:
             jk = ("j", "k")
-            shown.append(SumOver(jk, Product((EntryOf(a.closed, jk), EntryOf(b.closed, jk)))))
+            shown.append(SumEntries(jk, Product((EntryOf(a.closed, jk), EntryOf(b.closed, jk)))))
             continue
         shown.extend([Under(a.closed, printed_shape(of_shape, link.shape)),
                       Under(b.closed, printed_shape(link.shape, wrt_shape))])

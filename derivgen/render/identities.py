@@ -27,9 +27,20 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from derivgen.derivation import Deriv, Derivation, Entry, Product, Relation, Space, Step, SumOver, Text, Under
+from derivgen.derivation import (
+    Deriv,
+    Derivation,
+    Entry,
+    EntryOf,
+    Product,
+    Relation,
+    Space,
+    Step,
+    SumOver,
+    Text,
+    Under,
+)
 from derivgen.derivation.index_form import Delta, Ent, IExpr, Idx, Opaque, Term
-from derivgen.engine.index.route import EntryOf
 from derivgen.problem.expr import BinOp, Call, Expr, Name, Neg, Num, Transpose
 from derivgen.problem.model import Problem
 

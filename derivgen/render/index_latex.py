@@ -1,67 +1,17 @@
-"""Typesetting index expressions (LaTeX for the documents, text for JSON).
+"""Typesetting index expressions in LaTeX: ``\\sum_{j=1}^{N} A_{ij} x_{j}``.
 
-Dummy indices get the lectures' letters here (``j`` first, then ``m, n, r``
-...), never letters that are free in the same formula or that name a variable.
+The engine has already given dummy indices the lectures' letters
+(:func:`derivgen.derivation.index_form.prettify`); the plain text of JSON's
+``result.index`` is :func:`derivgen.derivation.index_form.iexpr_text`.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from fractions import Fraction
 
+from derivgen.derivation.index_form import Delta, Ent, Factor, Fn, IExpr, IndexLike, Opaque, Pw, Size, Term
 from derivgen.problem.expr import Call
 from derivgen.render.printing import digit_first, name_latex, subscripted, superscript
-from derivgen.derivation.index_form import (
-    Delta,
-    Ent,
-    Factor,
-    Fn,
-    IExpr,
-    Idx,
-    IndexLike,
-    Opaque,
-    Pw,
-    Size,
-    Term,
-    free_indices,
-    subst_index,
-)
-
-DUMMY_POOL = ("j", "m", "n", "r", "s", "t", "u", "v", "w", "l", "g", "h")
-
-
-def prettify(x: IExpr, reserved: set[str]) -> IExpr:
-    """Rename internal dummies (``_7``) to readable letters, scope by scope."""
-    taken = reserved | {i.name for i in free_indices(x)}
-    return IExpr(tuple(_pretty_term(t, taken) for t in x.terms))
-
-
-def _pretty_term(t: Term, taken: set[str]) -> Term:
-    used = set(taken)
-    body = IExpr((replace(t, sums=()),))
-    new_sums = []
-    for s in t.sums:
-        if not s.name.startswith("_"):
-            new_sums.append(s)
-            used.add(s.name)
-            continue
-        letter = next((c for c in DUMMY_POOL if c not in used), f"j{len(used)}")
-        used.add(letter)
-        new = Idx(letter, s.dim)
-        body = subst_index(body, s, new)
-        new_sums.append(new)
-    inner = body.terms[0]
-    factors = tuple(_pretty_factor(f, used) for f in inner.factors)
-    return Term(t.coeff, factors, tuple(new_sums))
-
-
-def _pretty_factor(f: Factor, used: set[str]) -> Factor:
-    if isinstance(f, Fn):
-        return Fn(f.func, prettify(f.arg, used))
-    if isinstance(f, Pw):
-        return Pw(prettify(f.base, used), f.exp)
-    return f
-
 
 # --- LaTeX --------------------------------------------------------------------------
 
@@ -145,51 +95,3 @@ def _factor_latex(f: Factor, printer: object) -> str:
     if not simple:
         base = rf"\left({base}\right)"
     return superscript(base, _coeff_latex(f.exp))
-
-
-# --- plain text (JSON's result.index) -------------------------------------------------
-
-
-def iexpr_text(x: IExpr) -> str:
-    if not x.terms:
-        return "0"
-    parts = []
-    for n, t in enumerate(x.terms):
-        c = t.coeff
-        fs = [_factor_text(f) for f in t.factors]
-        mag = abs(c)  # type: ignore[arg-type]
-        if mag != 1 or not fs:
-            fs.insert(0, str(mag))
-        body = "*".join(fs)
-        for s in reversed(t.sums):
-            body = f"sum_{{{s.name}=1..{s.dim}}} {body}"
-        sign = "-" if c < 0 else "+"  # type: ignore[operator]
-        parts.append((sign, body))
-    text = ("-" if parts[0][0] == "-" else "") + parts[0][1]
-    for sign, body in parts[1:]:
-        text += f" {sign} {body}"
-    return text
-
-
-def _ix(idx: tuple[IndexLike, ...]) -> str:
-    return ",".join(str(i) if isinstance(i, int) else i.name for i in idx)
-
-
-def _factor_text(f: Factor) -> str:
-    if isinstance(f, Ent):
-        return f"{f.name}[{_ix(f.idx)}]" if f.idx else f.name
-    if isinstance(f, Delta):
-        return f"delta({_ix((f.a, f.b))})"
-    if isinstance(f, Size):
-        return str(f.dim)
-    if isinstance(f, Opaque):
-        from derivgen.problem.text import to_text
-
-        inner = f"{f.kind}({to_text(f.arg)})"
-        return f"{inner}[{_ix(f.idx)}]" if f.idx else inner
-    if isinstance(f, Fn):
-        return f"{f.func}({iexpr_text(f.arg)})"
-    assert isinstance(f, Pw)
-    return f"({iexpr_text(f.base)})**{f.exp}"
-
-

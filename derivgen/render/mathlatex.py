@@ -13,21 +13,27 @@ from collections.abc import Callable, Mapping
 from derivgen.derivation import (
     Binomial,
     Block,
+    Bracket,
     Cases,
     Deriv,
+    Dots,
     Entry,
+    EntryOf,
     Limit,
     Product,
     Relation,
     Space,
+    SumEntries,
     SumOver,
     Text,
     Tuple,
     Under,
     Vanishing,
 )
+from derivgen.derivation.index_form import IExpr, IndexForm
 from derivgen.errors import RenderError
 from derivgen.problem.expr import BinOp, Call, Dim, Expr, Index, Name, Neg, Num, Shape, Transpose
+from derivgen.render.index_latex import iexpr_latex
 from derivgen.render.printing import (
     PREC,
     LatexPrinter,
@@ -100,9 +106,6 @@ class MathLatex(LatexPrinter):
         method = getattr(self, "_print_" + type(e).__name__, None)
         if method is not None:
             return method(e)
-        to_latex = getattr(e, "to_latex", None)
-        if callable(to_latex):
-            return str(to_latex(self))
         raise RenderError(f"cannot typeset a {type(e).__name__}")
 
     # --- relations ---------------------------------------------------------------
@@ -246,10 +249,28 @@ class MathLatex(LatexPrinter):
         return r"\binom{" + self.print(b.n) + "}{" + self.print(b.k) + "}"
 
     def _print_SumOver(self, s: SumOver) -> str:
-        if not isinstance(s, SumOver):  # the engine's Σ over a matrix's entries has the same name
-            return str(s.to_latex(self))  # type: ignore[attr-defined]
         return (r"\sum_{" + self.print(s.index) + " = " + self.print(s.lower) + "}^{" + self.print(s.upper)
                 + "} " + self.print(s.body))
+
+    # --- index notation ------------------------------------------------------------------
+
+    def _print_IExpr(self, x: IExpr) -> str:
+        return iexpr_latex(x, self)
+
+    def _print_IndexForm(self, f: IndexForm) -> str:
+        return self.print(f.lhs()) + " = " + iexpr_latex(f.expr, self)
+
+    def _print_SumEntries(self, s: SumEntries) -> str:
+        return r"\sum_{" + ",".join(s.indices) + "} " + self.print(s.body)
+
+    def _print_EntryOf(self, e: EntryOf) -> str:
+        return r"\left[" + self.print(e.body) + r"\right]_{" + "".join(e.indices) + "}"
+
+    def _print_Bracket(self, b: Bracket) -> str:
+        return r"\left(" + self.print(b.body) + r"\right)"
+
+    def _print_Dots(self, d: Dots) -> str:
+        return r"\vdots"
 
     def _print_Vanishing(self, v: Vanishing) -> str:
         h = self.print(v.var)

@@ -11,74 +11,38 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import product as cartesian
 
-from derivgen.derivation import Block, Cases, Deriv, Entry, Relation, Space, Step
-from derivgen.problem.expr import Expr, Name, Num, Shape, Transpose
-from derivgen.derivation.index_form import Delta, Ent, IExpr, Idx, Term, factor_indices, subst_index
+from derivgen.derivation import (
+    Block,
+    Bracket,
+    Cases,
+    Deriv,
+    Dots,
+    Entry,
+    EntryOf,
+    Product,
+    Relation,
+    Space,
+    Step,
+)
+from derivgen.derivation.index_form import (
+    Delta,
+    Ent,
+    Idx,
+    IExpr,
+    IndexForm,
+    Term,
+    entry_of,
+    factor_indices,
+    iexpr_text,
+    prettify,
+    subst_index,
+)
 from derivgen.engine.index.differentiate import collect, contract, diff
-from derivgen.render.index_latex import iexpr_text, prettify
 from derivgen.engine.index.to_index import IndexWriter
+from derivgen.problem.expr import Expr, Name, Num, Shape, Transpose
 
 OUT_NAMES = {0: (), 1: ("i",), 2: ("p", "q")}
 SPARE = ("a", "b", "c", "d", "e", "f", "g", "h", "l", "o")
-
-
-@dataclass(frozen=True)
-class Dots:
-    """A vertical ellipsis inside a stacked block."""
-
-    def to_latex(self, printer: object) -> str:
-        return r"\vdots"
-
-
-@dataclass(frozen=True)
-class EntryOf:
-    """An entry of a whole derivative array: ``[dK/dR]_{pqij}``."""
-
-    body: object
-    """The array (a ``Deriv``)."""
-    indices: tuple[str, ...]
-    """Index names."""
-
-    def to_latex(self, printer: object) -> str:
-        inner = printer.print(self.body)  # type: ignore[attr-defined]
-        return r"\left[" + inner + r"\right]_{" + "".join(self.indices) + "}"
-
-
-@dataclass(frozen=True)
-class IndexForm:
-    """The entry formula ``∂of_I/∂wrt_K = expr``: evaluable, printable."""
-
-    of: str
-    """Name of the differentiated quantity."""
-    wrt: str
-    """Name of the variable differentiated by."""
-    out_idx: tuple[Idx, ...]
-    """Indices of the output entry (array layout: these axes first)."""
-    wrt_idx: tuple[Idx, ...]
-    """Indices of the input entry (then these axes)."""
-    expr: IExpr
-    """The contracted partial derivative."""
-
-    def evaluate(self, values: Mapping[str, object], sizes: Mapping[str, int]):  # type: ignore[no-untyped-def]
-        from derivgen.engine.index.evaluate import IndexEvaluator
-
-        return IndexEvaluator(values, sizes).array(self.expr, list(self.out_idx + self.wrt_idx))
-
-    def lhs(self) -> Deriv:
-        return Deriv(_entry(self.of, self.out_idx), _entry(self.wrt, self.wrt_idx), partial=True)
-
-    def to_latex(self, printer: object) -> str:
-        return printer.print(self.lhs()) + " = " + self.expr.to_latex(printer)  # type: ignore[attr-defined]
-
-    def __str__(self) -> str:
-        def part(name: str, idx: tuple[Idx, ...]) -> str:
-            return f"{name}[{','.join(i.name for i in idx)}]" if idx else name
-
-        return f"d {part(self.of, self.out_idx)} / d {part(self.wrt, self.wrt_idx)} = {iexpr_text(self.expr)}"
-
-
-def _entry(name: str, idx: tuple[Idx, ...]) -> object:
-    return Entry(name, tuple(i.name for i in idx)) if idx else Name(name)
 
 
 def choose_indices(of_shape: Shape, wrt_shape: Shape, taken: set[str]) -> tuple[tuple[Idx, ...], tuple[Idx, ...]]:
@@ -116,7 +80,7 @@ def index_derivation(
     pretty_entry = prettify(entry, reserved)
     steps: list[Step] = []
     ranges = [(i.name, str(i.dim)) for i in out_idx]
-    steps.append(Step("index_notation", (Relation((_entry(of, out_idx), pretty_entry)),), {"ranges": ranges}))
+    steps.append(Step("index_notation", (Relation((entry_of(of, out_idx), pretty_entry)),), {"ranges": ranges}))
     raw = diff(entry, wrt, wrt_idx, writer)
     partial = contract(raw)
     taken = {i.name for i in out_idx + wrt_idx} | names
@@ -284,21 +248,8 @@ def lift_row(row: IExpr, q: Idx) -> object:
         rest.append(Term(t.coeff, tuple(f for f in t.factors if f is not with_q[0]), t.sums))
     if len(ents) != 1:
         return row
-    from derivgen.derivation import Product
-
     coeff = IExpr(tuple(rest))
     return Product((Bracket(coeff) if len(rest) > 1 else coeff, Transpose(Name(ents.pop()))))
-
-
-@dataclass(frozen=True)
-class Bracket:
-    """A sum in brackets, as a factor."""
-
-    body: object
-    """The bracketed sum."""
-
-    def to_latex(self, printer: object) -> str:
-        return r"\left(" + printer.print(self.body) + r"\right)"  # type: ignore[attr-defined]
 
 
 def lift_vector(x: IExpr, q: Idx) -> Expr | None:

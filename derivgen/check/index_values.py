@@ -1,7 +1,7 @@
-"""Numeric values of index expressions, by ``numpy.einsum`` over each term.
+"""Numeric values of index forms, by ``numpy.einsum`` over each term.
 
 This is how ``derivgen eval`` and the numeric check read a result that has no
-closed matrix form (a 3- or 4-way array such as dK/dR).
+closed matrix form (a 3- or 4-way array such as dK/dR): :func:`index_array`.
 """
 
 from __future__ import annotations
@@ -11,13 +11,15 @@ from string import ascii_letters
 
 import numpy as np
 
+from derivgen.check.numeric import evaluate
 from derivgen.derivation.index_form import (
     Delta,
     Ent,
     Factor,
     Fn,
-    IExpr,
     Idx,
+    IExpr,
+    IndexForm,
     IndexLike,
     Opaque,
     Pw,
@@ -29,6 +31,11 @@ FUNCS = {
     "exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tan": np.tan,
     "sqrt": np.sqrt, "tanh": np.tanh, "sigma": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),
 }
+
+
+def index_array(form: IndexForm, values: Mapping[str, object], sizes: Mapping[str, int]) -> np.ndarray:
+    """The values of ``∂of_I/∂wrt_K`` in array layout: the output's axes, then the input's."""
+    return IndexEvaluator(values, sizes).array(form.expr, list(form.out_idx + form.wrt_idx))
 
 
 def dim_value(d: object, sizes: Mapping[str, int]) -> int:
@@ -108,8 +115,6 @@ class IndexEvaluator:
     def _opaque_value(self, f: Opaque) -> np.ndarray:
         key = (f.kind, f.arg)
         if key not in self._opaque:
-            from derivgen.check.numeric import evaluate
-
             m = np.asarray(evaluate(f.arg, self.values, self.sizes), dtype=float)
             self._opaque[key] = np.linalg.inv(m) if f.kind == "inv" else np.asarray(np.linalg.det(m))
         return self._opaque[key]
