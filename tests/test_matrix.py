@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pytest
 
+from derivgen.derivation import Symmetric
 from derivgen.engine.matrix.closed_form import RULES, closed_derivative, identity_for, tidy
 from derivgen.problem.expr import BinOp, Call, Expr, Index, ListLit, Name, Neg, Num, Transpose
 from derivgen.problem.text import to_text
@@ -221,7 +222,7 @@ def test_target_trees_are_the_printed_ones() -> None:
 def test_symmetric_assumption_is_noted_and_raw_form_keeps_the_transpose() -> None:
     closed = closed_derivative(((x - A @ s).T @ W @ (x - A @ s)).e, "s", ENV, SYM)
     assert closed is not None
-    assert closed.notes == ("W is symmetric, so Wᵀ = W",)
+    assert closed.notes == (Symmetric("W"),)  # a fact; render/sentences.py says it in words
     assert to_text(closed.unsimplified) == "-(x - A @ s).T @ W.T @ A - (x - A @ s).T @ W @ A"
     assert closed.rules[0] == "quadratic_form"
 

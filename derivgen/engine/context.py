@@ -96,8 +96,7 @@ class Ctx:
 
     def problem_expand_calls(self, e: Expr) -> Expr:
         """Inline user calls and plain defines, but keep chain intermediates as variables."""
-        from derivgen.problem.expr import substitute
-        from derivgen.problem.model import _rebuild
+        from derivgen.problem.expr import map_children, substitute
 
         if isinstance(e, Name):
             d = self.problem.definition(e.id)
@@ -112,7 +111,7 @@ class Ctx:
             return substitute(body, {"\0" + p: a for p, a in args.items()})
         if isinstance(e, Index):
             return Index(self.problem_expand_calls(e.base), e.indices)
-        return _rebuild(e, self.problem_expand_calls)
+        return map_children(e, self.problem_expand_calls)
 
 
 def _shield(e: Expr, params: tuple[str, ...]) -> Expr:

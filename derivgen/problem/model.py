@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from derivgen.errors import Location
-from derivgen.problem.expr import Call, Expr, Index, Name, Shape, substitute
+from derivgen.problem.expr import Call, Expr, Index, Name, Shape, map_children, substitute
 from derivgen.problem.shapes import ShapeEnv
 
 #: Assumptions a variable may carry (``assume: [symmetric]``).
 ASSUMPTIONS = ("symmetric", "invertible", "positive")
-#: How much of a derivation a solution shows (``detail:``); see :mod:`derivgen.render.detail`.
+#: How much of a derivation a solution shows (``detail:``); the renderers' ``render/detail.py`` reads it.
 DETAILS = ("answer", "lecture", "full")
 #: The detail level when neither the problem, ``derivgen.yaml`` nor ``--detail`` chooses one.
 DEFAULT_DETAIL = "lecture"
@@ -146,24 +146,8 @@ def _expand(p: Problem, e: Expr, depth: int) -> Expr:
         return _expand_free(p, body, set(), depth + 1)
     if isinstance(e, Index):
         return Index(_expand(p, e.base, depth), e.indices)
-    return _rebuild(e, lambda c: _expand(p, c, depth))
+    return map_children(e, lambda c: _expand(p, c, depth))
 
 
 def _expand_free(p: Problem, e: Expr, bound: set[str], depth: int) -> Expr:
     return _expand(p, e, depth)
-
-
-def _rebuild(e: Expr, f) -> Expr:  # type: ignore[no-untyped-def]
-    from derivgen.problem.expr import BinOp, Call, ListLit, Neg, Transpose
-
-    if isinstance(e, Neg):
-        return Neg(f(e.arg))
-    if isinstance(e, Transpose):
-        return Transpose(f(e.arg))
-    if isinstance(e, BinOp):
-        return BinOp(e.op, f(e.left), f(e.right))
-    if isinstance(e, Call):
-        return Call(e.func, tuple(f(a) for a in e.args))
-    if isinstance(e, ListLit):
-        return ListLit(tuple(f(a) for a in e.items))
-    return e

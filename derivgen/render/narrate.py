@@ -12,15 +12,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from derivgen.derivation import Block, Deriv, Derivation, Entry, Relation, Space, Step, Tuple, Verification
+from derivgen.derivation import Block, Deriv, Derivation, Relation, Space, Step, Verification
 from derivgen.errors import RenderError
-from derivgen.problem.expr import Expr, Index, Name, Shape, names_in
-from derivgen.render.mathlatex import MathLatex, text_latex
-from derivgen.render.notation import entry_letters, is_array_fn, symbols_for
+from derivgen.problem.expr import Expr, Name, names_in
 from derivgen.problem.model import Problem
+from derivgen.render.context import Context
 from derivgen.render.detail import DEFAULT_DETAIL, steps_for
-from derivgen.render.names import Names, composition_letters, outer_function, rename_outer
 from derivgen.render.identities import lecture_identity_steps
+from derivgen.render.mathlatex import MathLatex
+from derivgen.render.names import Names, composition_letters, outer_function, rename_outer
+from derivgen.render.notation import entry_letters, is_array_fn, symbols_for
 from derivgen.render.sentences import sentence
 
 #: Displays of one step narrower than this (estimated characters, all together) share one line.
@@ -87,7 +88,7 @@ def present(derivation: Derivation, problem: Problem, earlier: Sequence[Derivati
 
 
 def _lecture_steps(derivation: Derivation, problem: Problem, earlier: Sequence[Derivation],
-                   ctx: "Context") -> tuple[Step, ...]:
+                   ctx: Context) -> tuple[Step, ...]:
     """The steps shown at the problem's detail level (identities derived at lecture)."""
     detail = detail_of(problem)
     whole = Deriv(Name(derivation.of), ctx.math(derivation.wrt), is_partial(derivation, problem))
@@ -172,7 +173,7 @@ def _earlier_parts(derivation: Derivation, problem: Problem) -> dict[str, str]:
     return {}
 
 
-def _present_step(step: Step, depth: int, ctx: "Context", out: list[Para], compact: bool) -> None:
+def _present_step(step: Step, depth: int, ctx: Context, out: list[Para], compact: bool) -> None:
     text = sentence(step.kind, step.facts, ctx)
     display = tuple(ctx.printer.display(rel) for rel in step.math)
     if compact and step.kind == "dimension" and not ctx.derivation.of_shape and not ctx.derivation.wrt_shape:
@@ -289,70 +290,3 @@ def _block(nested: object) -> Block:
     if isinstance(nested, tuple):
         return Block(tuple((c,) for c in nested))
     return Block(((nested,),))
-
-
-# --- what the sentences need ------------------------------------------------------
-
-_INDEXED = re.compile(r"^(\w+?)\[(\d+(?:\s*,\s*\d+)*)\]$")
-_ENTRY = re.compile(r"^([A-Za-z]+)_\{?([^{}/]+)\}?$")  # not dy_hat/dw: that is a derivative
-_DERIV = re.compile(r"^(∂|d)\s*(\w+)\s*/\s*(?:∂|d)\s*(\w+|\(.*\))$")
-
-
-class Context:
-    """The printer and the derivation, with helpers that typeset names found in facts."""
-
-    def __init__(self, printer: MathLatex, derivation: Derivation, problem: Problem | None = None) -> None:
-        self.printer = printer
-        self.derivation = derivation
-        self.problem = problem
-        self.explained: set[str] = set()
-        """Concepts already explained in this solution (each is explained once)."""
-
-    def once(self, concept: str) -> bool:
-        """True the first time a concept comes up in this solution, False after."""
-        if concept in self.explained:
-            return False
-        self.explained.add(concept)
-        return True
-
-    def derives_identity(self, number: str) -> bool:
-        """Whether this problem sets out to derive identity ``number`` (its title names it)."""
-        title = self.problem.title if self.problem is not None else ""
-        return f"({number})" in title
-
-    def math(self, text: str) -> object:
-        """A name as written in a problem (``theta``, ``x[2]``, ``(s, t)``, ``A_kq``) as a math object."""
-        text = text.strip()
-        if re.fullmatch(r"\w+", text):
-            return Name(text)
-        m = _INDEXED.match(text)
-        if m:
-            return Index(Name(m.group(1)), tuple(int(i) for i in m.group(2).split(",")))
-        if text.startswith("(") and text.endswith(")"):
-            return Tuple(tuple(self.math(t) for t in text[1:-1].split(",")))  # type: ignore[misc]
-        m = _ENTRY.match(text)
-        if m:
-            inner = m.group(2)
-            idx = tuple(i.strip() for i in inner.split(",")) if "," in inner else tuple(inner)
-            return Entry(m.group(1), idx)
-        m = _DERIV.match(text)
-        if m:
-            return Deriv(self.math(m.group(2)), self.math(m.group(3)), partial=True)
-        return None
-
-    def tex(self, value: object) -> str:
-        """Inline math for a fact: a name's text, or any math object."""
-        if isinstance(value, str):
-            obj = self.math(value)
-            return "$" + (self.printer.print(obj) if obj is not None else text_latex(value)) + "$"
-        return "$" + self.printer.print(value) + "$"
-
-    def entry(self, name: str, index: str) -> str:
-        return "$" + self.printer.print(Entry(name, (index,))) + "$"
-
-    def space(self, shape: Shape, row: bool = False) -> str:
-        return "$" + self.printer.print(Space((shape,), row=row)) + "$"
-
-    def relation(self, rel: Relation) -> str:
-        return "$" + self.printer.relation(rel) + "$"
-

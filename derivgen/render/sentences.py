@@ -1,6 +1,6 @@
 """derivgen's own sentences, one small function per step kind.
 
-Each function gets the step's ``facts`` and a :class:`~derivgen.render.narrate.Context`
+Each function gets the step's ``facts`` and a :class:`~derivgen.render.context.Context`
 (for typesetting names) and returns one or two short sentences with inline
 ``$...$`` math.  A kind or a fact the table does not know gets a plain,
 generic sentence, never an error.
@@ -9,12 +9,10 @@ generic sentence, never an error.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
 
+from derivgen.derivation import Symmetric
 from derivgen.problem.shapes import printed_shape
-
-if TYPE_CHECKING:
-    from derivgen.render.narrate import Context
+from derivgen.render.context import Context
 
 Facts = Mapping[str, object]
 SentenceFn = Callable[[Facts, "Context"], str]
@@ -22,7 +20,7 @@ SentenceFn = Callable[[Facts, "Context"], str]
 SENTENCES: dict[str, SentenceFn] = {}
 
 
-def sentence(kind: str, facts: Facts, ctx: "Context") -> str:
+def sentence(kind: str, facts: Facts, ctx: Context) -> str:
     """The sentence for a step; a generic one for kinds not in the table."""
     fn = SENTENCES.get(kind)
     facts = facts if isinstance(facts, Mapping) else {}
@@ -66,7 +64,7 @@ def shape_word(shape: tuple) -> str:
 
 
 @says("dimension")
-def _dimension(facts: Facts, ctx: "Context") -> str:
+def _dimension(facts: Facts, ctx: Context) -> str:
     d = ctx.derivation
     of_shape = tuple(_get(facts, "of_shape", d.of_shape))  # type: ignore[arg-type]
     wrt_shape = tuple(_get(facts, "wrt_shape", d.wrt_shape))  # type: ignore[arg-type]
@@ -95,12 +93,12 @@ REWRITE = {
 
 
 @says("rewrite")
-def _rewrite(facts: Facts, ctx: "Context") -> str:
+def _rewrite(facts: Facts, ctx: Context) -> str:
     return REWRITE.get(str(_get(facts, "reason", "")), "Rewrite the expression in a form that is easier to differentiate.")
 
 
 @says("index_notation")
-def _index_notation(facts: Facts, ctx: "Context") -> str:
+def _index_notation(facts: Facts, ctx: Context) -> str:
     ranges = list(_get(facts, "ranges", ()))  # type: ignore[call-overload]
     if not ranges:
         return "Write the function entry by entry, in index notation."
@@ -109,7 +107,7 @@ def _index_notation(facts: Facts, ctx: "Context") -> str:
 
 
 @says("partials")
-def _partials(facts: Facts, ctx: "Context") -> str:
+def _partials(facts: Facts, ctx: Context) -> str:
     by = facts.get("by")
     target = f" with respect to {ctx.tex(str(by))}" if by else ""
     rules = facts.get("rules")
@@ -131,12 +129,12 @@ def _partials(facts: Facts, ctx: "Context") -> str:
 
 
 @says("cases")
-def _cases(facts: Facts, ctx: "Context") -> str:
+def _cases(facts: Facts, ctx: Context) -> str:
     return "The partial derivative depends on which indices coincide, so take the cases one at a time."
 
 
 @says("stack")
-def _stack(facts: Facts, ctx: "Context") -> str:
+def _stack(facts: Facts, ctx: Context) -> str:
     index = str(_get(facts, "entry", "i"))
     out = ctx.entry(str(_get(facts, "of", ctx.derivation.of)), index)
     return (f"Hold the output entry {out} fixed and arrange its partial derivatives in the shape "
@@ -144,7 +142,7 @@ def _stack(facts: Facts, ctx: "Context") -> str:
 
 
 @says("collate")
-def _collate(facts: Facts, ctx: "Context") -> str:
+def _collate(facts: Facts, ctx: Context) -> str:
     if "slices" in facts:  # Figure 5.7 (a): one slice per input component
         return (f"Collate these {_get(facts, 'slices', '')} slices, one for each input variable, "
                 "into the gradient, a tensor with one more dimension than the output.")
@@ -152,7 +150,7 @@ def _collate(facts: Facts, ctx: "Context") -> str:
 
 
 @says("explicit")
-def _explicit(facts: Facts, ctx: "Context") -> str:
+def _explicit(facts: Facts, ctx: Context) -> str:
     sizes = _get(facts, "sizes", {})
     if isinstance(sizes, Mapping) and sizes:
         shown = _and([f"${ctx.printer.print(ctx.math(str(k)))} = {v}$" for k, v in sizes.items()])
@@ -161,7 +159,7 @@ def _explicit(facts: Facts, ctx: "Context") -> str:
 
 
 @says("vec")
-def _vec(facts: Facts, ctx: "Context") -> str:
+def _vec(facts: Facts, ctx: Context) -> str:
     if facts.get("reuses"):
         return ("The same gradient by a second route: flatten the matrix into a vector by stacking its "
                 "columns, take the ordinary Jacobian matrix of that vector (its columns are the partial "
@@ -174,7 +172,7 @@ def _vec(facts: Facts, ctx: "Context") -> str:
 
 
 @says("chain_rule")
-def _chain_rule(facts: Facts, ctx: "Context") -> str:
+def _chain_rule(facts: Facts, ctx: Context) -> str:
     via = [ctx.tex(str(v)) for v in _get(facts, "via", ())]  # type: ignore[attr-defined]
     through = f" through {_and(via)}" if via else ""
     if ctx.once("shapes_beneath"):
@@ -184,7 +182,7 @@ def _chain_rule(facts: Facts, ctx: "Context") -> str:
 
 
 @says("factor")
-def _factor(facts: Facts, ctx: "Context") -> str:
+def _factor(facts: Facts, ctx: Context) -> str:
     f, symbol = facts.get("factor"), facts.get("symbol")
     name = ctx.tex(symbol) if symbol is not None else (ctx.tex(str(f)) if f else "the next factor")
     if facts.get("result"):
@@ -211,7 +209,7 @@ def _factor(facts: Facts, ctx: "Context") -> str:
 
 
 @says("multiply")
-def _multiply(facts: Facts, ctx: "Context") -> str:
+def _multiply(facts: Facts, ctx: Context) -> str:
     names = [ctx.tex(str(n)) for n in _get(facts, "substituted", ())]  # type: ignore[attr-defined]
     if names:
         return f"Multiplying the factors and writing {_and(names)} out gives the gradient."
@@ -219,7 +217,7 @@ def _multiply(facts: Facts, ctx: "Context") -> str:
 
 
 @says("gradient")
-def _gradient(facts: Facts, ctx: "Context") -> str:
+def _gradient(facts: Facts, ctx: Context) -> str:
     if _get(facts, "kind") == "jacobian":
         return "Collect the partial derivatives into the Jacobian matrix: row $i$ holds the partials of output $i$."
     return "Collect the partial derivatives into a row vector: this is the gradient."
@@ -229,10 +227,10 @@ def _gradient(facts: Facts, ctx: "Context") -> str:
 
 
 @says("closed_form")
-def _closed_form(facts: Facts, ctx: "Context") -> str:
+def _closed_form(facts: Facts, ctx: Context) -> str:
     identity = facts.get("identity")
     rules = [RULE_WORDS.get(str(r), str(r)) for r in _get(facts, "rules", ())]  # type: ignore[attr-defined]
-    notes = " ".join(f"{n}." for n in _get(facts, "notes", ()))  # type: ignore[attr-defined]
+    notes = " ".join(f"{fact_words(n)}." for n in _get(facts, "notes", ()))  # type: ignore[attr-defined]
     lead = f"{notes} " if notes else ""
     if identity and ctx.derives_identity(str(identity)):
         return f"{lead}Collected into matrix form, this is identity ({identity}):"
@@ -243,6 +241,13 @@ def _closed_form(facts: Facts, ctx: "Context") -> str:
     if rules:
         return f"{lead}In matrix form, using the {_and(rules)} rule{'s' if len(rules) > 1 else ''}:"
     return f"{lead}In matrix form:"
+
+
+def fact_words(fact: object) -> str:
+    """A fact the simplifier used, in words: ``W is symmetric, so Wᵀ = W``."""
+    if isinstance(fact, Symmetric):
+        return f"{fact.name} is symmetric, so {fact.name}ᵀ = {fact.name}"
+    return str(fact)
 
 
 #: How the matrix engine's rule names read in a sentence.
@@ -257,14 +262,14 @@ RULE_WORDS = {
 
 
 @says("justify")
-def _justify(facts: Facts, ctx: "Context") -> str:
+def _justify(facts: Facts, ctx: Context) -> str:
     identity = facts.get("identity")
     which = f"identity ({identity})" if identity else "this identity"
     return f"Why {which} holds: derive it rather than quote it."
 
 
 @says("entry")
-def _entry(facts: Facts, ctx: "Context") -> str:
+def _entry(facts: Facts, ctx: Context) -> str:
     if _get(facts, "phase") == "plan":
         whole = ctx.tex(str(_get(facts, "whole", "")))
         return (f"The scalar rules do not reach inside matrix operations, so work out the whole "
@@ -273,12 +278,12 @@ def _entry(facts: Facts, ctx: "Context") -> str:
 
 
 @says("simplify")
-def _simplify(facts: Facts, ctx: "Context") -> str:
+def _simplify(facts: Facts, ctx: Context) -> str:
     return "Tidy the result."
 
 
 @says("substitute")
-def _substitute(facts: Facts, ctx: "Context") -> str:
+def _substitute(facts: Facts, ctx: Context) -> str:
     names = [ctx.tex(str(n)) for n in _get(facts, "names", ())]  # type: ignore[attr-defined]
     if names:
         return f"Replace {_and(names)} by {'its definition' if len(names) == 1 else 'their definitions'} to write the result in the given variables."
@@ -337,7 +342,7 @@ def rules_phrase(rules: list) -> str:
 
 
 @says("rule")
-def _rule(facts: Facts, ctx: "Context") -> str:
+def _rule(facts: Facts, ctx: Context) -> str:
     rule = str(_get(facts, "rule", ""))
     if rule == "chain":
         return _chain(facts, ctx)
@@ -365,7 +370,7 @@ def _rule(facts: Facts, ctx: "Context") -> str:
     return f"By the {rule.replace('_', ' ')} rule:" if rule else "Differentiate:"
 
 
-def _chain(facts: Facts, ctx: "Context") -> str:
+def _chain(facts: Facts, ctx: Context) -> str:
     name, inner, outer = facts.get("inner_name"), facts.get("inner"), facts.get("outer")
     if name is None or inner is None:
         return "By the chain rule: the derivative of the outer function times that of the inner one."
@@ -381,7 +386,7 @@ def _chain(facts: Facts, ctx: "Context") -> str:
 
 
 @says("difference_quotient")
-def _difference_quotient(facts: Facts, ctx: "Context") -> str:
+def _difference_quotient(facts: Facts, ctx: Context) -> str:
     h = ctx.tex(str(_get(facts, "step", "h")))
     natural = facts.get("natural")
     lead = f"Here {ctx.tex(str(natural))} is a natural number. " if natural else ""
@@ -403,7 +408,7 @@ LIMIT_STAGES = {
 
 
 @says("limit")
-def _limit(facts: Facts, ctx: "Context") -> str:
+def _limit(facts: Facts, ctx: Context) -> str:
     stage = str(_get(facts, "stage", ""))
     h = ctx.tex(facts["step"]) if facts.get("step") is not None else "$h$"
     power, total = facts.get("power"), facts.get("sum")
@@ -441,11 +446,11 @@ def _limit(facts: Facts, ctx: "Context") -> str:
 # --- identities (5.99)-(5.108) derived the lectures' way (derivgen/render/identities.py) -------
 
 
-def _identity_math(ctx: "Context", obj: object) -> str:
+def _identity_math(ctx: Context, obj: object) -> str:
     return ctx.printer.print(ctx.math(obj) if isinstance(obj, str) else obj)
 
 
-def _derive_identity_moves(facts: Facts, ctx: "Context") -> dict[str, Callable[[], str]]:
+def _derive_identity_moves(facts: Facts, ctx: Context) -> dict[str, Callable[[], str]]:
     def m(key: str, default: str = "X") -> str:
         return _identity_math(ctx, str(_get(facts, key, default)))
 
@@ -555,7 +560,7 @@ def _derive_identity_moves(facts: Facts, ctx: "Context") -> dict[str, Callable[[
 
 
 @says("derive_identity")
-def _derive_identity(facts: Facts, ctx: "Context") -> str:
+def _derive_identity(facts: Facts, ctx: Context) -> str:
     fn = _derive_identity_moves(facts, ctx).get(str(_get(facts, "move", "")))
     if fn is None:
         identity = facts.get("identity")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from derivgen.render import texescape as _tx
+from derivgen.render.texchars import escape_plain, script_run, unicode_math
 
 _GREEK = (
     "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi "
@@ -78,7 +78,7 @@ class _MathSanitizer:
             self.control()
         elif c in "{}":
             self.brace(c)
-        elif (script := _tx.script_run(self.s, self.i)) is not None:
+        elif (script := script_run(self.s, self.i)) is not None:
             self.out.append(script[0])  # Xᵀ -> X^{\top}, X⁻¹ -> X^{-1}
             self.i = script[1]
         else:
@@ -96,9 +96,9 @@ class _MathSanitizer:
             return r"\$"
         if " " <= c <= "~":
             return c
-        cmd = _tx.unicode_math(c)
+        cmd = unicode_math(c)
         if cmd is None:
-            return r"\text{" + _tx.escape_plain(c) + "}"
+            return r"\text{" + escape_plain(c) + "}"
         following = self.s[self.i + 1:self.i + 2]
         return cmd + (" " if cmd[-1:].isalpha() and (following.isalpha() or following.isdigit()) else "")
 
@@ -202,7 +202,7 @@ class _MathSanitizer:
                 self.i = start
                 break
             shown += "{" + arg + "}"
-        self.out.append(r"\text{" + _tx.escape_plain(shown) + "}")
+        self.out.append(r"\text{" + escape_plain(shown) + "}")
 
 
 #: Escapes allowed inside ``\\text{...}``: they show one character each.
@@ -216,9 +216,9 @@ def escape_text_argument(arg: str) -> str:
     """The argument of ``\\text``: character escapes kept, everything else shown as itself."""
     out, pos = [], 0
     for m in _TEXT_ESCAPE.finditer(arg):
-        out.append(_tx.escape_plain(arg[pos:m.start()]) + m.group(0))
+        out.append(escape_plain(arg[pos:m.start()]) + m.group(0))
         pos = m.end()
-    return "".join(out) + _tx.escape_plain(arg[pos:])
+    return "".join(out) + escape_plain(arg[pos:])
 
 
 def _no_double_caret(tex: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from derivgen.derivation import Symmetric
 from derivgen.problem.expr import BinOp, Expr, Name, Num, Shape, Transpose
 from derivgen.problem.shapes import ShapeEnv, infer
 from derivgen.engine.matrix.forward import jacobian
@@ -44,8 +45,8 @@ class ClosedForm:
     """The MML identity the whole expression matches, e.g. ``"5.107"``, else None."""
     unsimplified: Expr
     """The raw result before collecting and factoring (for a ``simplify`` step)."""
-    notes: tuple[str, ...] = ()
-    """Plain facts used by the simplifier, e.g. ``W is symmetric, so Wᵀ = W``."""
+    notes: tuple[Symmetric, ...] = ()
+    """Facts used by the simplifier, e.g. ``Symmetric("W")`` (the renderers say them)."""
 
 
 def closed_derivative(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Union
 
+from derivgen.derivation import Symmetric
 from derivgen.problem.expr import (
     ELEMENTWISE,
     BinOp,
@@ -69,8 +70,8 @@ class Ctx:
     """Tidies a sub-expression kept inside an atom (an argument, a bracketed sum)."""
     simplify: Callable[[Sum], Sum]
     """Collects like terms and factors a normal-form sum."""
-    notes: list[str] = field(default_factory=list)
-    """Plain facts used on the way, e.g. ``W is symmetric, so Wᵀ = W``."""
+    notes: list[Symmetric] = field(default_factory=list)
+    """Facts used on the way, e.g. ``Symmetric("W")`` where ``Wᵀ`` became ``W``."""
     cache: dict[Expr, Shape] = field(default_factory=dict)
     """Shape cache for :func:`infer`."""
 
@@ -80,9 +81,9 @@ class Ctx:
     def symmetric(self, name: str) -> bool:
         return "symmetric" in self.assume.get(name, frozenset())
 
-    def note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
+    def note(self, fact: Symmetric) -> None:
+        if fact not in self.notes:
+            self.notes.append(fact)
 
 
 # --- constructors and arithmetic ------------------------------------------------
@@ -203,7 +204,7 @@ def atom_t(a: Expr, ctx: Ctx) -> Expr:
     if isinstance(a, Transpose):
         return a.arg
     if isinstance(a, Name) and ctx.symmetric(a.id):
-        ctx.note(f"{a.id} is symmetric, so {a.id}ᵀ = {a.id}")
+        ctx.note(Symmetric(a.id))
         return a
     if isinstance(a, Call) and a.func in ("eye", "diag"):
         return a
@@ -217,7 +218,7 @@ def atom_t(a: Expr, ctx: Ctx) -> Expr:
 def is_symmetric(e: Expr, ctx: Ctx) -> bool:
     """Symmetric by the assumptions or by structure (``B + Bᵀ``, ``diag(v)``, ``I``)."""
     if isinstance(e, Name):
-        return ctx.symmetric(e.id) and (ctx.note(f"{e.id} is symmetric, so {e.id}ᵀ = {e.id}") or True)
+        return ctx.symmetric(e.id) and (ctx.note(Symmetric(e.id)) or True)
     if isinstance(e, Call) and e.func in ("eye", "diag"):
         return True
     if isinstance(e, BinOp) and e.op in "+-":
