@@ -1,7 +1,7 @@
 """The expression language's own printer: an expression as text that parses again.
 
 Brackets are decided in one place, by the precedence table :data:`PREC` (the
-LaTeX printer in :mod:`derivgen.render.printing` uses the same table).
+renderers' LaTeX printer, ``render/printing.py``, uses the same table).
 """
 
 from __future__ import annotations
