@@ -61,7 +61,7 @@ class Space:
 
 @dataclass(frozen=True)
 class Under:
-    """A factor with its shape written under it (``\\underbrace{...}_{1×N}``)."""
+    """A factor with its shape written under it, under a brace (``1×N``)."""
 
     body: "Math"
     """The factor."""
@@ -115,7 +115,7 @@ class Limit:
 
 @dataclass(frozen=True)
 class Binomial:
-    """The binomial coefficient ``C(n, k)``, printed ``\\binom{n}{k}``."""
+    """The binomial coefficient ``C(n, k)``, "n choose k"."""
 
     n: Expr
     """The upper entry (a whole number or a name such as ``n``)."""
