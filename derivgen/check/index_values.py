@@ -26,11 +26,8 @@ from derivgen.derivation.index_form import (
     Size,
     free_indices,
 )
-
-FUNCS = {
-    "exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tan": np.tan,
-    "sqrt": np.sqrt, "tanh": np.tanh, "sigma": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),
-}
+from derivgen.problem.expr import Call
+from derivgen.problem.functions import FUNCTIONS
 
 
 def index_array(form: IndexForm, values: Mapping[str, object], sizes: Mapping[str, int]) -> np.ndarray:
@@ -83,7 +80,7 @@ class IndexEvaluator:
             return self._delta(f.a, f.b)
         if isinstance(f, Fn):
             idx = free_indices(f.arg)
-            return FUNCS[f.func](self.array(f.arg, idx)), idx
+            return FUNCTIONS[f.func].numpy(self.array(f.arg, idx)), idx
         if isinstance(f, Pw):
             idx = free_indices(f.base)
             return np.power(self.array(f.base, idx), float(f.exp)), idx
@@ -115,6 +112,6 @@ class IndexEvaluator:
     def _opaque_value(self, f: Opaque) -> np.ndarray:
         key = (f.kind, f.arg)
         if key not in self._opaque:
-            m = np.asarray(evaluate(f.arg, self.values, self.sizes), dtype=float)
-            self._opaque[key] = np.linalg.inv(m) if f.kind == "inv" else np.asarray(np.linalg.det(m))
+            # the language's own evaluator: inv(F) or det(F), NaN where F is singular
+            self._opaque[key] = evaluate(Call(f.kind, (f.arg,)), self.values, self.sizes)
         return self._opaque[key]

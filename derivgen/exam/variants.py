@@ -24,7 +24,6 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from derivgen.problem.expr import (
-    BUILTINS,
     BinOp,
     Call,
     Expr,
@@ -38,6 +37,7 @@ from derivgen.problem.expr import (
     children,
     names_in,
 )
+from derivgen.problem.functions import BUILTINS
 
 LOWER = tuple("abcpqrstuvwxyz")
 UPPER = tuple("ABCFGHKLPQRSUVWXYZ")

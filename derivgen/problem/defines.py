@@ -16,7 +16,8 @@ import re
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from derivgen.errors import ExpressionError
-from derivgen.problem.expr import BUILTINS, Call, Expr, ListLit, Num, children, names_in
+from derivgen.problem.expr import Call, Expr, ListLit, Num, children, names_in
+from derivgen.problem.functions import BUILTINS
 from derivgen.limits import MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES
 from derivgen.problem.parser import parse_expression
 from derivgen.problem.model import Definition

@@ -20,14 +20,6 @@ from typing import Union
 Dim = Union[int, str]
 Shape = tuple[Dim, ...]
 
-#: Elementwise scalar functions of the language.
-ELEMENTWISE = ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sigma")
-#: Matrix functions of the language, with their number of arguments.
-MATRIX_FUNCS = {"inv": 1, "det": 1, "tr": 1, "norm": 1, "sum": 1, "diag": 1, "eye": 1}
-#: Functions that appear only in derived results (derivatives of elementwise ones).
-#: ``dsigma(z) = sigma(z) (1 - sigma(z))``; kept as its own name so results stay short.
-BUILTINS = frozenset(ELEMENTWISE) | frozenset(MATRIX_FUNCS)
-
 
 @dataclass(frozen=True)
 class Expr:

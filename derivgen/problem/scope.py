@@ -16,8 +16,6 @@ from dataclasses import dataclass, field, replace
 
 from derivgen.errors import ExpressionError
 from derivgen.problem.expr import (
-    ELEMENTWISE,
-    MATRIX_FUNCS,
     BinOp,
     Call,
     Expr,
@@ -30,11 +28,9 @@ from derivgen.problem.expr import (
     Transpose,
     children,
 )
+from derivgen.problem.functions import FUNCTIONS, takes_size
 from derivgen.problem.text import to_text
 from derivgen.problem.shapes import ShapeEnv, infer
-
-#: Built-in functions with their number of arguments.
-BUILTIN_ARITY: dict[str, int] = {**{f: 1 for f in ELEMENTWISE}, **MATRIX_FUNCS}
 
 
 @dataclass(frozen=True)
@@ -82,7 +78,7 @@ class Scope:
                 problem = self._name_problem(node.id, params)
             elif isinstance(node, Call):
                 problem = self._call_problem(node, params)
-                if node.func != "eye":
+                if not takes_size(node):
                     stack.extend(node.args)
             else:
                 problem = None
@@ -96,7 +92,7 @@ class Scope:
     def _name_problem(self, name: str, params: tuple[str, ...]) -> str | None:
         if name in params or name in self.shapes:
             return None
-        if name in self.functions or name in BUILTIN_ARITY:
+        if name in self.functions or name in FUNCTIONS:
             example = ", ".join(self.functions[name].params) if name in self.functions else "x"
             return f"{name} is a function: call it, e.g. {name}({example})"
         return self._missing(name, "name")
@@ -110,11 +106,11 @@ class Scope:
 
     def _call_problem(self, call: Call, params: tuple[str, ...]) -> str | None:
         f, n = call.func, len(call.args)
-        if f in self.functions or f in BUILTIN_ARITY:
-            arity = len(self.functions[f].params) if f in self.functions else BUILTIN_ARITY[f]
+        if f in self.functions or f in FUNCTIONS:
+            arity = len(self.functions[f].params) if f in self.functions else FUNCTIONS[f].arity
             if n != arity:
                 return f"{f} takes {arity} argument{'s' if arity != 1 else ''}, not {n}"
-            return self._eye_problem(call) if f == "eye" else None
+            return self._eye_problem(call) if takes_size(call) else None
         if f in params or f in self.shapes:
             return f"{f} is a variable, not a function (write {f}*(...) for a product)"
         return self._missing(f, "function")

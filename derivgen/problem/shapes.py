@@ -12,7 +12,6 @@ from collections.abc import Mapping
 
 from derivgen.errors import ExpressionError
 from derivgen.problem.expr import (
-    ELEMENTWISE,
     BinOp,
     Call,
     Dim,
@@ -25,6 +24,7 @@ from derivgen.problem.expr import (
     Shape,
     Transpose,
 )
+from derivgen.problem.functions import FUNCTIONS
 
 SCALAR: Shape = ()
 
@@ -212,38 +212,32 @@ def _raise(msg: str, offset: int) -> Shape:
 
 def _infer_call(e: Call, env: ShapeEnv, cache: dict[Expr, Shape]) -> Shape:
     f = e.func
-    if f == "eye":
-        arg = e.args[0]
-        if isinstance(arg, Num) and isinstance(arg.value, int) and arg.value > 0:
-            from derivgen.limits import MAX_DIMENSION_SIZE
-
-            if arg.value > MAX_DIMENSION_SIZE:
-                raise ExpressionError(
-                    f"eye({arg.value}) is larger than derivgen's limit of {MAX_DIMENSION_SIZE} for a dimension",
-                    e.offset)
-            return (arg.value, arg.value)
-        if isinstance(arg, Name) and arg.id not in env.shapes:
-            return (arg.id, arg.id)
-        raise ExpressionError("eye takes a size: a positive whole number or a dimension name", e.offset)
+    fn = FUNCTIONS.get(f)
+    if fn is not None and fn.kind == "size":
+        return fn.shape((_size(e, env),), env.same)  # type: ignore[return-value]
     s = infer(e.args[0], env, cache)
-    if f in ELEMENTWISE:
-        return s
-    if f in ("inv", "det"):
-        r, c = as_matrix(s)
-        if len(s) != 2 or not env.same(r, c):
-            raise ExpressionError(f"{f} needs a square matrix, not {_desc(e.args[0], s)}", e.offset)
-        return s if f == "inv" else SCALAR
-    if f == "tr":
-        if len(s) != 2 or not env.same(s[0], s[1]):
-            raise ExpressionError(f"tr needs a square matrix, not {_desc(e.args[0], s)}", e.offset)
-        return SCALAR
-    if f in ("norm", "sum"):
-        return SCALAR
-    if f == "diag":
-        if len(s) != 1:
-            raise ExpressionError(f"diag needs a vector, not {_desc(e.args[0], s)}", e.offset)
-        return (s[0], s[0])
-    raise ExpressionError(f"unknown function '{f}'", e.offset)
+    if fn is None:
+        raise ExpressionError(f"unknown function '{f}'", e.offset)
+    out = fn.shape(s, env.same)
+    if out is None:
+        raise ExpressionError(f"{f} needs {fn.takes}, not {_desc(e.args[0], s)}", e.offset)
+    return out
+
+
+def _size(e: Call, env: ShapeEnv) -> Dim:
+    """The argument of ``eye(n)``, a size rather than a value."""
+    arg = e.args[0]
+    if isinstance(arg, Num) and isinstance(arg.value, int) and arg.value > 0:
+        from derivgen.limits import MAX_DIMENSION_SIZE
+
+        if arg.value > MAX_DIMENSION_SIZE:
+            raise ExpressionError(
+                f"eye({arg.value}) is larger than derivgen's limit of {MAX_DIMENSION_SIZE} for a dimension",
+                e.offset)
+        return arg.value
+    if isinstance(arg, Name) and arg.id not in env.shapes:
+        return arg.id
+    raise ExpressionError("eye takes a size: a positive whole number or a dimension name", e.offset)
 
 
 def _infer_index(e: Index, env: ShapeEnv, cache: dict[Expr, Shape]) -> Shape:

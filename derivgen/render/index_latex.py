@@ -11,7 +11,7 @@ from fractions import Fraction
 
 from derivgen.derivation.index_form import Delta, Ent, Factor, Fn, IExpr, IndexLike, Opaque, Pw, Size, Term
 from derivgen.problem.expr import Call
-from derivgen.render.printing import digit_first, name_latex, subscripted, superscript
+from derivgen.render.printing import FUNC_LATEX, digit_first, name_latex, subscripted, superscript
 
 # --- LaTeX --------------------------------------------------------------------------
 
@@ -86,7 +86,7 @@ def _factor_latex(f: Factor, printer: object) -> str:
         arg = iexpr_latex(f.arg, printer)
         if f.func == "sqrt":
             return rf"\sqrt{{{arg}}}"
-        head = {"sigma": r"\sigma", "exp": r"\exp", "log": r"\log"}.get(f.func, "\\" + f.func)
+        head = FUNC_LATEX[f.func]
         return rf"{head}\left({arg}\right)"
     assert isinstance(f, Pw)
     base = iexpr_latex(f.base, printer)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from fractions import Fraction
 
 from derivgen.problem.expr import BinOp, Call, Expr, Index, ListLit, Name, Neg, Num, Transpose
+from derivgen.problem.functions import FUNCTIONS
 from derivgen.problem.text import PREC, fmt_float, is_negative, prec
 
 # --- LaTeX ---------------------------------------------------------------------
@@ -23,11 +24,8 @@ GREEK = {
     "Psi", "Omega",
 }
 
-FUNC_LATEX = {
-    "sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "exp": r"\exp", "log": r"\log",
-    "tanh": r"\tanh", "sigma": r"\sigma", "det": r"\det", "tr": r"\operatorname{tr}",
-    "sum": r"\operatorname{sum}", "diag": r"\operatorname{diag}",
-}
+#: The LaTeX head of each built-in function written as head(argument), from its table row.
+FUNC_LATEX = {fn.name: fn.latex for fn in FUNCTIONS.values() if fn.latex is not None}
 
 
 def subscripted(letter: str, sub: str) -> str:
@@ -214,8 +212,6 @@ class LatexPrinter:
             return r"\boldsymbol{I}"
         if f == "vec":  # a matrix flattened into a vector: MML writes Ã
             return r"\tilde{" + self.print(args[0]) + "}"
-        if f == "dsigma":
-            return r"\sigma'\left(" + self.print(args[0]) + r"\right)"
         head = FUNC_LATEX.get(f) or self.symbols.get(f) or name_latex(f)
         return head + r"\left(" + ", ".join(self.print(a) for a in args) + r"\right)"
 
@@ -224,7 +220,8 @@ class LatexPrinter:
         if op == "/":
             return r"\frac{" + self.print(a) + "}{" + self.print(b) + "}"
         if op == "^":
-            if isinstance(a, Call) and a.func in ("sin", "cos", "tan", "tanh") and b == Num(2):
+            squared_head = isinstance(a, Call) and a.func in FUNCTIONS and FUNCTIONS[a.func].square_on_head
+            if squared_head and b == Num(2):
                 return FUNC_LATEX[a.func] + "^{2}" + r"\left(" + self.print(a.args[0]) + r"\right)"
             base = self.wrap(a, PREC["atom"], strict=True) if not isinstance(a, Call) or a.func in (
                 "inv", "norm", "sqrt") else self.wrap(a, PREC["atom"])

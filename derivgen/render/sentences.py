@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from derivgen.derivation import Symmetric
+from derivgen.problem.functions import FUNCTIONS
 from derivgen.problem.shapes import printed_shape
 from derivgen.render.context import Context
 
@@ -321,10 +322,7 @@ RULE_NAMES = {
     "quotient": "quotient", "power": "power", "chain": "chain", "general_power": "exponential",
 }
 #: Elementary functions whose derivative a sentence names as "the derivative of ...".
-FUNCTION_NAMES = {
-    "exp": r"$\exp$", "log": r"$\log$", "sin": r"$\sin$", "cos": r"$\cos$", "tan": r"$\tan$",
-    "sqrt": "the square root", "tanh": r"$\tanh$", "sigma": r"the logistic function $\sigma$",
-}
+FUNCTION_NAMES = {fn.name: fn.words for fn in FUNCTIONS.values() if fn.elementwise}
 
 
 def rules_phrase(rules: list) -> str:

@@ -10,10 +10,8 @@ inverse and determinant rules are those of the lectures:
 from __future__ import annotations
 
 from dataclasses import replace
-from fractions import Fraction
 
 from derivgen.derivation.index_form import (
-    ONE,
     ZERO,
     Delta,
     Ent,
@@ -27,6 +25,7 @@ from derivgen.derivation.index_form import (
     Size,
     Term,
     add,
+    const,
     fresh_dummies,
     mul,
     scale,
@@ -35,6 +34,8 @@ from derivgen.derivation.index_form import (
     summed,
 )
 from derivgen.engine.index.to_index import IndexWriter, power
+from derivgen.problem.expr import BinOp, Call, Expr, Name, Neg, Num
+from derivgen.problem.functions import FUNCTIONS
 
 
 def diff(x: IExpr, wrt: str, widx: tuple[IndexLike, ...], writer: IndexWriter) -> IExpr:
@@ -70,25 +71,31 @@ def diff_factor(f: Factor, wrt: str, widx: tuple[IndexLike, ...], writer: IndexW
 
 
 def outer_derivative(f: Fn) -> IExpr:
-    """f'(u) for the scalar functions of the language, as an index expression."""
-    u, same = f.arg, single(f)
-    if f.func == "exp":
-        return same
-    if f.func == "log":
-        return power(u, -1)
-    if f.func == "sin":
-        return single(Fn("cos", u))
-    if f.func == "cos":
-        return scale(single(Fn("sin", u)), -1)
-    if f.func == "tan":
-        return power(single(Fn("cos", u)), -2)
-    if f.func == "sqrt":
-        return scale(power(same, -1), Fraction(1, 2))
-    if f.func == "tanh":
-        return add(ONE, scale(power(same, 2), -1))
-    if f.func == "sigma":
-        return mul(same, add(ONE, scale(same, -1)))
-    raise ValueError(f"no derivative rule for {f.func}")
+    """f'(u) from the function's row of the table, as an index expression."""
+    z = Name("z")
+    return _as_index(FUNCTIONS[f.func].array_derivative(z), z, f.arg)
+
+
+def _as_index(e: Expr, z: Name, u: IExpr) -> IExpr:
+    """A derivative rule written in the placeholder ``z``, with ``u`` for ``z``."""
+    if e == z:
+        return u
+    if isinstance(e, Num):
+        return const(e.value)
+    if isinstance(e, Neg):
+        return scale(_as_index(e.arg, z, u), -1)
+    if isinstance(e, Call) and len(e.args) == 1:
+        return single(Fn(e.func, _as_index(e.args[0], z, u)))
+    if isinstance(e, BinOp) and e.op == "^" and isinstance(e.right, Num):
+        return power(_as_index(e.left, z, u), e.right.value)
+    if isinstance(e, BinOp) and e.op in ("+", "-", "*", "/"):
+        a, b = _as_index(e.left, z, u), _as_index(e.right, z, u)
+        if e.op == "+":
+            return add(a, b)
+        if e.op == "-":
+            return add(a, scale(b, -1))
+        return mul(a, b) if e.op == "*" else mul(a, power(b, -1))
+    raise ValueError(f"a derivative rule cannot use {type(e).__name__} in index notation")
 
 
 def _diff_opaque(f: Opaque, wrt: str, widx: tuple[IndexLike, ...], writer: IndexWriter) -> IExpr:

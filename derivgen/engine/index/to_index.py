@@ -13,7 +13,6 @@ from derivgen.errors import DerivationError
 from derivgen.problem.expr import (
     BinOp,
     Call,
-    ELEMENTWISE,
     Expr,
     Index,
     ListLit,
@@ -23,6 +22,7 @@ from derivgen.problem.expr import (
     Shape,
     Transpose,
 )
+from derivgen.problem.functions import ELEMENTWISE
 from derivgen.problem.shapes import ShapeEnv, as_matrix, infer
 from derivgen.derivation.index_form import (
     ONE,

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from derivgen.problem.expr import (
-    ELEMENTWISE,
     BinOp,
     Call,
     Expr,
@@ -26,6 +25,7 @@ from derivgen.problem.expr import (
     names_in,
     num,
 )
+from derivgen.problem.functions import ELEMENTWISE
 from derivgen.engine.matrix.normal_form import (
     Ctx,
     Sum,

@@ -21,7 +21,6 @@ from typing import Union
 
 from derivgen.derivation import Symmetric
 from derivgen.problem.expr import (
-    ELEMENTWISE,
     BinOp,
     Call,
     Expr,
@@ -33,6 +32,7 @@ from derivgen.problem.expr import (
     Shape,
     Transpose,
 )
+from derivgen.problem.functions import FUNCTIONS
 from derivgen.problem.shapes import ShapeEnv, as_matrix, from_matrix, infer
 
 Coeff = Union[Fraction, float]
@@ -331,7 +331,7 @@ def _form_call(e: Call, ctx: Ctx) -> Sum:
         return form(arg.args[0], ctx)
     if e.func in ("det", "tr") and isinstance(arg, Transpose):
         args = (arg.arg,)  # det Xᵀ = det X, tr Xᵀ = tr X
-    if e.func not in ELEMENTWISE and e.func not in ("inv", "det", "tr", "norm", "sum", "diag"):
+    if e.func not in FUNCTIONS:
         raise Unsupported(f"unknown function {e.func}")
     return atom(Call(e.func, args), ctx)
 

@@ -9,12 +9,9 @@ on.  The adjoints of the variable differentiated by add up over all paths.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from collections.abc import Callable
 
 from derivgen.problem.expr import (
-    ELEMENTWISE,
     BinOp,
     Call,
     Expr,
@@ -27,6 +24,7 @@ from derivgen.problem.expr import (
     names_in,
     num,
 )
+from derivgen.problem.functions import ELEMENTWISE, FUNCTIONS
 from derivgen.engine.matrix.normal_form import (
     Ctx,
     Sum,
@@ -47,19 +45,8 @@ ONE = Num(1)
 
 
 def elementwise_derivative(func: str, u: Expr) -> Expr:
-    """f'(u) for the elementwise functions, in the lectures' forms (σ' = σ(1 − σ))."""
-    table: dict[str, Callable[[Expr], Expr]] = {
-        "sin": lambda z: Call("cos", (z,)),
-        "cos": lambda z: Neg(Call("sin", (z,))),
-        "tan": lambda z: BinOp("+", ONE, BinOp("^", Call("tan", (z,)), Num(2))),
-        "exp": lambda z: Call("exp", (z,)),
-        # z^-1 rather than 1/z: the language divides only by scalars or equal shapes.
-        "log": lambda z: BinOp("^", z, Num(-1)),
-        "sqrt": lambda z: BinOp("*", Num(Fraction(1, 2)), BinOp("^", Call("sqrt", (z,)), Num(-1))),
-        "tanh": lambda z: BinOp("-", ONE, BinOp("^", Call("tanh", (z,)), Num(2))),
-        "sigma": lambda z: BinOp("*", Call("sigma", (z,)), BinOp("-", ONE, Call("sigma", (z,)))),
-    }
-    return table[func](u)
+    """f'(u) from the function's row, in the lectures' forms (σ' = σ(1 − σ)), ``u^-1`` for ``1/u``."""
+    return FUNCTIONS[func].array_derivative(u)
 
 
 def elementwise_times(g: Sum, weight: Expr, node: Expr, ctx: Ctx) -> Sum:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from derivgen.derivation import Block, Deriv, Product, Relation, Space, Step, Tuple
 from derivgen.errors import DerivationError, LimitError
 from derivgen.problem.expr import (
-    ELEMENTWISE,
     BinOp,
     Call,
     Expr,
@@ -28,6 +27,7 @@ from derivgen.problem.expr import (
     names_in,
     substitute,
 )
+from derivgen.problem.functions import ELEMENTWISE, FUNCTIONS
 from derivgen.problem.text import to_text
 from derivgen.engine.scalar.symbolic import divides_by_zero, equal_scalar, expanded_numerator, simplify_scalar
 from derivgen.engine.scalar.terms import (
@@ -322,25 +322,12 @@ def _general_power(e: BinOp, ctx: _Ctx) -> _D:
     return _D(value, _rule_step("general_power", ctx, e, value, parts=(df, dg)), "general_power")
 
 
-#: The derivative of each elementwise function at its argument z.
-FUNCTION_RULES: dict[str, Callable[[Expr], Expr]] = {
-    "exp": lambda z: Call("exp", (z,)),
-    "log": lambda z: BinOp("/", Num(1), z),
-    "sin": lambda z: Call("cos", (z,)),
-    "cos": lambda z: Neg(Call("sin", (z,))),
-    "tan": lambda z: BinOp("+", Num(1), BinOp("^", Call("tan", (z,)), Num(2))),
-    "sqrt": lambda z: BinOp("/", Num(1), BinOp("*", Num(2), Call("sqrt", (z,)))),
-    "tanh": lambda z: BinOp("-", Num(1), BinOp("^", Call("tanh", (z,)), Num(2))),
-    "sigma": lambda z: BinOp("*", Call("sigma", (z,)), BinOp("-", Num(1), Call("sigma", (z,)))),
-}
-
-
 def _function(e: Call, ctx: _Ctx) -> _D:
     arg = e.args[0]
     if arg != ctx.wrt:
         u = _inner_name(ctx)
         return _chain(e, arg, Call(e.func, (u,)), u, ctx)
-    value = FUNCTION_RULES[e.func](arg)
+    value = FUNCTIONS[e.func].derivative(arg)  # type: ignore[misc]  # elementwise: has a rule
     return _D(value, _rule_step(e.func, ctx, e, value), e.func)
 
 

@@ -16,9 +16,13 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import sympy
 
-from derivgen.errors import DerivationError
+from derivgen.errors import DerivationError, ExpressionError
+from derivgen.problem.evaluate import Evaluator
+from derivgen.problem.functions import FUNCTIONS
+from derivgen.problem.logistic import sigma  # noqa: F401 - the SymPy σ, re-exported
 from derivgen.problem.expr import (
     BinOp,
     Call,
@@ -50,20 +54,6 @@ DEGREE_LIMIT = 24
 POINTS = 5
 
 
-class sigma(sympy.Function):  # noqa: N801 - printed as σ, as in the lectures
-    """The logistic function 1 / (1 + exp(-z)), with σ' = σ(1 − σ)."""
-
-    def fdiff(self, argindex: int = 1) -> sympy.Expr:
-        s = sigma(self.args[0])
-        return s * (1 - s)
-
-    def _eval_rewrite_as_exp(self, arg: sympy.Expr, **kwargs: Any) -> sympy.Expr:
-        return 1 / (1 + sympy.exp(-arg))
-
-    def _eval_evalf(self, prec: int) -> sympy.Expr:
-        return (1 / (1 + sympy.exp(-self.args[0])))._eval_evalf(prec)
-
-
 class Component(sympy.Symbol):
     """The symbol of a vector's component, ``x[2]``; knows its vector and index."""
 
@@ -79,15 +69,15 @@ class Component(sympy.Symbol):
         return ((self.base, self.indices), {})
 
 
-FUNCS: dict[str, Any] = {
-    "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "exp": sympy.exp,
-    "log": sympy.log, "sqrt": sympy.sqrt, "tanh": sympy.tanh, "sigma": sigma,
-}
+def _function_classes() -> dict[type, str]:
+    """The SymPy classes of the table's functions, to convert back (SymPy writes sqrt as a power)."""
+    z = sympy.Symbol("z")
+    made = {fn.name: fn.sympy(z) for fn in FUNCTIONS.values() if fn.sympy is not None}
+    return {s.func: name for name, s in made.items() if isinstance(s, sympy.Function)}
+
+
 #: SymPy function classes that convert back, by class.
-FUNC_NAMES: dict[type, str] = {
-    sympy.sin: "sin", sympy.cos: "cos", sympy.tan: "tan", sympy.exp: "exp",
-    sympy.log: "log", sympy.tanh: "tanh", sigma: "sigma",
-}
+FUNC_NAMES: dict[type, str] = _function_classes()
 
 
 # --- derivgen -> SymPy ------------------------------------------------------------
@@ -121,10 +111,9 @@ def _convert(e: Expr, memo: dict[int, tuple[Expr, sympy.Expr]]) -> sympy.Expr:
         return BINARY[e.op](_to_sympy(e.left, memo), _to_sympy(e.right, memo))
     if isinstance(e, Call) and len(e.args) == 1:
         arg = _to_sympy(e.args[0], memo)
-        if e.func == "dsigma":
-            return sigma(arg) * (1 - sigma(arg))
-        if e.func in FUNCS:
-            return FUNCS[e.func](arg)
+        fn = FUNCTIONS.get(e.func)
+        if fn is not None and fn.sympy is not None:
+            return fn.sympy(arg)
     raise DerivationError(f"'{_text(e)}' is not a scalar expression SymPy can take")
 
 
@@ -441,7 +430,8 @@ def equal_scalar(a: Expr, b: Expr) -> bool:
     agreed = 0
     for _ in range(3 * POINTS):
         point = {leaf: rng.uniform(0.2, 1.6) for leaf in leaves}
-        va, vb = _float(a, point), _float(b, point)
+        ev = Evaluator(_values(point))
+        va, vb = _float(a, ev), _float(b, ev)
         if va is None or vb is None:
             continue
         if not math.isclose(va, vb, rel_tol=1e-9, abs_tol=1e-9):
@@ -459,37 +449,28 @@ def _leaves(e: Expr) -> set[Expr]:
     return set().union(*(_leaves(c) for c in children(e))) if children(e) else set()
 
 
-#: Float versions of the scalar functions, for the numeric comparison.
-FLOAT_FUNCS: dict[str, Any] = {
-    "sin": math.sin, "cos": math.cos, "tan": math.tan, "exp": math.exp, "log": math.log,
-    "sqrt": math.sqrt, "tanh": math.tanh, "sigma": lambda z: 1 / (1 + math.exp(-z)),
-    "dsigma": lambda z: math.exp(-z) / (1 + math.exp(-z)) ** 2,
-}
-
-
-def _float(e: Expr, point: dict[Expr, float]) -> float | None:
-    """The value of ``e`` at ``point``; None where it is undefined or not real."""
+def _float(e: Expr, ev: Evaluator) -> float | None:
+    """The value of ``e`` by the language's evaluator; None where it is undefined or not real."""
     try:
-        v = _evaluate(e, point)
-    except (ArithmeticError, ValueError):
+        v = float(ev.value(e))
+    except ExpressionError:
         return None
-    return v if isinstance(v, float) and math.isfinite(v) else None
+    return v if math.isfinite(v) else None
 
 
-def _evaluate(e: Expr, point: dict[Expr, float]) -> float:
-    if isinstance(e, Num):
-        return float(e.value)
-    if isinstance(e, (Name, Index)):
-        return point[e]
-    if isinstance(e, Neg):
-        return -_evaluate(e.arg, point)
-    if isinstance(e, Call):
-        return float(FLOAT_FUNCS[e.func](_evaluate(e.args[0], point)))
-    assert isinstance(e, BinOp)
-    a, b = _evaluate(e.left, point), _evaluate(e.right, point)
-    if e.op == "^":
-        v = a**b
-        if isinstance(v, complex):
-            raise ValueError("not real")
-        return float(v)
-    return float(BINARY[e.op](a, b))
+def _values(point: dict[Expr, float]) -> dict[str, Any]:
+    """Values for the evaluator: a name's number, or a vector or matrix holding the components."""
+    values: dict[str, Any] = {}
+    entries: dict[str, dict[tuple[int, ...], float]] = {}
+    for leaf, v in point.items():
+        if isinstance(leaf, Index) and isinstance(leaf.base, Name):
+            entries.setdefault(leaf.base.id, {})[leaf.indices] = v
+        elif isinstance(leaf, Name):
+            values[leaf.id] = v
+    for name, known in entries.items():
+        rank = len(next(iter(known)))
+        array = np.zeros(tuple(max(ix[k] for ix in known) for k in range(rank)))
+        for ix, v in known.items():
+            array[tuple(i - 1 for i in ix)] = v
+        values[name] = array
+    return values
