@@ -120,7 +120,7 @@ def differentiate(expr: Expr, wrt: Expr, partial: bool = False) -> ScalarDerivat
     if not equal_scalar(d.value, tidy):
         raise DerivationError(f"tidying changed the derivative of '{to_text(expr)}'")
     if tidy != d.value:
-        mid = expanded_numerator(d.value)
+        mid = expanded_numerator(d.value, tidy)
         shown = (d.value, mid, tidy) if mid not in (None, d.value, tidy) and equal_scalar(mid, tidy) else (
             d.value, tidy)
         steps.append(Step("simplify", (Relation(shown),)))

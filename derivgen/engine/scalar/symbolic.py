@@ -296,20 +296,20 @@ def simplify_scalar(e: Expr) -> Expr:
     return best
 
 
-def expanded_numerator(e: Expr) -> Expr | None:
-    """A quotient with its numerator multiplied out and its common factor taken out:
-    ``(eˣ(x²+1) − eˣ·2x)/(x²+1)²`` is ``eˣ(x² − 2x + 1)/(x²+1)²``, the line between the
-    rules' result and its factored form that shows how one becomes the other.  None for
-    anything else, or when it is no shorter than ``e``."""
-    s = to_sympy(e)
-    num, den = sympy.fraction(sympy.together(s))
-    if den == 1 or _degree_bound(num) > DEGREE_LIMIT:
+def expanded_numerator(e: Expr, tidy: Expr) -> Expr | None:
+    """The line between a quotient and its tidy form: the numerator multiplied out, its common
+    factor taken out, over the tidy form's own denominator.  ``(eˣ(x²+1) − eˣ·2x)/(x²+1)²``
+    and its tidy ``eˣ(x − 1)²/(x²+1)²`` get ``eˣ(x² − 2x + 1)/(x²+1)²``, which shows where the
+    square came from.  None when the tidy form is not such a factored quotient."""
+    num, den = sympy.fraction(sympy.together(to_sympy(e)))
+    tidy_num, tidy_den = sympy.fraction(to_sympy(tidy))
+    if den == 1 or sympy.simplify(den - tidy_den) != 0 or _degree_bound(num) > DEGREE_LIMIT:
         return None
-    mid = sympy.factor_terms(sympy.expand(num)) / den
-    if sympy.count_ops(mid) > sympy.count_ops(s):
-        return None
+    expanded = sympy.factor_terms(sympy.expand(num))
+    if expanded == tidy_num or sympy.expand(expanded - tidy_num) != 0:
+        return None  # nothing multiplied out, or not the tidy numerator's own expansion
     try:
-        return from_sympy(mid)
+        return from_sympy(expanded / tidy_den)
     except DerivationError:
         return None
 
