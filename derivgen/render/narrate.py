@@ -236,7 +236,18 @@ def present_answer(derivation: Derivation, problem: Problem) -> str:
     named = _named_answer(d, problem) if detail_of(problem) == "lecture" else None
     if named is not None:
         return named.replace("LHS", lhs, 1).replace("SPACE", space, 1)
-    return f"{lhs} = {present_result(d, problem)} \\in {space}"
+    constant = _constant_named(d, problem) if detail_of(problem) == "lecture" else None
+    also = f" = {printer_for(problem).print(Name(constant))}" if constant else ""
+    return f"{lhs} = {present_result(d, problem)}{also} \\in {space}"
+
+
+def _constant_named(d: Derivation, problem: Problem) -> str | None:
+    """The name of a constant matrix the problem defines that the result is (the Jacobian of Ax is A)."""
+    form = d.result.closed
+    for definition in problem.define:
+        if not definition.params and form is not None and definition.expr == form and not names_in(form):
+            return definition.name
+    return None
 
 
 #: A result at least this wide (estimated characters) is written with the problem's intermediates.
