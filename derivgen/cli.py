@@ -1,4 +1,7 @@
-"""The command line: parse arguments, call :mod:`derivgen.build.pipeline` or :mod:`derivgen.exam.papers`, turn errors into exit codes.
+"""The command line: parse arguments, call the build, check, eval or exam, turn errors into exit codes.
+
+``build`` is :mod:`derivgen.build.pipeline`, ``check`` and ``eval`` :mod:`derivgen.build.commands`,
+``exam`` :mod:`derivgen.exam.papers`.
 
 Exit codes: 0 everything built, 1 a problem (or sheet) failed, 2 the command
 line is wrong.  Every error a user can cause prints as ``FILE:LINE:COL:
@@ -146,8 +149,8 @@ def _positive_int(text: str) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from derivgen.build.pipeline import build
     from derivgen.build.config import parse_formats
+    from derivgen.build.pipeline import build
     from derivgen.build.progress import progress_for
 
     formats = _formats(args.formats, parse_formats)
@@ -171,7 +174,7 @@ def _formats(text: str | None, parse) -> tuple[str, ...] | None:  # type: ignore
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from derivgen.build.pipeline import check
+    from derivgen.build.commands import check
     from derivgen.build.progress import progress_for
 
     report = check(args.paths, args.jobs, progress_for(args.quiet))
@@ -203,7 +206,7 @@ def _finish(report, args: argparse.Namespace, done: str) -> int:  # type: ignore
 def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
-    from derivgen.build.pipeline import evaluate
+    from derivgen.build.commands import evaluate
 
     result = evaluate(Path(args.file), args.find, Path(args.at))
     print(json.dumps(result))

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from derivgen.build.pipeline import RenderOptions, Stages
+from derivgen.build.stages import RenderOptions, Stages
 from derivgen.errors import DerivationError, Diagnostic, Location, ProblemError, VerificationError
 
 #: Seconds each fake derivation takes (so cold and warm builds differ measurably).

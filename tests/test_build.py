@@ -16,7 +16,9 @@ import fakestages as fake
 import pytest
 
 from derivgen.build import atomic
-from derivgen.build.pipeline import build, check, sheet_name
+from derivgen.build.commands import check
+from derivgen.build.gather import sheet_name
+from derivgen.build.pipeline import build
 from derivgen.errors import ProblemError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -322,9 +324,9 @@ def test_real_build_end_to_end(tmp_path: Path) -> None:
 def test_derivations_pickle(tmp_path: Path) -> None:
     import pickle
 
+    from derivgen.check.verify import verify
     from derivgen.engine.derive import derive_problem
     from derivgen.problem.loader import load_problem
-    from derivgen.check.verify import verify
 
     for path in sorted((ROOT / "problems").rglob("*.yaml")):
         if path.name == "derivgen.yaml":

@@ -11,12 +11,12 @@ from pathlib import Path
 import fakestages as fake
 import pytest
 
-from derivgen.build.pipeline import real_stages
+from derivgen.build.stages import real_stages
 from derivgen.errors import ProblemError
 from derivgen.exam.papers import _derive_version, draw_versions, load_exam, make_exam
+from derivgen.exam.variants import Renaming, apply, draw, rename_math, rename_text
 from derivgen.problem.loader import load_problem
 from derivgen.problem.text import to_text
-from derivgen.exam.variants import Renaming, apply, draw, rename_math, rename_text
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ["3-matrix/least-squares.yaml", "1-scalar/chain-rule-2x-plus-1.yaml", "3-matrix/gradient-Ax-by-x.yaml"]

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from derivgen.build.pipeline import build, real_stages, typeset_warnings
-from derivgen.cli import main
-from derivgen.exam.papers import make_exam
+from derivgen.build.pipeline import build
+from derivgen.build.stages import real_stages
 from derivgen.build.typeset import (
     PROBLEM_MARKER,
     Overfull,
@@ -27,7 +26,10 @@ from derivgen.build.typeset import (
     overfull_warnings,
     problem_at_line,
     tex_available,
+    typeset_warnings,
 )
+from derivgen.cli import main
+from derivgen.exam.papers import make_exam
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "problems"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from derivgen.build.pipeline import time_limit
+from derivgen.build.workers import time_limit
 from derivgen.errors import LimitError, ProblemError
 from derivgen.problem.loader import load_problem
 

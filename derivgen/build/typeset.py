@@ -1,10 +1,16 @@
-"""TeX source to PDF with latexmk: no shell escape, sandboxed files, a time limit.
+"""All typesetting: LaTeX documents to PDFs with latexmk, in parallel, with TeX's warnings.
 
-Each document is compiled in a fresh temporary directory next to the target,
-with TeX told it may read and write only there (``openin_any=p``,
-``openout_any=p``, ``shell_escape=f``).  The finished PDF is renamed into
-place, so an interrupted build never leaves a truncated PDF behind; the
-auxiliary files go with the temporary directory.
+:func:`typeset_all` is what ``build`` and ``exam`` call: each document is
+typeset in its own folder inside one scratch folder in the output folder,
+within :data:`TEX_TIMEOUT` seconds, and comes back as the PDF's bytes, one
+warning per overfull box (charged to the problem whose LaTeX holds it) or
+TeX's error naming the ``.tex`` as the user sees it.
+
+Underneath, :func:`compile_pdf` compiles one file in a fresh temporary
+directory next to the target, with TeX told it may read and write only there
+(``openin_any=p``, ``openout_any=p``, ``shell_escape=f``).  The finished PDF
+is renamed into place, so an interrupted build never leaves a truncated PDF
+behind; the auxiliary files go with the temporary directory.
 """
 
 from __future__ import annotations
@@ -15,11 +21,13 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from derivgen.errors import RenderError
+from derivgen.build.progress import Progress, Silent
+from derivgen.errors import DerivgenError, RenderError
 
 INSTALL_HINT = (
     "install TeX Live (Debian/Ubuntu: apt-get install texlive-latex-extra latexmk; "
@@ -28,6 +36,95 @@ INSTALL_HINT = (
 
 #: Lines of the TeX log shown after an error line.
 CONTEXT_LINES = 4
+#: Seconds TeX may take for one document.
+TEX_TIMEOUT = 120.0
+
+
+# --- documents, typeset in parallel ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Document:
+    """One LaTeX document to typeset."""
+
+    name: str
+    """The file's stem: ``handout``, ``solutions``, ``paper-A`` ..."""
+    tex: bytes
+    """The LaTeX source."""
+    shown: str
+    """The ``.tex`` as the user sees it in the output folder; TeX's messages name it."""
+    problems: tuple[str, ...]
+    """The files shown for problems 1, 2, ... of the document, to charge overfull boxes to."""
+
+
+@dataclass
+class Typeset:
+    """One document's PDF (None when TeX failed), its warnings and TeX's error."""
+
+    pdf: bytes | None
+    warnings: list[str] = field(default_factory=list)
+    """``FILE: warning: overfull line (...) in the handout PDF``, in the log's order."""
+    errors: list[str] = field(default_factory=list)
+    """TeX's error lines, naming :attr:`Document.shown`; empty when the PDF was made."""
+
+
+def pdf_skipped(tex_available: Callable[[], str | None]) -> str | None:
+    """The note to show when no PDF can be typeset (``PDF skipped: ...``), else None."""
+    reason = tex_available()
+    return f"PDF skipped: {reason}" if reason else None
+
+
+def typeset_all(docs: Sequence[Document], compile_pdf: Callable[[Path, float], Path], out: Path,
+                jobs: int | None = None, progress: Progress | None = None) -> list[Typeset]:
+    """Every document typeset with ``compile_pdf`` in a scratch folder inside ``out``, in parallel.
+
+    The results are in the documents' order.  A TeX error spoils only its own document.
+    """
+    progress = progress or Silent()
+    progress.start("pdf", len(docs))
+    out.mkdir(parents=True, exist_ok=True)
+    results: list[Typeset | None] = [None] * len(docs)
+    with tempfile.TemporaryDirectory(prefix=".derivgen-tex-", dir=out) as scratch, \
+            ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
+        futures = {pool.submit(_typeset_one, Path(scratch) / f"{n}", doc, compile_pdf): n
+                   for n, doc in enumerate(docs)}
+        for future in as_completed(futures):
+            doc = docs[futures[future]]
+            try:
+                results[futures[future]] = future.result()
+            except DerivgenError as e:
+                lines = [_unscratch(line, scratch, f"{doc.name}.tex", doc.shown) for line in str(e).splitlines()]
+                results[futures[future]] = Typeset(None, errors=lines)
+            progress.advance()
+    progress.finish()
+    return [r for r in results if r is not None]
+
+
+def _typeset_one(folder: Path, doc: Document, compile_pdf: Callable[[Path, float], Path]) -> Typeset:
+    """The PDF's bytes and the warnings of TeX's log (none when the stage kept no log)."""
+    folder.mkdir()
+    tex_path = folder / f"{doc.name}.tex"
+    tex_path.write_bytes(doc.tex)
+    pdf = Path(compile_pdf(tex_path, TEX_TIMEOUT)).read_bytes()
+    log_path = tex_path.with_suffix(".log")
+    log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
+    return Typeset(pdf, typeset_warnings(log, doc.tex, list(doc.problems), doc.shown, f"the {doc.name} PDF"))
+
+
+def _unscratch(line: str, scratch: str, tex_name: str, shown: str) -> str:
+    """A TeX message with the scratch copy's path replaced by the path of the .tex in out/."""
+    line = re.sub(re.escape(scratch) + r"/\d+/" + re.escape(tex_name), shown, line)
+    return re.sub(r"^(\./)?" + re.escape(tex_name) + ":", shown + ":", line)
+
+
+def typeset_warnings(log: str, tex: bytes, problems: list[str], document: str, what: str) -> list[str]:
+    """One ``FILE: warning: overfull line (...) in WHAT`` per overfull box of the log, FILE the problem's."""
+    if not log:
+        return []
+    return overfull_warnings(log, tex.decode("utf-8", errors="replace"), problems, document, what)
+
+
+# --- one document: latexmk in a sandbox ------------------------------------------------------------
 
 
 def tex_available() -> str | None:
@@ -43,8 +140,8 @@ def latexmk_command(tex_name: str) -> list[str]:
     return [
         "latexmk", "-norc", "-pdf", "-interaction=nonstopmode", "-halt-on-error",
         "-no-shell-escape", "-file-line-error", "-silent",
-        "-pdflatex=pdflatex -no-shell-escape -interaction=nonstopmode "
-        "-halt-on-error -file-line-error %O %S",
+        ("-pdflatex=pdflatex -no-shell-escape -interaction=nonstopmode "
+         "-halt-on-error -file-line-error %O %S"),
         tex_name,
     ]
 

@@ -21,10 +21,8 @@ and verified like any problem; nothing is written unless all of them are.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import random
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +30,10 @@ from typing import Any
 import yaml
 
 from derivgen.build import atomic
-from derivgen.errors import DerivgenError, Diagnostic, ProblemError
+from derivgen.build.gather import display_path
+from derivgen.build.stages import Stages, at_detail, derive_verified, real_stages
+from derivgen.build.typeset import Document, pdf_skipped, typeset_all
+from derivgen.errors import DerivgenError, Diagnostic, ProblemError, RenderError, UsageError
 from derivgen.exam.variants import Renaming, apply, draw
 from derivgen.problem.yamlnodes import Diagnostics, at, compose_file, mapping_items, scalar_text
 
@@ -191,19 +192,17 @@ class Version:
 
 
 def make_exam(path: Path, out: Path, variants: int = 1, seed: int = 0, templates: Path | None = None,
-              stages: Any = None, detail: str | None = None) -> ExamOutput:
-    """Write every version's paper and solutions (and the key), after all of them are verified."""
-    from derivgen.build.pipeline import _display, real_stages
+              stages: Stages | None = None, detail: str | None = None) -> ExamOutput:
+    """Write every version's paper and solutions (and the key), after all of them are verified.
 
+    The problems go through the build's own stages (load, derive, verify) and
+    the papers through its typesetting (:func:`derivgen.build.typeset.typeset_all`).
+    """
     if variants > MAX_VARIANTS:
-        from derivgen.errors import UsageError
-
         raise UsageError(f"--variants: at most {MAX_VARIANTS} versions")
     stages = stages or real_stages()
-    exam = load_exam(path, _display(path))
-    originals = _load_problems(exam, stages)
-    if detail is not None:  # --detail wins over each problem's own
-        originals = [dataclasses.replace(p, options={**p.options, "detail": detail}) for p in originals]
+    exam = load_exam(path, display_path(path))
+    originals = [at_detail(p, detail) for p in _load_problems(exam, stages)]  # --detail wins over the problem's
     versions = draw_versions(originals, variants, seed)
     stages.prepare()
     for version in versions:
@@ -218,13 +217,11 @@ def make_exam(path: Path, out: Path, variants: int = 1, seed: int = 0, templates
     return output
 
 
-def _load_problems(exam: Exam, stages: Any) -> list[Any]:
-    from derivgen.build.pipeline import _display
-
+def _load_problems(exam: Exam, stages: Stages) -> list[Any]:
     problems, diagnostics = [], []
     for item in exam.problems:
         try:
-            problems.append(stages.load(item.path, _display(item.path)))
+            problems.append(stages.load(item.path, display_path(item.path)))
         except ProblemError as e:
             diagnostics += e.diagnostics
     if diagnostics:
@@ -251,27 +248,23 @@ def draw_versions(problems: list[Any], variants: int, seed: int) -> list[Version
     return versions
 
 
-def _derive_version(version: Version, exam: Exam, stages: Any) -> None:
+def _derive_version(version: Version, exam: Exam, stages: Stages) -> None:
     """Derive and verify every problem; a redrawn constant that breaks a problem is put back."""
     diagnostics: list[Diagnostic] = []
     for n, problem in enumerate(version.problems):
         try:
-            version.derivations.append(_derive(problem, stages))
+            version.derivations.append(derive_verified(stages, problem))
         except DerivgenError as first:
             retry = _without_constants(version, n)
             if retry is None:
                 diagnostics.append(_diagnostic(exam.problems[n], version, first))
                 continue
             try:
-                version.derivations.append(_derive(version.problems[n], stages))
+                version.derivations.append(derive_verified(stages, version.problems[n]))
             except DerivgenError as e:
                 diagnostics.append(_diagnostic(exam.problems[n], version, e))
     if diagnostics:
         raise ProblemError(diagnostics)
-
-
-def _derive(problem: Any, stages: Any) -> list[Any]:
-    return [stages.verify(problem, find, d) for find, d in stages.derive(problem)]
 
 
 def _without_constants(version: Version, n: int) -> Any:
@@ -337,33 +330,21 @@ def _pairs(mapping: dict) -> str:  # type: ignore[type-arg]
     return ", ".join(f"{k} → {v}" for k, v in mapping.items()) or "—"
 
 
-def _typeset(files: dict[str, bytes], out: Path, stages: Any, output: ExamOutput, exam: Exam) -> dict[str, bytes]:
-    """PDFs of every .tex, typeset in a scratch folder inside ``out``; one note if TeX is missing,
+def _typeset(files: dict[str, bytes], out: Path, stages: Stages, output: ExamOutput,
+             exam: Exam) -> dict[str, bytes]:
+    """PDFs of every .tex, typeset as the build typesets sheets; one note if TeX is missing,
     one warning per overfull box (charged to the question's problem file)."""
-    reason = stages.tex_available()
-    if reason:
-        output.notes.append(f"PDF skipped: {reason}")
+    note = pdf_skipped(stages.tex_available)
+    if note:
+        output.notes.append(note)
         return {}
-    from concurrent.futures import ThreadPoolExecutor
-
-    from derivgen.build.pipeline import _display, typeset_warnings
-
-    out.mkdir(parents=True, exist_ok=True)
     names = sorted(n for n in files if n.endswith(".tex"))
-    problems = [_display(p.path) for p in exam.problems]
-    with tempfile.TemporaryDirectory(prefix=".derivgen-tex-", dir=out) as scratch, ThreadPoolExecutor() as pool:
-        def one(name: str) -> tuple[bytes, list[str]]:
-            folder = Path(scratch) / name[:-4]
-            folder.mkdir()
-            tex = folder / name
-            tex.write_bytes(files[name])
-            pdf = Path(stages.compile_pdf(tex, 120.0)).read_bytes()
-            log = tex.with_suffix(".log")
-            text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
-            return pdf, typeset_warnings(text, files[name], problems, _display(out / exam.name / name),
-                                         f"the {name[:-4]} PDF")
-
-        done = list(pool.map(one, names))
-    for _, warnings in done:
-        output.notes.extend(warnings)  # not failures: the exit code stays 0
-    return {name[:-4] + ".pdf": pdf for name, (pdf, _) in zip(names, done)}
+    problems = tuple(display_path(p.path) for p in exam.problems)
+    docs = [Document(name[:-4], files[name], display_path(out / exam.name / name), problems) for name in names]
+    done = typeset_all(docs, stages.compile_pdf, out)
+    for result in done:
+        if result.pdf is None:  # nothing is written unless every paper is made
+            raise RenderError("\n".join(result.errors))
+    for result in done:
+        output.notes.extend(result.warnings)  # not failures: the exit code stays 0
+    return {doc.name + ".pdf": result.pdf for doc, result in zip(docs, done) if result.pdf is not None}
