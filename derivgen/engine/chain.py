@@ -23,7 +23,9 @@ from derivgen.derivation.index_form import (
     summed,
 )
 from derivgen.engine.context import Ctx, Part
+from derivgen.engine.index.concrete import concrete_expr
 from derivgen.engine.index.differentiate import contract
+from derivgen.engine.index.to_index import IndexWriter
 from derivgen.errors import DerivationError
 from derivgen.problem.expr import (
     BinOp,
@@ -33,6 +35,7 @@ from derivgen.problem.expr import (
     Index,
     ListLit,
     Name,
+    Num,
     Shape,
     Transpose,
     map_children,
@@ -238,7 +241,14 @@ def explicit_matmul(a: Expr, b: Expr) -> Expr:
 
 
 def tidy_any(e: Expr, ctx: Ctx) -> Expr:
-    """Tidy a result: scalar algebra entrywise for explicit forms, matrix algebra otherwise."""
+    """Tidy a result: scalar algebra entrywise for explicit forms, matrix algebra otherwise.
+
+    Worked out once per context: a result tidied by the chain rule is not tidied again.
+    """
+    return ctx.once(("tidy", e), lambda: _tidy_any(e, ctx))
+
+
+def _tidy_any(e: Expr, ctx: Ctx) -> Expr:
     from derivgen.engine.matrix.closed_form import tidy
     from derivgen.engine.scalar.symbolic import simplify_scalar
 
@@ -298,12 +308,42 @@ def _multiply_closed(ctx, inner, of, w, pairs, products, direct, steps, of_shape
         total = BinOp("+", total, direct.closed)  # type: ignore[arg-type]
     assert total is not None
     product = tidy_any(total, inner)
-    steps.append(Step("multiply", (Relation((Deriv(Name(of), w), Product(tuple(shown)), product)),)))
+    written = _entries_written_out(inner, pairs) if direct is None and len(pairs) == 1 else None
+    middle = (written,) if written is not None and written != product else ()
+    steps.append(Step("multiply", (Relation((Deriv(Name(of), w), Product(tuple(shown))) + middle + (product,)),)))
     expanded = tidy_any(inner.full_expand(product), ctx)
     if expanded != product:
         steps.append(Step("substitute", (Relation((Deriv(Name(of), w), product, expanded)),),
                           {"names": [l.name for l, _, _ in pairs]}))
     return Part(steps, closed=expanded)
+
+
+#: A sum over a concrete matrix's entries is written out when it has at most this many terms.
+MAX_WRITTEN_TERMS = 9
+
+
+def _entries_written_out(ctx: Ctx, pairs: list) -> Expr | None:  # type: ignore[type-arg]
+    """Σ_jk [∂f/∂A]_jk [∂A/∂θ]_jk term by term, for a small literal A(θ): the line where terms cancel
+    (x₁x₂ cos θ − x₂x₁ cos θ) before the tidy result.  None for anything else."""
+    [(link, a, b)] = pairs
+    rows = b.closed
+    if len(link.shape) != 2 or a.closed is None or not isinstance(rows, ListLit) \
+            or not all(isinstance(r, ListLit) for r in rows.items):
+        return None
+    if len(rows.items) * len(rows.items[0].items) > MAX_WRITTEN_TERMS:  # type: ignore[attr-defined]
+        return None
+    writer = IndexWriter(ctx.env)
+    total: Expr | None = None
+    try:
+        for j, row in enumerate(rows.items, 1):
+            for k, entry in enumerate(row.items, 1):  # type: ignore[attr-defined]
+                if entry == Num(0):
+                    continue
+                term = BinOp("*", concrete_expr(writer.write(a.closed, (j, k)), ctx.env.sizes), entry)
+                total = term if total is None else BinOp("+", total, term)
+    except (DerivationError, KeyError, ValueError):
+        return None
+    return total
 
 
 def _rename(x: IExpr, old: tuple[Idx, ...], new: tuple[Idx, ...]) -> IExpr:
