@@ -155,7 +155,7 @@ def _factor(facts: Facts, ctx: Context) -> str:
         return f"The factor {name}:"
     if facts.get("closed"):
         identity = facts.get("identity")
-        rules = [RULE_WORDS.get(str(r), str(r)) for r in fact(facts, "rules", ()) if r != "transpose"]  # type: ignore[attr-defined]
+        rules = named_rules(fact(facts, "rules", ()))
         how = ""
         if identity and not ctx.derives_identity(str(identity)):
             how = f"by identity ({identity})"
@@ -191,7 +191,7 @@ def _gradient(facts: Facts, ctx: Context) -> str:
 @says("closed_form")
 def _closed_form(facts: Facts, ctx: Context) -> str:
     identity = facts.get("identity")
-    rules = [RULE_WORDS.get(str(r), str(r)) for r in fact(facts, "rules", ())]  # type: ignore[attr-defined]
+    rules = named_rules(fact(facts, "rules", ()))
     notes = " ".join(f"{fact_words(n)}." for n in fact(facts, "notes", ()))  # type: ignore[attr-defined]
     lead = f"{notes} " if notes else ""
     if identity and ctx.derives_identity(str(identity)):
@@ -203,6 +203,17 @@ def _closed_form(facts: Facts, ctx: Context) -> str:
     if rules:
         return f"{lead}In matrix form, using the {and_list(rules)} rule{'s' if len(rules) > 1 else ''}:"
     return f"{lead}In matrix form:"
+
+
+#: Rules too small to name beside a larger one (the sum of two terms, a transpose, a norm written out).
+MINOR_RULES = ("sum", "transpose", "norm")
+
+
+def named_rules(rules: object) -> list[str]:
+    """The matrix rules worth naming in a sentence, in words; the minor ones only when alone."""
+    names = [str(r) for r in rules] if isinstance(rules, (list, tuple)) else []
+    major = [r for r in names if r not in MINOR_RULES] or names
+    return [RULE_WORDS.get(r, r.replace("_", "-")) for r in dict.fromkeys(major)]
 
 
 def fact_words(fact: object) -> str:
