@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -96,7 +97,8 @@ def test_dimension_sentences_name_the_kind_of_result() -> None:
 
 @pytest.mark.parametrize(("step", "words"), [
     (Step("closed_form", facts={"identity": "5.106"}), "In matrix form, by identity (5.106):"),
-    (Step("closed_form", facts={"rules": ["product", "transpose"]}), "using the product and transpose rules"),
+    (Step("closed_form", facts={"rules": ["product", "transpose"]}), "using the product rule:"),
+    (Step("closed_form", facts={"rules": ["sum", "transpose"]}), "using the sum and transpose rules"),
     (Step("index_notation", facts={"ranges": [("i", "M")]}), r"for $i = 1, \ldots, M$."),
     (Step("partials", facts={"by": "A_kq"}), "with respect to $A_{kq}$"),
     (Step("stack", facts={"entry": "i"}), "output entry $f_{i}$"),
@@ -131,8 +133,20 @@ def test_verification_text_and_refusal() -> None:
         verification_text(dataclasses.replace(d, verified=None))
 
 
+@pytest.mark.parametrize("level", ["answer", "lecture", "full"])
 @pytest.mark.parametrize("name", sorted(ALL))
-def test_every_fixture_presents(name: str) -> None:
+def test_every_fixture_reads_as_a_solution_at_every_level(name: str, level: str) -> None:
+    """What a reader would see: the solution opens by saying what the derivative is, ``answer`` shows only
+    that, the other levels show the steps, and no paragraph leaks Python or unbalanced math."""
     problem, derivations = ALL[name]()
+    problem = dataclasses.replace(problem, options={"detail": level})
     for d in derivations:
-        assert present(d, problem)[0].kind == "dimension"
+        paras = present(d, problem)
+        assert paras[0].text.startswith("First, the dimension: the "), paras[0].text
+        assert (len(paras) == 1) == (level == "answer"), [p.kind for p in paras]
+        for p in paras:
+            assert p.text and p.text.count("$") % 2 == 0, p.text
+            assert not re.search(r"\bNone\b|object at 0x|\{'|\[\]|\(\)", p.text), p.text
+            for tex in p.display:
+                assert tex.strip() and tex.count("{") == tex.count("}"), tex
+                assert tex.count(r"\left") == tex.count(r"\right"), tex
