@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from derivgen.derivation import Step
-from derivgen.problem.expr import Call, Expr, Index, ListLit, Name, Shape, children, names_in
+from derivgen.problem.expr import Call, Expr, Index, ListLit, Name, Num, Shape, children, names_in
 from derivgen.problem.model import Problem
 from derivgen.problem.shapes import ShapeEnv, infer
 from derivgen.engine.index.route import IndexForm
@@ -18,6 +19,8 @@ ALL_STEPS = frozenset(
 #: Shown unless the problem asks otherwise: identities are justified, and
 #: Figure 5.7's second route taken, only on request (``steps:`` or ``method: vec``).
 DEFAULT_STEPS = ALL_STEPS - {"justify", "vec"}
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,9 +37,35 @@ class Ctx:
     """The problem's ``method`` option."""
     intermediates: Mapping[str, Expr] = field(default_factory=dict)
     """Chain-rule intermediates in scope: name -> defining expression."""
+    memo: dict[Hashable, object] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Work already done in this context (expansions, shapes, derivatives), each done once."""
+
+    def once(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, worked out the first time ``key`` is asked for in this context only.
+
+        A context's problem, shapes and intermediates never change, so neither
+        does anything computed from them.  A failure is not remembered: it is
+        raised again, the same way, the next time.
+        """
+        key = exact_key(key)
+        try:
+            return self.memo[key]  # type: ignore[return-value]
+        except KeyError:
+            value = self.memo[key] = compute()
+            return value
 
     @staticmethod
     def of(problem: Problem) -> "Ctx":
+        """The problem's context: the same one for every ``find`` of the problem last asked for."""
+        last = _LAST
+        if last and last[0] is problem:
+            return last[1]
+        ctx = Ctx._new(problem)
+        _LAST[:] = [problem, ctx]
+        return ctx
+
+    @staticmethod
+    def _new(problem: Problem) -> "Ctx":
         env = problem.shape_env()
         want = DEFAULT_STEPS
         steps = problem.options.get("steps")
@@ -52,9 +81,13 @@ class Ctx:
         return ShapeEnv(self.shapes, self.problem.sizes)
 
     def shape(self, e: Expr) -> Shape:
-        return infer(self.problem_expand_calls(e), self.env)
+        return self.once(("shape", e), lambda: infer(self.problem_expand_calls(e), self.env))
 
     def with_var(self, name: str, shape: Shape, definition: Expr) -> "Ctx":
+        """The inner context with ``name`` a variable; the same one each time it is asked for."""
+        return self.once(("with_var", name, tuple(shape), definition), lambda: self._with_var(name, shape, definition))
+
+    def _with_var(self, name: str, shape: Shape, definition: Expr) -> "Ctx":
         shapes = dict(self.shapes)
         shapes[name] = shape
         inter = dict(self.intermediates)
@@ -85,6 +118,9 @@ class Ctx:
 
     def full_expand(self, e: Expr) -> Expr:
         """e in the given variables only (defines, calls and intermediates inlined)."""
+        return self.once(("full_expand", e), lambda: self._full_expand(e))
+
+    def _full_expand(self, e: Expr) -> Expr:
         from derivgen.problem.expr import substitute
 
         for _ in range(32):
@@ -96,6 +132,9 @@ class Ctx:
 
     def problem_expand_calls(self, e: Expr) -> Expr:
         """Inline user calls and plain defines, but keep chain intermediates as variables."""
+        return self.once(("expand_calls", e), lambda: self._expand_calls(e))
+
+    def _expand_calls(self, e: Expr) -> Expr:
         from derivgen.problem.expr import map_children, substitute
 
         if isinstance(e, Name):
@@ -112,6 +151,31 @@ class Ctx:
         if isinstance(e, Index):
             return Index(self.problem_expand_calls(e.base), e.indices)
         return map_children(e, self.problem_expand_calls)
+
+
+#: The problem last given to :meth:`Ctx.of` and its context, so that the finds of
+#: one problem share their work (one slot: a problem's finds are derived together).
+_LAST: list = []
+
+
+def exact_key(key: Hashable) -> Hashable:
+    """``key``, told apart from keys Python counts equal to it.
+
+    Trees compare by value, and ``2 == 2.0 == Fraction(2)``: a key holding a
+    number that is not an ``int`` carries the type of every number as well, so
+    ``x ^ 2`` and ``x ^ 2.0`` are not taken for each other.
+    """
+    kinds: list[type] = []
+    stack: list[object] = [key]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Num):
+            kinds.append(type(x.value))
+        elif isinstance(x, Expr):
+            stack.extend(children(x))
+        elif isinstance(x, tuple):
+            stack.extend(x)
+    return key if all(k is int for k in kinds) else (key, tuple(kinds))
 
 
 def _shield(e: Expr, params: tuple[str, ...]) -> Expr:

@@ -18,8 +18,10 @@ from derivgen.engine.context import Ctx, Part, has_literal, uses_components
 from derivgen.engine.routes import (
     atoms_of,
     atoms_part,
+    closed_of,
     dimension_step,
     entry_of_whole,
+    index_form_of,
     index_part,
     scalar_part,
 )
@@ -70,12 +72,11 @@ def _closed_after_index_chain(ctx: Ctx, of: str, body: Expr, wrt: str, of_shape:
                               steps: list) -> Expr | None:
     """After an index-notation chain rule, the matrix form of the result when there is one."""
     from derivgen.derivation import Deriv, Relation, Space, Step
-    from derivgen.engine.matrix.closed_form import closed_derivative
 
     expanded = ctx.full_expand(body)
     if has_literal(expanded):
         return None
-    cf = closed_derivative(expanded, wrt, ctx.env, ctx.assume)
+    cf = closed_of(ctx, expanded, wrt)
     if cf is None:
         return None
     if "closed" in ctx.want:
@@ -106,18 +107,32 @@ def _in_givens(form: object, problem: Problem) -> bool:
 
 
 def _index_form(ctx: Ctx, of: str, body: Expr, wrt: str) -> object | None:
-    """An index form of the whole derivative, as a second, independent result to check."""
+    """An index form of the whole derivative, as a second, independent result to check.
+
+    Only the entry formula is worked out (not the steps or the closed form the
+    route would show), from the whole expression in the given variables: it
+    shares nothing with the chain-rule factors it checks.
+    """
     expanded = ctx.full_expand(body)
     if has_literal(expanded):
         return None
     try:
-        return index_part(ctx, of, expanded, wrt).index
+        return index_form_of(ctx, of, expanded, wrt)
     except (NotIndexable, DerivationError):
         return None
 
 
 def derive_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], wrt_shape: Shape) -> Part:
-    """Choose the route for d expr / d wrt in this context and run it."""
+    """Choose the route for d expr / d wrt in this context and run it.
+
+    Each derivative is worked out once per context: a chain-rule factor met
+    again (by another ``find`` of the problem) is the same Part, not a new one.
+    """
+    part = ctx.once(("part", of, expr, wrt, tuple(wrt_shape)), lambda: _derive_part(ctx, of, expr, wrt, wrt_shape))
+    return Part(list(part.steps), part.closed, part.index, part.explicit)
+
+
+def _derive_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], wrt_shape: Shape) -> Part:
     if ctx.method == "definition":
         from derivgen.engine.scalar.definition import definition_part
 

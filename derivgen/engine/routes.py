@@ -9,12 +9,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from derivgen.derivation import Deriv, Relation, Space, Step, Tuple
 from derivgen.problem.expr import BinOp, Call, Expr, Index, ListLit, Name, Num, Shape, Transpose, depth
 from derivgen.problem.shapes import printed_shape
 from derivgen.engine.context import Ctx, Part
 from derivgen.engine.index.route import explicit_slices, index_derivation
 from derivgen.engine.index.to_index import IndexWriter, NotIndexable
+
+if TYPE_CHECKING:
+    from derivgen.derivation.index_form import IndexForm
+    from derivgen.engine.index.route import IndexDerivation
+    from derivgen.engine.matrix.closed_form import ClosedForm
 
 
 def wrt_math(wrt: tuple[Expr, ...]) -> object:
@@ -181,18 +188,34 @@ def rewrite_norm_squared(e: Expr, ctx: Ctx) -> Expr:
     return e
 
 
-def index_part(ctx: Ctx, of: str, expr: Expr, wrt: str) -> Part:
-    """Index notation, partials (cases, stacking, collation) and the closed form."""
+def closed_of(ctx: Ctx, body: Expr, wrt: str) -> ClosedForm | None:
+    """``d body / d wrt`` as a closed matrix form (or None), worked out once per context."""
     from derivgen.engine.matrix.closed_form import closed_derivative
 
+    return ctx.once(("closed", body, wrt), lambda: closed_derivative(body, wrt, ctx.env, ctx.assume))
+
+
+def index_derivation_of(ctx: Ctx, of: str, body: Expr, wrt: str) -> IndexDerivation:
+    """The index-notation steps and entry formula of ``∂of/∂wrt``, worked out once per context."""
+    return ctx.once(("index", of, body, wrt), lambda: index_derivation(
+        of, body, wrt, IndexWriter(ctx.env), ctx.names(), ctx.problem.sizes, ctx.want))
+
+
+def index_form_of(ctx: Ctx, of: str, expr: Expr, wrt: str) -> IndexForm:
+    """The entry formula of ``∂of/∂wrt`` alone: what :func:`index_part` finds, without its steps and closed form."""
+    body = ctx.problem_expand_calls(expr)
+    return index_derivation_of(ctx, of, rewrite_norm_squared(body, ctx), wrt).form
+
+
+def index_part(ctx: Ctx, of: str, expr: Expr, wrt: str) -> Part:
+    """Index notation, partials (cases, stacking, collation) and the closed form."""
     steps: list[Step] = []
     body = ctx.problem_expand_calls(expr)
     rewritten = rewrite_norm_squared(body, ctx)
     if rewritten != body:
         steps.append(Step("rewrite", (Relation((body, rewritten)),), {"reason": "norm_squared"}))
         body = rewritten
-    writer = IndexWriter(ctx.env)
-    idx = index_derivation(of, body, wrt, writer, ctx.names(), ctx.problem.sizes, ctx.want)
+    idx = index_derivation_of(ctx, of, body, wrt)
     shown = [s for s in idx.steps if _wanted(s.kind, ctx.want)]
     steps.extend(shown)
     explicit = None
@@ -202,7 +225,7 @@ def index_part(ctx: Ctx, of: str, expr: Expr, wrt: str) -> Part:
         if explicit is not None:
             steps.append(Step("explicit", (Relation((Deriv(Name(of), Name(wrt)), _explicit_math(explicit))),),
                               {"sizes": dict(ctx.problem.sizes)}))
-    closed = closed_derivative(body, wrt, ctx.env, ctx.assume)
+    closed = closed_of(ctx, body, wrt)
     if closed is None and "closed" in ctx.want:
         steps.extend(tensor_identity_steps(ctx, body, wrt, idx.form))
     if closed is not None and "closed" in ctx.want:

@@ -8,19 +8,18 @@ dropped, scalars to the front, powers merged), then collects like terms
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import replace
 from fractions import Fraction
+from weakref import WeakKeyDictionary
 
 from derivgen.problem.expr import BinOp, Expr, Num, Transpose
-from derivgen.problem.text import to_text
 from derivgen.problem.shapes import ShapeEnv
 from derivgen.engine.matrix.normal_form import (
     Ctx,
     Sum,
     Term,
     Unsupported,
-    chain_expr,
     form,
     term_expr,
     to_expr,
@@ -88,19 +87,34 @@ def term_key(t: Term, ctx: Ctx) -> tuple[object, ...]:
     return (scalars_key(t, ctx), t.chain)
 
 
-def scalars_key(t: Term, ctx: Ctx) -> frozenset[tuple[str, Fraction]]:
-    return frozenset((scalar_text(b, ctx), k) for b, k in t.scalars)
+def scalars_key(t: Term, ctx: Ctx) -> frozenset[tuple[Hashable, Fraction]]:
+    return frozenset((scalar_key(b, ctx), k) for b, k in t.scalars)
 
 
-def scalar_text(base: Expr, ctx: Ctx) -> str:
-    """A scalar ``uᵀv`` equals its transpose ``vᵀu``: key both by the smaller text."""
-    text = to_text(base)
+#: Each tidying context's scalar keys, worked out once per scalar factor.
+_SCALAR_KEYS: WeakKeyDictionary[Ctx, dict[Expr, Hashable]] = WeakKeyDictionary()
+
+
+def scalar_key(base: Expr, ctx: Ctx) -> Hashable:
+    """What a scalar factor is, for collecting like terms: the tree itself, compared structurally.
+
+    A scalar ``uᵀv`` equals its transpose ``vᵀu``: both are keyed by the pair
+    of their normal-form chains, so ``xᵀy`` and ``yᵀx`` are one factor.
+    """
+    keys = _SCALAR_KEYS.setdefault(ctx, {})
+    key = keys.get(base)
+    if key is None:
+        key = keys[base] = _scalar_key(base, ctx)
+    return key
+
+
+def _scalar_key(base: Expr, ctx: Ctx) -> Hashable:
     if isinstance(base, BinOp) and base.op == "@":
         s = form(base, ctx)
         if len(s) == 1 and not s[0].scalars and s[0].chain:
             flipped = transpose(((replace(s[0], coeff=Fraction(1))),), ctx)[0]
-            return min(text, to_text(chain_expr(flipped.chain)))
-    return text
+            return ("uv", s[0].coeff, frozenset((s[0].chain, flipped.chain)))
+    return base
 
 
 # --- common factors -------------------------------------------------------------------
