@@ -37,8 +37,8 @@ examples:
   derivgen build problems/                  every format into out/
   derivgen build problems/ -o site/ --format md,json --flavour hugo
   derivgen check problems/                  derive and verify, write nothing
-  derivgen eval problems/least-squares.yaml --find dL/dtheta --at values.json
-  derivgen exam exams/midterm.yaml --variants 3 --seed 2026
+  derivgen eval problems/3-matrix/least-squares.yaml --find dL/dtheta --at values.json
+  derivgen exam midterm.yaml --variants 3 --seed 2026    (an exam file: see the README)
 
 exit codes: 0 ok, 1 a problem failed, 2 usage error"""
 
@@ -123,7 +123,7 @@ def _exam_parser(commands) -> None:  # type: ignore[no-untyped-def]
     p = commands.add_parser(
         "exam", help="write an exam paper and its solutions",
         description="Write the exam paper(s) and matching solution sheet(s) of an exam file.",
-        epilog="example:\n  derivgen exam exams/midterm.yaml -o out/ --variants 3 --seed 7",
+        epilog="example:\n  derivgen exam midterm.yaml -o out/ --variants 3 --seed 7",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("exam_file", metavar="EXAM.yaml", help="the exam file")
     p.add_argument("-o", "--out", default="out", metavar="DIR", help="output folder (default: out)")

@@ -138,6 +138,7 @@ def test_detail_in_the_problem_file_is_checked(tmp_path: Path) -> None:
         load_problem(bad)
 
 
+@pytest.mark.slow
 def test_detail_from_the_command_line_and_derivgen_yaml(tmp_path: Path) -> None:
     folder = tmp_path / "bank"
     folder.mkdir()

@@ -17,6 +17,8 @@ def files(root: Path) -> dict[str, bytes]:
             if p.is_file() and ".cache" not in p.parts}
 
 
+@pytest.mark.needs_tex  # PDFs too, when TeX is installed
+@pytest.mark.slow
 def test_jobs_1_and_2_write_identical_files(tmp_path: Path) -> None:
     formats = "md,json,tex,html" + (",pdf" if shutil.which("latexmk") else "")
     outs = []

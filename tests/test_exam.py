@@ -178,6 +178,7 @@ def test_single_version_keeps_the_problems_as_written(tmp_path: Path) -> None:
     assert "\\boldsymbol{\\Phi}" in paper and "(2x + 1)^4" in paper
 
 
+@pytest.mark.needs_tex
 def test_exam_pdfs(tmp_path: Path) -> None:
     if real_stages().tex_available():
         pytest.skip("TeX is not installed")

@@ -120,6 +120,7 @@ def _marks(name: str) -> list[pytest.MarkDecorator]:
     return [pytest.mark.xfail(strict=True, reason="reported: " + REPORTED[name])] if name in REPORTED else []
 
 
+@pytest.mark.slow  # the whole corpus through the real CLI: 65 subprocesses, ~13 s together
 @pytest.mark.parametrize("name", [pytest.param(n, marks=_marks(n)) for n in ERROR_FILES])
 def test_check_rejects_hostile_file(name: str, tmp_path: Path) -> None:
     src = workspace(tmp_path, HOSTILE / name)
@@ -130,6 +131,7 @@ def test_check_rejects_hostile_file(name: str, tmp_path: Path) -> None:
     assert sorted(p.name for p in src.iterdir()) == [name]
 
 
+@pytest.mark.slow  # the whole corpus through the real CLI: 65 subprocesses, ~13 s together
 @pytest.mark.parametrize("name", [pytest.param(n, marks=_marks(n)) for n in ERROR_FILES])
 def test_build_rejects_hostile_file(name: str, tmp_path: Path) -> None:
     workspace(tmp_path, HOSTILE / name)
@@ -162,6 +164,7 @@ def test_one_bad_problem_among_good_ones(tmp_path: Path) -> None:
     assert errors[-1] == f"derivgen: 1 failed; {len(good)} of {len(good) + 1} problems built", run.err
 
 
+@pytest.mark.needs_tex  # PDFs too, when TeX is installed
 def test_tex_in_titles_and_statements_is_text(tmp_path: Path) -> None:
     """A title, source, statement or latex override full of TeX primitives typesets as their text."""
     workspace(tmp_path, *(HOSTILE / n for n in TEX_FILES))

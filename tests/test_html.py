@@ -46,6 +46,7 @@ def assert_all_typeset(page: Path, tmp: Path) -> None:
 
 @needs_katex
 @needs_chromium
+@pytest.mark.slow
 def test_sheet_renders_every_formula_offline(tmp_path: Path) -> None:
     items = [ALL[n]() for n in sorted(ALL)]
     page = tmp_path / "sheet.html"
@@ -59,6 +60,7 @@ def test_sheet_renders_every_formula_offline(tmp_path: Path) -> None:
 
 @needs_katex
 @needs_chromium
+@pytest.mark.slow
 def test_linked_assets_page_works_from_out(tmp_path: Path) -> None:
     out = tmp_path / "out"
     copy_katex_assets(out / "katex")

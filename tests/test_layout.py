@@ -213,6 +213,8 @@ def test_warnings_name_the_problem_file() -> None:
 
 
 @needs_tex
+@pytest.mark.needs_tex
+@pytest.mark.slow
 def test_the_bank_has_no_overfull_box_and_no_stranded_heading(tmp_path: Path, recorded: list) -> None:
     out = tmp_path / "out"
     report = build([BANK], out, formats=["pdf"], use_cache=False, stages=recording_stages())
@@ -227,6 +229,8 @@ def test_the_bank_has_no_overfull_box_and_no_stranded_heading(tmp_path: Path, re
 
 
 @needs_tex
+@pytest.mark.needs_tex
+@pytest.mark.slow
 def test_an_exam_has_no_overfull_box_overprinted_header_or_stranded_question(tmp_path: Path,
                                                                                recorded: list) -> None:
     files = ["3-matrix/least-squares.yaml", "3-matrix/two-layer-network.yaml", "1-scalar/chain-rule-2x-plus-1.yaml",
@@ -252,6 +256,7 @@ def test_an_exam_has_no_overfull_box_overprinted_header_or_stranded_question(tmp
 
 
 @needs_tex
+@pytest.mark.needs_tex
 def test_a_very_long_result_stays_on_the_page(tmp_path: Path, recorded: list) -> None:
     sheet = tmp_path / "long"
     sheet.mkdir()
@@ -268,6 +273,7 @@ def test_a_very_long_result_stays_on_the_page(tmp_path: Path, recorded: list) ->
     assert _SCALED == []  # every long display was broken into lines, none shrunk to fit
 
 
+@pytest.mark.needs_tex
 def test_a_display_too_wide_to_break_is_scaled_to_the_line(tmp_path: Path) -> None:
     if tex_available() is not None:
         pytest.skip("TeX Live (latexmk) is needed")
@@ -285,6 +291,7 @@ def test_a_display_too_wide_to_break_is_scaled_to_the_line(tmp_path: Path) -> No
 
 
 @needs_tex
+@pytest.mark.needs_tex
 def test_a_long_heading_is_reported_with_the_problem_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sheet = tmp_path / "sheet"
     sheet.mkdir()
@@ -301,6 +308,7 @@ def test_a_long_heading_is_reported_with_the_problem_file(tmp_path: Path, capsys
 
 
 @needs_tex
+@pytest.mark.needs_tex
 def test_a_long_header_wraps_instead_of_overprinting(tmp_path: Path) -> None:
     config = ("course: Mathematics for Machine Learning, chapter 5, with a very long course name indeed\n"
               "title: A sheet whose title is much too long to share one line with the course name\n")

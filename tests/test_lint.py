@@ -251,6 +251,7 @@ def test_log_findings_of_a_clean_log(tmp_path: Path) -> None:
 
 
 @NEEDS_TEX
+@pytest.mark.needs_tex
 def test_typesetting_a_sheet_finds_overfull_boxes_errors_and_pdf_question_marks(tmp_path: Path) -> None:
     out, files = make_build(tmp_path)
     wide = "\\[ " + " + ".join(f"x_{{{i}}}" for i in range(80)) + " \\]"
@@ -421,6 +422,7 @@ def test_missing_outputs_and_failures(tmp_path: Path) -> None:
 # --- by hand ------------------------------------------------------------------------------------
 
 
+@pytest.mark.needs_tex  # the lint typesets the sheets when TeX is installed
 def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out, files = make_build(tmp_path)
     assert main([str(out), str(tmp_path / "problems")]) == 0
@@ -454,6 +456,8 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
 
 
 @NEEDS_TEX
+@pytest.mark.needs_tex
+@pytest.mark.slow
 def test_the_bank_is_clean(bank: tuple[Path, list[Path]]) -> None:
     out, files = bank
     findings = lint_outputs(out, files)
@@ -461,6 +465,8 @@ def test_the_bank_is_clean(bank: tuple[Path, list[Path]]) -> None:
 
 
 @NEEDS_TEX
+@pytest.mark.needs_tex
+@pytest.mark.slow
 def test_problems_no_one_here_wrote_are_clean(tmp_path: Path) -> None:
     """Unicode in every text field, inverse-transposes, a long neural-network result, latex: names."""
     src = tmp_path / "sheet"

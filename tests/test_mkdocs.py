@@ -33,6 +33,7 @@ pytest.importorskip("material")
 pytest.importorskip("pymdownx")
 
 
+@pytest.mark.slow
 def test_mkdocs_strict_build_keeps_the_math(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -16,10 +16,10 @@ from derivgen.problem.model import Problem
 from derivgen.render.latex import render_exam_tex, render_sheet_tex
 from derivgen.build.typeset import compile_pdf, tex_available, tex_error_excerpt, tex_to_pdf
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.needs_tex, pytest.mark.skipif(
     tex_available() is not None or shutil.which("pdftotext") is None,
     reason="TeX Live (latexmk) and poppler-utils are needed",
-)
+)]
 
 META = {"course": "Mathematics for Machine Learning", "author": "Staff", "date": "Week 5", "prefix": "5."}
 PWNED = Path("/tmp/pwned")
@@ -63,6 +63,7 @@ def test_handout_has_no_solutions(tmp_path: Path) -> None:
     assert "First, the dimension" not in text and "Checked against" not in text
 
 
+@pytest.mark.slow
 def test_exam_and_its_solutions(tmp_path: Path) -> None:
     items = [(p, ds, pts) for (p, ds), pts in zip(sheet_items(), (8, 6, 4, 2))]
     meta = {"title": "Midterm", "course": "MML", "date": "2024", "variant": "A",
@@ -145,6 +146,7 @@ def test_tex_to_pdf_writes_only_the_pdf(tmp_path: Path) -> None:
     assert pdf.read_bytes().startswith(b"%PDF") and [p.name for p in tmp_path.iterdir()] == ["a.pdf"]
 
 
+@pytest.mark.slow
 def test_timeout_is_a_render_error(tmp_path: Path) -> None:
     src = tmp_path / "loop.tex"
     src.write_text("\\documentclass{article}\n\\begin{document}\n\\def\\a{\\a}\\a\n\\end{document}\n")

@@ -98,6 +98,7 @@ def test_shown_matrix_is_displayed_under_the_statement(out: Path) -> None:
 
 
 @NEEDS_TEX
+@pytest.mark.needs_tex
 def test_handout_pdf_shows_the_matrix_entries(out: Path) -> None:
     text = pdf_text(out / "1-first" / "handout.pdf")
     first = block(text, "Problem 1.2", None)
@@ -193,6 +194,7 @@ def test_same_label_and_number_in_every_format(out: Path) -> None:
 
 
 @NEEDS_TEX
+@pytest.mark.needs_tex
 def test_pdf_uses_the_label(out: Path) -> None:
     text = pdf_text(out / "2-second" / "solutions.pdf")
     assert "Problem 2.1" in text and "Problem 2.2" in text and "Example" not in text

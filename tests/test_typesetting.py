@@ -229,6 +229,7 @@ def test_user_math_never_has_a_double_superscript() -> None:
 
 
 @NEEDS_TEX
+@pytest.mark.needs_tex
 def test_det_of_a_product_and_inverse_transposes_build_a_pdf(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert cli.main(["build", str(FIXTURES / "inverse-transpose.yaml"), "-o", str(out), "--format", "tex,pdf",
@@ -310,6 +311,7 @@ def test_latex_names_in_markdown(tmp_path: Path) -> None:
 
 
 @NEEDS_TEX
+@pytest.mark.needs_tex
 def test_unicode_reaches_the_pdf(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert cli.main(["build", str(FIXTURES), "-o", str(out), "--format", "tex,pdf", "--no-cache", "--quiet",
