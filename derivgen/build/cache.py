@@ -143,7 +143,7 @@ class Cache:
             if stored["format"] == ENTRY_FORMAT and stored["key"] == key:
                 self._touch(path)
                 return stored["value"]
-        except Exception:  # noqa: BLE001, S110 -- a corrupt entry is a miss, whatever went wrong
+        except Exception:  # a corrupt entry is a miss, whatever went wrong
             pass
         return None
 

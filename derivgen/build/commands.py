@@ -56,7 +56,8 @@ def evaluate(path: Path, find_text: str, values_path: Path) -> object:
     for form in ("closed", "index", "explicit"):
         if results.get(form) is not None:
             return to_json_array(results[form])
-    raise DerivgenError(f"{display_path(path)}: {find_text}: the derivation has no form that can be evaluated")
+    raise DerivgenError(f"{display_path(path)}: {find_text}: "
+                        "the derivation has no form that can be evaluated")
 
 
 def find_in(problem: Problem, text: str) -> Find:

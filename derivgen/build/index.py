@@ -28,7 +28,8 @@ def index_json(sheets: list[Sheet], report: BuildReport) -> str:
         "sheets": [{
             "name": s.name, "title": s.title,
             "problems": [{"id": i.problem.id, "title": i.problem.title, "number": i.number,
-                          "file": i.display, "outputs": outputs_of(i)} for i in s.good if i.problem is not None],
+                          "file": i.display, "outputs": outputs_of(i)}
+                         for i in s.good if i.problem is not None],
         } for s in sheets],
         "failures": [{"file": f.file, "id": f.id, "errors": f.errors} for f in report.failures],
     }

@@ -120,7 +120,7 @@ def load_all(items: list[Item], stages: Stages, report: BuildReport, progress: P
             _check_id(item)
         except DerivgenError as e:
             _fail(item, error_lines(e, item.display), report)
-        except Exception as e:  # noqa: BLE001 -- an internal error in the loader spoils one problem only
+        except Exception as e:  # an internal error in the loader spoils one problem only
             _fail(item, [f"{item.display}: internal error: {e}"], report, traceback.format_exc())
         progress.advance()
     _reject_duplicate_ids(items, report)
@@ -133,7 +133,8 @@ def _check_id(item: Item) -> None:
     pid = str(item.problem.id)
     if not pid or "/" in pid or "\\" in pid or pid.startswith(".") or ".." in pid:
         loc = Location(item.display, 1, 1)
-        raise ProblemError([Diagnostic(loc, f"id '{pid}' cannot name an output file (no '/', '\\' or leading '.')")])
+        message = f"id '{pid}' cannot name an output file (no '/', '\\' or leading '.')"
+        raise ProblemError([Diagnostic(loc, message)])
 
 
 def _reject_duplicate_ids(items: list[Item], report: BuildReport) -> None:
@@ -171,7 +172,7 @@ def derive_all(items: list[Item], stages: Stages, opts: RenderOptions, jobs: int
     t0 = time.perf_counter()
     progress.start("derive", len(items))
     outcomes = process_all([_task(i) for i in items], stages, opts, jobs, progress)
-    for item, outcome in zip(items, outcomes):
+    for item, outcome in zip(items, outcomes, strict=True):
         for stage, seconds in outcome.timings.items():
             report.timings[stage] += seconds
         if outcome.derivations is None:
@@ -253,11 +254,11 @@ def _typeset(sheets: list[tuple[Sheet, dict[str, bytes]]], stages: Stages, out: 
     if not docs:
         return
     t0 = time.perf_counter()
-    typeset = typeset_all([Document(name, files[f"{name}.tex"], display_path(out / sheet.files(f"{name}.tex")),
-                                    tuple(i.display for i in sheet.good)) for sheet, files, name in docs],
-                          stages.compile_pdf, out, jobs, progress)
+    documents = [Document(name, files[f"{name}.tex"], display_path(out / sheet.files(f"{name}.tex")),
+                          tuple(i.display for i in sheet.good)) for sheet, files, name in docs]
+    typeset = typeset_all(documents, stages.compile_pdf, out, jobs, progress)
     warnings: list[str] = []
-    for (sheet, files, name), done in zip(docs, typeset):
+    for (sheet, files, name), done in zip(docs, typeset, strict=True):
         if done.pdf is None:
             sheet.fresh = False  # incomplete: not cached, tried again next build
             report.failures.append(Failure(display_path(out / sheet.files(f"{name}.tex")), None, done.errors))
@@ -282,7 +283,8 @@ def write_all(out: Path, items: list[Item], sheets: list[Sheet], sheet_files: di
     report.timings["write"] += time.perf_counter() - t0
 
 
-def store(cache: Cache, items: list[Item], sheets: list[Sheet], sheet_files: dict[str, dict[str, bytes]]) -> None:
+def store(cache: Cache, items: list[Item], sheets: list[Sheet],
+          sheet_files: dict[str, dict[str, bytes]]) -> None:
     """Remember every problem and complete sheet built in this run."""
     for item in items:
         if item.fresh and item.failure is None and item.key:

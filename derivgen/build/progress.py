@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Protocol, TextIO
 
 #: Seconds before the bar first appears.
@@ -42,7 +43,7 @@ class Silent:
 class Bar:
     """``derive   [#########.........]  12/40`` redrawn in place on a terminal."""
 
-    def __init__(self, stream: TextIO, clock=time.monotonic) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
         self.stream = stream
         self.clock = clock
         self.stage, self.total, self.done = "", 0, 0

@@ -48,7 +48,9 @@ class BuildReport:
     removed: int = 0
     """Outdated output files removed (their problem file was deleted or renamed, or its id changed)."""
     timings: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    """Seconds per stage: load, derive, verify, render, tex, write, total (derive/verify/render summed over workers)."""
+    """Seconds per stage: load, derive, verify, render, tex, write, total.
+
+    derive, verify and render are summed over the workers."""
     failures: list[Failure] = field(default_factory=list)
     """Everything that failed, in file order."""
     notes: list[str] = field(default_factory=list)

@@ -78,7 +78,9 @@ class RenderProblem(Protocol):
 
 
 class RenderSheet(Protocol):
-    """Sheet files by name: ``handout.tex``, ``solutions.tex``, ``sheet.html`` (real: :func:`render_sheet_stage`)."""
+    """Sheet files by name: ``handout.tex``, ``solutions.tex``, ``sheet.html``.
+
+    Real: :func:`render_sheet_stage`."""
 
     def __call__(self, title: str, items: list[Any], opts: RenderOptions, /) -> dict[str, str]: ...
 
@@ -186,7 +188,8 @@ def render_problem_stage(problem: Problem, derivations: list[Derivation], number
     if "md" in opts.formats:
         from derivgen.render.markdown import render_problem_md
 
-        out["md"] = render_problem_md(problem, derivations, opts.flavour, opts.templates, number, _label(opts))
+        out["md"] = render_problem_md(problem, derivations, opts.flavour, opts.templates, number,
+                                      _label(opts))
     if "json" in opts.formats:
         from derivgen.render.json import render_problem_json
 
@@ -222,7 +225,7 @@ def render_sheet_stage(title: str, items: list[Any], opts: RenderOptions) -> dic
 
 
 def compile_pdf_stage(tex: Path, timeout: float) -> Path:
-    """The PDF beside ``tex``, and TeX's log beside it (read by :func:`derivgen.build.typeset.typeset_all`)."""
+    """The PDF beside ``tex``, and TeX's log beside it (read by :func:`.typeset.typeset_all`)."""
     return compile_pdf(tex, timeout, keep_log=True)
 
 

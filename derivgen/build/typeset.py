@@ -93,7 +93,8 @@ def typeset_all(docs: Sequence[Document], compile_pdf: Callable[[Path, float], P
             try:
                 results[futures[future]] = future.result()
             except DerivgenError as e:
-                lines = [_unscratch(line, scratch, f"{doc.name}.tex", doc.shown) for line in str(e).splitlines()]
+                lines = [_unscratch(line, scratch, f"{doc.name}.tex", doc.shown)
+                         for line in str(e).splitlines()]
                 results[futures[future]] = Typeset(None, errors=lines)
             progress.advance()
     progress.finish()

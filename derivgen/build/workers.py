@@ -71,7 +71,7 @@ def process_problem(problem: Problem, display: str, number: str, stages: Stages,
             return _process(problem, display, number, stages, opts, timings)
     except DerivgenError as e:
         return Outcome(None, {}, error_lines(e, display), timings)
-    except Exception as e:  # noqa: BLE001 -- one problem's internal error must not stop the others
+    except Exception as e:  # one problem's internal error must not stop the others
         return Outcome(None, {}, [f"{display}: internal error: {type(e).__name__}: {e}"], timings,
                        traceback.format_exc())
 
@@ -84,7 +84,8 @@ def time_limit(seconds: float) -> Iterator[None]:
         return
 
     def expire(signum: int, frame: object) -> None:
-        raise LimitError(f"derive, check and render took longer than derivgen's limit of {seconds:g} s per problem")
+        raise LimitError(f"derive, check and render took longer than derivgen's limit of {seconds:g} s "
+                         "per problem")
 
     old = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -108,7 +109,8 @@ def _process(problem: Problem, display: str, number: str, stages: Stages, opts: 
     return Outcome(derivations, files, [], timings)
 
 
-def _in_process(tasks: Sequence[Task], stages: Stages, opts: RenderOptions, progress: Progress) -> list[Outcome]:
+def _in_process(tasks: Sequence[Task], stages: Stages, opts: RenderOptions,
+                progress: Progress) -> list[Outcome]:
     stages.prepare()
     outcomes = []
     for task in tasks:
@@ -140,6 +142,6 @@ def _in_pool(tasks: Sequence[Task], stages: Stages, opts: RenderOptions, workers
 def _result(future: Future[Any], task: Task) -> Outcome:
     try:
         return future.result()
-    except Exception as e:  # noqa: BLE001 -- a worker died (killed, out of memory) or the result did not pickle
+    except Exception as e:  # a worker died (killed, out of memory) or the result did not pickle
         return Outcome(None, {}, [f"{task.display}: internal error in a worker: {type(e).__name__}: {e}"], {},
                        traceback.format_exc())

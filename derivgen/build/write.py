@@ -34,8 +34,9 @@ def outputs_of(item: Item) -> dict[str, str]:
     return {fmt: problem_path(fmt, item.sheet, item.problem.id) for fmt in sorted(item.files)}
 
 
-def collect_outputs(out: Path, items: list[Item], sheets: list[Sheet],
-                    sheet_files: dict[str, dict[str, bytes]]) -> tuple[dict[str, bytes], dict[str, manifest.Entry]]:
+def collect_outputs(
+    out: Path, items: list[Item], sheets: list[Sheet], sheet_files: dict[str, dict[str, bytes]],
+) -> tuple[dict[str, bytes], dict[str, manifest.Entry]]:
     """Every output's bytes and owner by path in out/; a failed sheet keeps its last complete files."""
     outputs: dict[str, bytes] = {}
     owners: dict[str, manifest.Entry] = {}

@@ -90,7 +90,7 @@ def load_exam(path: Path, display: str | None = None) -> Exam:
     diags = Diagnostics(display)
     if not isinstance(root, yaml.MappingNode):
         diags.add(root, "an exam file must be a mapping with the keys exam, problems and space")
-        diags.raise_if_any()
+        raise ProblemError(diags.items)
     meta: dict[str, str] = {}
     problems: list[ExamProblem] = []
     space = False
@@ -202,7 +202,7 @@ def make_exam(path: Path, out: Path, variants: int = 1, seed: int = 0, templates
         raise UsageError(f"--variants: at most {MAX_VARIANTS} versions")
     stages = stages or real_stages()
     exam = load_exam(path, display_path(path))
-    originals = [at_detail(p, detail) for p in _load_problems(exam, stages)]  # --detail wins over the problem's
+    originals = [at_detail(p, detail) for p in _load_problems(exam, stages)]  # --detail wins
     versions = draw_versions(originals, variants, seed)
     stages.prepare()
     for version in versions:
@@ -326,7 +326,7 @@ def key_md(exam: Exam, versions: list[Version], seed: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _pairs(mapping: dict) -> str:  # type: ignore[type-arg]
+def _pairs(mapping: dict[Any, Any]) -> str:
     return ", ".join(f"{k} → {v}" for k, v in mapping.items()) or "—"
 
 
@@ -340,11 +340,13 @@ def _typeset(files: dict[str, bytes], out: Path, stages: Stages, output: ExamOut
         return {}
     names = sorted(n for n in files if n.endswith(".tex"))
     problems = tuple(display_path(p.path) for p in exam.problems)
-    docs = [Document(name[:-4], files[name], display_path(out / exam.name / name), problems) for name in names]
+    docs = [Document(name[:-4], files[name], display_path(out / exam.name / name), problems)
+            for name in names]
     done = typeset_all(docs, stages.compile_pdf, out)
     for result in done:
         if result.pdf is None:  # nothing is written unless every paper is made
             raise RenderError("\n".join(result.errors))
     for result in done:
         output.notes.extend(result.warnings)  # not failures: the exit code stays 0
-    return {doc.name + ".pdf": result.pdf for doc, result in zip(docs, done) if result.pdf is not None}
+    return {doc.name + ".pdf": result.pdf
+            for doc, result in zip(docs, done, strict=True) if result.pdf is not None}
