@@ -11,7 +11,7 @@ from string import ascii_letters
 
 import numpy as np
 
-from derivgen.check.numeric import evaluate
+from derivgen.check.numeric import Values, evaluate
 from derivgen.derivation.index_form import (
     Delta,
     Ent,
@@ -24,13 +24,14 @@ from derivgen.derivation.index_form import (
     Opaque,
     Pw,
     Size,
+    Term,
     free_indices,
 )
 from derivgen.problem.expr import Call
 from derivgen.problem.functions import FUNCTIONS
 
 
-def index_array(form: IndexForm, values: Mapping[str, object], sizes: Mapping[str, int]) -> np.ndarray:
+def index_array(form: IndexForm, values: Values, sizes: Mapping[str, int]) -> np.ndarray:
     """The values of ``∂of_I/∂wrt_K`` in array layout: the output's axes, then the input's."""
     return IndexEvaluator(values, sizes).array(form.expr, list(form.out_idx + form.wrt_idx))
 
@@ -42,7 +43,7 @@ def dim_value(d: object, sizes: Mapping[str, int]) -> int:
 class IndexEvaluator:
     """Evaluates index expressions at given values of the variables."""
 
-    def __init__(self, values: Mapping[str, object], sizes: Mapping[str, int]) -> None:
+    def __init__(self, values: Values, sizes: Mapping[str, int]) -> None:
         self.values = {k: np.asarray(v, dtype=float) for k, v in values.items()}
         self.sizes = sizes
         self._opaque: dict[object, np.ndarray] = {}
@@ -52,11 +53,11 @@ class IndexEvaluator:
         shape = tuple(dim_value(i.dim, self.sizes) for i in free)
         total = np.zeros(shape)
         for t in x.terms:
-            total = total + self._term(t.coeff, t.factors, t.sums, free, shape)
+            total = total + self._term(t, free, shape)
         return total
 
-    def _term(self, coeff, factors, sums, free, shape) -> np.ndarray:  # type: ignore[no-untyped-def]
-        operands: list[tuple[np.ndarray, list[Idx]]] = [self._factor(f) for f in factors]
+    def _term(self, term: Term, free: list[Idx], shape: tuple[int, ...]) -> np.ndarray:
+        operands: list[tuple[np.ndarray, list[Idx]]] = [self._factor(f) for f in term.factors]
         letters: dict[Idx, str] = {}
         for _, idx in operands:
             for i in idx:
@@ -66,7 +67,7 @@ class IndexEvaluator:
         spec += "->" + "".join(letters[i] for i in present)
         arrays = [a for a, _ in operands]
         value = np.einsum(spec, *arrays) if arrays else np.asarray(1.0)
-        value = float(coeff) * value
+        value = float(term.coeff) * value
         # Broadcast over free indices the term does not mention.
         expand = [slice(None) if i in letters else np.newaxis for i in free]
         return np.broadcast_to(value[tuple(expand)] if free else value, shape)

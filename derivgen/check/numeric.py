@@ -58,10 +58,8 @@ def concrete_shape(shape: tuple[object, ...], sizes: Mapping[str, int]) -> tuple
 
 
 def _draw(shape: tuple[int, ...], assume: frozenset[str], rng: np.random.Generator, safe: bool) -> np.ndarray:
-    if safe or "positive" in assume:
-        a = rng.uniform(0.5, 1.5, size=shape)
-    else:
-        a = rng.standard_normal(size=shape)
+    positive = safe or "positive" in assume
+    a = rng.uniform(0.5, 1.5, size=shape) if positive else rng.standard_normal(size=shape)
     square = a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1
     if square and "symmetric" in assume:
         a = (a + a.T) / 2
@@ -171,7 +169,7 @@ def _coordinates(wrt: tuple[Expr, ...], values: Mapping[str, np.ndarray]) -> tup
             raise VerificationError(f"'{name}' in a tuple to differentiate by must be a scalar")
         if isinstance(w, Index):
             ix = tuple(i - 1 for i in w.indices)
-            if len(ix) != values[name].ndim or not all(0 <= i < n for i, n in zip(ix, values[name].shape)):
+            if len(ix) != values[name].ndim or not all(0 <= i < n for i, n in zip(ix, values[name].shape, strict=True)):
                 raise VerificationError(f"{name}{list(w.indices)} is not an entry of {name} ({_dims(values[name])})")
             coords.append((name, ix))
         else:

@@ -97,7 +97,7 @@ def _infer_sizes(problem: Problem, arrays: dict[str, np.ndarray]) -> tuple[dict[
     for v in problem.given:
         if v.name not in arrays:
             continue
-        for axis, (dim, n) in enumerate(zip(v.shape, arrays[v.name].shape)):
+        for axis, (dim, n) in enumerate(zip(v.shape, arrays[v.name].shape, strict=True)):
             what = "entr" if len(v.shape) == 1 else ("row", "column")[axis]
             if isinstance(dim, int) and dim != n:
                 errors.append(f"'{v.name}' has {_count(n, what)}, but its shape {fmt_shape(v.shape)} needs {dim}")

@@ -24,15 +24,18 @@ from dataclasses import replace
 from math import prod
 from typing import TYPE_CHECKING
 
-from derivgen.derivation import Derivation, Result, Verification
+from derivgen.derivation import Derivation, Explicit, IndexNotation, Result, Verification
+from derivgen.derivation.index_form import IndexForm
 from derivgen.errors import VerificationError
 from derivgen.problem.expr import Expr, Name
-from derivgen.problem.text import to_text
 from derivgen.problem.model import Find, Problem
 from derivgen.problem.shapes import fmt_shape
+from derivgen.problem.text import to_text
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from derivgen.problem.evaluate import Evaluator, Values
 
 RTOL = 1e-5
 """Relative (and, below magnitude one, absolute) tolerance per entry."""
@@ -44,7 +47,7 @@ EXTRA_POINTS = 3
 """Points that may be redrawn because the differences were unstable there."""
 
 
-def evaluate_result(problem: Problem, derivation: Derivation, values: Mapping[str, object],
+def evaluate_result(problem: Problem, derivation: Derivation, values: Values,
                     sizes: Mapping[str, int]) -> dict[str, np.ndarray]:
     """Every form the result carries ('closed', 'index', 'explicit'), in array layout.
 
@@ -58,15 +61,21 @@ def evaluate_result(problem: Problem, derivation: Derivation, values: Mapping[st
     r = derivation.result
     label = f"{problem.id}: d{derivation.of}/d{derivation.wrt}"
     shape = concrete_shape(r.shape, sizes)
-    ev = Evaluator(values, sizes)  # type: ignore[arg-type]
+    ev = Evaluator(values, sizes)
     out: dict[str, np.ndarray] = {}
     if r.closed is not None:
         out["closed"] = _closed(r, r.closed, ev.value(r.closed), sizes, label)
     if r.index is not None:
-        out["index"] = _as_array(index_array(r.index, values, sizes), shape, "index", label)  # type: ignore[arg-type]
+        out["index"] = _as_array(index_array(_index_form(r.index, label), values, sizes), shape, "index", label)
     if r.explicit is not None and _explicit_applies(problem, sizes):
         out["explicit"] = _as_array(_explicit(r.explicit, ev, label), shape, "explicit", label)
     return out
+
+
+def _index_form(index: IndexNotation, label: str) -> IndexForm:
+    if not isinstance(index, IndexForm):
+        raise VerificationError(f"{label}: the index form is not an entry formula: {index}")
+    return index
 
 
 def _explicit_applies(problem: Problem, sizes: Mapping[str, int]) -> bool:
@@ -97,7 +106,7 @@ def _as_array(value: object, shape: tuple[int, ...], form: str, label: str) -> n
     return a.reshape(shape)
 
 
-def _explicit(x: object, ev: object, label: str) -> np.ndarray:
+def _explicit(x: Explicit, ev: Evaluator, label: str) -> np.ndarray:
     """Nested tuples of scalar expressions, evaluated entry by entry."""
     import numpy as np
 
@@ -106,9 +115,9 @@ def _explicit(x: object, ev: object, label: str) -> np.ndarray:
         if len({p.shape for p in parts}) > 1:
             raise VerificationError(f"{label}: the explicit array is ragged")
         return np.array(parts, dtype=np.float64)
-    v = ev.value(x)  # type: ignore[attr-defined]
+    v = ev.value(x)
     if v.ndim:
-        raise VerificationError(f"{label}: an entry of the explicit array is not a scalar: {to_text(x)}")  # type: ignore[arg-type]
+        raise VerificationError(f"{label}: an entry of the explicit array is not a scalar: {to_text(x)}")
     return v
 
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Union
+from typing import TypeAlias
 
 from derivgen.problem.expr import Expr, Shape
-
 
 # --- display objects ---------------------------------------------------------
 
@@ -23,9 +22,9 @@ from derivgen.problem.expr import Expr, Shape
 class Deriv:
     """A derivative symbol ``df/dx`` or ``∂f_i/∂A_kq``."""
 
-    of: "Math"
+    of: Math
     """What is differentiated (an expression or an ``Entry``)."""
-    wrt: "Math"
+    wrt: Math
     """What by (an expression, an ``Entry`` or a ``Tuple`` of scalars)."""
     partial: bool = False
     """∂ rather than d."""
@@ -63,7 +62,7 @@ class Space:
 class Under:
     """A factor with its shape written under it, under a brace (``1×N``)."""
 
-    body: "Math"
+    body: Math
     """The factor."""
     shape: Shape
     """Its shape as the lecture prints it (``(1, N)`` for a row)."""
@@ -73,7 +72,7 @@ class Under:
 class Product:
     """Factors written side by side (a chain-rule product)."""
 
-    factors: tuple["Math", ...]
+    factors: tuple[Math, ...]
     """The factors, left to right."""
 
 
@@ -81,7 +80,7 @@ class Product:
 class Block:
     """A matrix of math objects (explicit arrays, stacked slices); rows of cells."""
 
-    rows: tuple[tuple["Math", ...], ...]
+    rows: tuple[tuple[Math, ...], ...]
     """The cells, row by row."""
 
 
@@ -89,7 +88,7 @@ class Block:
 class Cases:
     """A case analysis: value if condition, ..., otherwise."""
 
-    cases: tuple[tuple["Math", str], ...]
+    cases: tuple[tuple[Math, str], ...]
     """(value, condition) pairs; the condition is plain index text such as ``j = p, p ≠ q``."""
 
 
@@ -107,7 +106,7 @@ class Limit:
 
     var: Expr
     """The variable that tends to ``to`` (``h``)."""
-    body: "Math"
+    body: Math
     """What the limit is taken of."""
     to: Expr = field(default_factory=lambda: _zero())
     """Where ``var`` tends (0)."""
@@ -133,7 +132,7 @@ class SumOver:
     """First value of the index."""
     upper: Expr
     """Last value of the index."""
-    body: "Math"
+    body: Math
     """The summand, in the index."""
 
 
@@ -141,7 +140,7 @@ class SumOver:
 class Vanishing:
     """A part of a limit that tends to 0, marked under a brace: ``→ 0 as h → 0``."""
 
-    body: "Math"
+    body: Math
     """The vanishing part."""
     var: Expr
     """The variable of the limit (``h``)."""
@@ -153,7 +152,7 @@ class SumEntries:
 
     indices: tuple[str, ...]
     """The summed indices, one per axis of the matrix (``j``, ``k``)."""
-    body: "Math"
+    body: Math
     """The summand, in those indices."""
 
 
@@ -161,7 +160,7 @@ class SumEntries:
 class EntryOf:
     """An entry of a whole array: ``[dK/dR]_{pqij}``, ``[A^{-1} b]_j``."""
 
-    body: "Math"
+    body: Math
     """The array (a ``Deriv`` or an expression)."""
     indices: tuple[str, ...]
     """Index names, one per axis."""
@@ -171,7 +170,7 @@ class EntryOf:
 class Bracket:
     """A sum in brackets, as a factor: ``(a_1 + b_1) xᵀ``."""
 
-    body: "Math"
+    body: Math
     """The bracketed sum."""
 
 
@@ -186,8 +185,27 @@ def _zero() -> Expr:
     return Num(0)
 
 
-Math = Union[Expr, Deriv, Entry, Tuple, Space, Under, Product, Block, Cases, Text, Limit, Binomial, SumOver,
-             Vanishing, SumEntries, EntryOf, Bracket, Dots, object]
+class IndexNotation:
+    """Index notation in a displayed equation: the base of ``IExpr`` (``Σ_j A_ij x_j``) and ``IndexForm``
+    (``∂f_i/∂A_kq = δ_ik x_q``), both in :mod:`derivgen.derivation.index_form`.
+
+    A base class here, so that :data:`Math` and :class:`Result` name them without this module importing
+    that one (which imports ``Deriv`` and ``Entry`` from here).
+    """
+
+    __slots__ = ()
+
+
+#: Anything a displayed equation holds: an expression of the language, a display object above, or
+#: index notation.
+Math: TypeAlias = (
+    Expr | Deriv | Entry | Tuple | Space | Under | Product | Block | Cases | Text | Limit | Binomial
+    | SumOver | Vanishing | SumEntries | EntryOf | Bracket | Dots | IndexNotation
+)
+
+
+#: An explicit array for concrete sizes: a scalar expression, or nested tuples of them in array layout.
+Explicit: TypeAlias = "Expr | tuple[Explicit, ...]"
 
 
 @dataclass(frozen=True)
@@ -252,7 +270,7 @@ class Step:
     """The displayed equations of this step, in order."""
     facts: Mapping[str, object] = field(default_factory=dict)
     """Kind-specific data for the sentence (rule name, identity number, names, ranges)."""
-    substeps: tuple["Step", ...] = ()
+    substeps: tuple[Step, ...] = ()
     """Steps nested under this one (a chain-rule factor derived in turn)."""
 
 
@@ -268,9 +286,9 @@ class Result:
     """Closed matrix form in the given variables, of shape ``printed``; None if none."""
     display: Math | None = None
     """The form to show as the answer (may keep intermediate names)."""
-    index: object | None = None
-    """An :class:`~derivgen.derivation.index_form.IndexForm`: the entry formula ∂of_I/∂wrt_K."""
-    explicit: object | None = None
+    index: IndexNotation | None = None
+    """The entry formula ∂of_I/∂wrt_K: an :class:`~derivgen.derivation.index_form.IndexForm`."""
+    explicit: Explicit | None = None
     """Nested tuples of scalar ``Expr`` in array layout, for concrete sizes."""
 
 

@@ -22,13 +22,13 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Union
+from typing import TypeAlias
 
-from derivgen.derivation import Deriv, Entry
+from derivgen.derivation import Deriv, Entry, IndexNotation
 from derivgen.problem.expr import Dim, Expr, Name
 from derivgen.problem.text import to_text
 
-Coeff = Union[int, Fraction, float]
+Coeff: TypeAlias = int | Fraction | float
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Idx:
     """The dimension it runs over."""
 
 
-IndexLike = Union[Idx, int]
+IndexLike: TypeAlias = Idx | int
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class Fn:
 
     func: str
     """``exp log sin cos tan sqrt tanh sigma``."""
-    arg: "IExpr"
+    arg: IExpr
     """The argument."""
 
 
@@ -78,7 +78,7 @@ class Fn:
 class Pw:
     """A constant power of an inner index expression, ``(Σ_j A_ij x_j - y_i)^2``."""
 
-    base: "IExpr"
+    base: IExpr
     """The base."""
     exp: Coeff
     """The constant exponent."""
@@ -104,7 +104,7 @@ class Size:
     """The dimension."""
 
 
-Factor = Union[Ent, Delta, Fn, Pw, Opaque, Size]
+Factor: TypeAlias = Ent | Delta | Fn | Pw | Opaque | Size
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ class Term:
 
 
 @dataclass(frozen=True)
-class IExpr:
+class IExpr(IndexNotation):
     """A sum of terms; the empty sum is zero."""
 
     terms: tuple[Term, ...] = ()
@@ -214,7 +214,7 @@ def _fresh_inside(f: Factor, new: Callable[[Dim], Idx]) -> Factor:
 
 def factor_indices(f: Factor) -> list[IndexLike]:
     """Indices a factor mentions directly (nested expressions: their free ones)."""
-    if isinstance(f, Ent) or isinstance(f, Opaque):
+    if isinstance(f, (Ent, Opaque)):
         return list(f.idx)
     if isinstance(f, Delta):
         return [f.a, f.b]
@@ -312,7 +312,7 @@ def iexpr_text(x: IExpr) -> str:
     if not x.terms:
         return "0"
     parts = []
-    for n, t in enumerate(x.terms):
+    for t in x.terms:
         c = t.coeff
         fs = [_factor_text(f) for f in t.factors]
         mag = abs(c)
@@ -353,7 +353,7 @@ def _factor_text(f: Factor) -> str:
 
 
 @dataclass(frozen=True)
-class IndexForm:
+class IndexForm(IndexNotation):
     """The entry formula ``∂of_I/∂wrt_K = expr`` of a derivative array."""
 
     of: str
