@@ -16,11 +16,11 @@ import re
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from derivgen.errors import ExpressionError
+from derivgen.limits import MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES
 from derivgen.problem.expr import Call, Expr, ListLit, Num, children, names_in
 from derivgen.problem.functions import BUILTINS
-from derivgen.limits import MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES
-from derivgen.problem.parser import parse_expression
 from derivgen.problem.model import Definition
+from derivgen.problem.parser import parse_expression
 from derivgen.problem.scope import Function, Growth, Scope, Size
 from derivgen.problem.yamlsource import Report, Source, Spans, scalar_value
 
@@ -106,10 +106,10 @@ def _one_define(report: Report, head: Head, key_node: Node, value_node: Node, sc
                 growth: Growth) -> Definition | None:
     name, params = head
     path = f"define.{name}"
-    value_node, latex = _long_form(report, value_node, path)
-    if value_node is None:
+    expr_node, latex = _long_form(report, value_node, path)
+    if expr_node is None:
         return None
-    parsed = read_expression(report, value_node, path, str(key_node.value))
+    parsed = read_expression(report, expr_node, path, str(key_node.value))
     if parsed is None:
         return None
     expr, spans = parsed

@@ -12,12 +12,11 @@ Shapes follow the lectures: ``()`` is a scalar, ``(N,)`` a column vector,
 from __future__ import annotations
 
 from collections.abc import Callable
-
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Union
+from typing import TypeAlias
 
-Dim = Union[int, str]
+Dim: TypeAlias = int | str
 Shape = tuple[Dim, ...]
 
 
@@ -203,7 +202,7 @@ def substitute(e: Expr, mapping: dict[str, Expr]) -> Expr:
     raise TypeError(f"unknown node {type(e).__name__}")
 
 
-def map_children(e: Expr, f: "Callable[[Expr], Expr]") -> Expr:
+def map_children(e: Expr, f: Callable[[Expr], Expr]) -> Expr:
     """The node with ``f`` applied to each direct sub-expression (the node itself if none changed)."""
     if isinstance(e, (Neg, Transpose)):
         arg = f(e.arg)
@@ -213,13 +212,13 @@ def map_children(e: Expr, f: "Callable[[Expr], Expr]") -> Expr:
         return e if left is e.left and right is e.right else BinOp(e.op, left, right)
     if isinstance(e, Call):
         args = tuple(f(a) for a in e.args)
-        return e if all(a is b for a, b in zip(args, e.args)) else Call(e.func, args)
+        return e if all(a is b for a, b in zip(args, e.args, strict=True)) else Call(e.func, args)
     if isinstance(e, Index):
         base = f(e.base)
         return e if base is e.base else Index(base, e.indices)
     if isinstance(e, ListLit):
         items = tuple(f(a) for a in e.items)
-        return e if all(a is b for a, b in zip(items, e.items)) else ListLit(items)
+        return e if all(a is b for a, b in zip(items, e.items, strict=True)) else ListLit(items)
     return e
 
 

@@ -14,15 +14,15 @@ from collections.abc import Mapping
 
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
-from derivgen.problem.defines import expansion_too_large
 from derivgen.errors import ExpressionError
-from derivgen.problem.expr import Call, Expr, Index, Name, Shape
 from derivgen.limits import MAX_ARRAY_ENTRIES, MAX_FINDS
-from derivgen.problem.parser import parse_find
-from derivgen.problem.text import to_text
+from derivgen.problem.defines import expansion_too_large
+from derivgen.problem.expr import Call, Expr, Index, Name, Shape
 from derivgen.problem.model import Find, Var
+from derivgen.problem.parser import parse_find
 from derivgen.problem.scope import Growth, Scope
 from derivgen.problem.shapes import ShapeEnv, derivative_shape, fmt_shape, infer
+from derivgen.problem.text import to_text
 from derivgen.problem.yamlsource import Report, Spans
 
 
@@ -123,7 +123,7 @@ def _variable(w: Expr) -> Name:
 
 def _tuple_shape(wrt: tuple[Expr, ...], shapes: list[Shape]) -> Shape:
     written = ", ".join(to_text(w) for w in wrt)
-    for i, (w, s) in enumerate(zip(wrt, shapes)):
+    for i, (w, s) in enumerate(zip(wrt, shapes, strict=True)):
         offset = _variable(w).offset
         if s:
             raise ExpressionError(f"d({written}) needs scalar entries, but {to_text(w)} is {fmt_shape(s)}", offset)

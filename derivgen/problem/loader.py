@@ -15,10 +15,10 @@ from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from derivgen.limits import MAX_DIMENSION_SIZE, MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES
 from derivgen.problem.defines import NAME, bad_name, read_defines
 from derivgen.problem.expr import Shape
 from derivgen.problem.finds import read_finds
-from derivgen.limits import MAX_DIMENSION_SIZE, MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES
 from derivgen.problem.model import ASSUMPTIONS, DETAILS, Problem, Var
 from derivgen.problem.scope import Growth, Scope
 from derivgen.problem.shapes import ShapeEnv, fmt_shape

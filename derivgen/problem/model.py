@@ -141,7 +141,7 @@ def _expand(p: Problem, e: Expr, depth: int) -> Expr:
         d = p.definition(e.func)
         assert d is not None
         args = [_expand(p, a, depth + 1) for a in e.args]
-        body = substitute(d.expr, dict(zip(d.params, args)))
+        body = substitute(d.expr, dict(zip(d.params, args, strict=True)))
         # Names in the body that are not parameters are givens or defines.
         return _expand_free(p, body, set(), depth + 1)
     if isinstance(e, Index):

@@ -23,8 +23,8 @@ import re
 from dataclasses import dataclass
 
 from derivgen.errors import ExpressionError
-from derivgen.problem.expr import BinOp, Call, Expr, Index, ListLit, Name, Neg, Num, Transpose, depth
 from derivgen.limits import MAX_EXPRESSION_CHARS, MAX_NESTING_DEPTH
+from derivgen.problem.expr import BinOp, Call, Expr, Index, ListLit, Name, Neg, Num, Transpose, depth
 
 _TOKEN = re.compile(
     r"(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"

@@ -11,7 +11,7 @@ an exponentially large expansion).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from derivgen.errors import ExpressionError
@@ -29,8 +29,8 @@ from derivgen.problem.expr import (
     children,
 )
 from derivgen.problem.functions import FUNCTIONS, takes_size
-from derivgen.problem.text import to_text
 from derivgen.problem.shapes import ShapeEnv, infer
+from derivgen.problem.text import to_text
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ class Scope:
         key = (call.func, arg_shapes)
         if key not in self._calls:
             fn = self.functions[call.func]
-            env = ShapeEnv({**fn.visible, **dict(zip(fn.params, arg_shapes))}, self.sizes)
+            env = ShapeEnv({**fn.visible, **dict(zip(fn.params, arg_shapes, strict=True))}, self.sizes)
             try:
                 self._calls[key] = infer(self._resolve(fn.body, env), env)
             except ExpressionError as err:
@@ -157,7 +157,7 @@ class Scope:
         return found
 
 
-def _mapchildren(e: Expr, f) -> Expr:  # type: ignore[no-untyped-def]
+def _mapchildren(e: Expr, f: Callable[[Expr], Expr]) -> Expr:
     """``e`` with ``f`` applied to each direct child; offsets kept."""
     if isinstance(e, (Neg, Transpose)):
         return replace(e, arg=f(e.arg))
@@ -224,7 +224,7 @@ class Growth:
     def _apply(self, fn: Size, names: tuple[str, ...], args: list[Size]) -> Size:
         """The size of a call: the body with each parameter replaced by its argument, one level deeper."""
         out = Size(fn.nodes, fn.depth + 1)
-        for p, arg in zip(names, args):
+        for p, arg in zip(names, args, strict=True):
             copies = fn.per_param_nodes.get(p, 0)
             lift = fn.per_param_depth[p] + 1 if p in fn.per_param_depth else None
             scaled = Size(

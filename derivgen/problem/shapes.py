@@ -95,7 +95,7 @@ class ShapeEnv:
         return va is not None and va == vb
 
     def same_shape(self, a: Shape, b: Shape) -> bool:
-        return len(a) == len(b) and all(self.same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(self.same(x, y) for x, y in zip(a, b, strict=True))
 
 
 def _desc(e: Expr, s: Shape) -> str:
@@ -248,7 +248,7 @@ def _infer_index(e: Index, env: ShapeEnv, cache: dict[Expr, Shape]) -> Shape:
             f"{_desc(e.base, s)} is {kind}: it takes {len(s)} index(es), not {len(e.indices)}",
             e.offset,
         )
-    for i, d in zip(e.indices, s):
+    for i, d in zip(e.indices, s, strict=True):
         size = d if isinstance(d, int) else env.sizes.get(d)
         if i < 1 or (size is not None and i > size):
             raise ExpressionError(

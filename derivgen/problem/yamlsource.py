@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -31,6 +32,13 @@ ALLOWED_TAGS = frozenset(_STANDARD + t for t in ("str", "int", "float", "bool", 
 _TYPED = frozenset(_STANDARD + t for t in ("int", "float", "bool", "null"))
 
 
+class Position(Protocol):
+    """A YAML mark, from the pure-Python parser or the C one: line and column, counted from 0."""
+
+    line: int
+    column: int
+
+
 @dataclass(frozen=True)
 class Source:
     """The text of a problem file and the name to show for it."""
@@ -46,7 +54,7 @@ class Source:
         col = index - (self.text.rfind("\n", 0, index) + 1)
         return Location(self.file, line + 1, col + 1)
 
-    def at(self, node: Node | Mark) -> Location:
+    def at(self, node: Node | Position) -> Location:
         """Where a node (or a YAML mark) starts."""
         mark = node.start_mark if isinstance(node, Node) else node
         return Location(self.file, mark.line + 1, mark.column + 1)
@@ -61,7 +69,7 @@ class Source:
         raw = self.text[begin : node.end_mark.index]
         return self.location(begin + _align(raw, node.value, offset, node.style))
 
-    def fail(self, where: Node | Mark | None, message: str) -> ProblemError:
+    def fail(self, where: Node | Position | None, message: str) -> ProblemError:
         """A ``ProblemError`` with one diagnostic, for errors that stop the reading."""
         return ProblemError([Diagnostic(self.at(where) if where is not None else None, message)])
 
