@@ -1,5 +1,7 @@
 """The lint's checks, one function per defect a reader would see (see :mod:`derivgen.lint`)."""
 
+from __future__ import annotations
+
 import re
 import shutil
 import subprocess
@@ -32,8 +34,8 @@ def question_marks(path: Path, pid: str | None, text: str, sources: list[str],
     unexplained: dict[int, int] = {}
     for m in re.finditer(r"\?", text):
         i = m.start()
-        before = _NEAR_BEFORE.search(text[max(0, i - 3):i]).group(0)
-        after = _NEAR_AFTER.match(text, i + 1).group(0)
+        before = _near(_NEAR_BEFORE.search(text[max(0, i - 3):i]))
+        after = _near(_NEAR_AFTER.match(text, i + 1))
         if not any(before + "?" + after in s for s in sources):
             start = text.rfind("\n", 0, i) + 1
             unexplained[start] = unexplained.get(start, 0) + 1
@@ -216,6 +218,11 @@ _NOT_SYMBOLS = {
 }
 
 
+def _near(m: re.Match[str] | None) -> str:
+    """The letters next to a ``?`` (the patterns match zero letters too, so never None in practice)."""
+    return m.group(0) if m else ""
+
+
 def _unwrap(s: str, pattern: re.Pattern[str], keep: bool) -> str:
     """``\\cmd{x}`` -> ``x`` (keep) or nothing, for the commands ``pattern`` matches."""
     out = []
@@ -230,9 +237,10 @@ def _unwrap(s: str, pattern: re.Pattern[str], keep: bool) -> str:
                 i = k
                 continue
             if j < len(s):  # \boldsymbol x
-                tok = re.match(r"\\[A-Za-z]+|.", s[j:])
-                out.append(" " + tok.group(0) + " " if keep else " ")
-                i = j + len(tok.group(0))
+                command = re.match(r"\\[A-Za-z]+", s[j:])
+                tok = command.group(0) if command else s[j]
+                out.append(" " + tok + " " if keep else " ")
+                i = j + len(tok)
                 continue
         out.append(s[i])
         i += 1

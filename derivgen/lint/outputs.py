@@ -1,5 +1,7 @@
 """Where a build's outputs are, and which check reads which file (see :mod:`derivgen.lint`)."""
 
+from __future__ import annotations
+
 import html
 import json
 import os
@@ -8,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import yaml
@@ -290,15 +293,15 @@ def _lint_pdf_text(pdf: Path, sheet: BuiltSheet, config_texts: list[str]) -> lis
         return [Finding(pdf, None, "missing-output", f"pdftotext cannot read it: {run.stderr.strip()[:200]}")]
     text = run.stdout
     findings: list[Finding] = []
-    starts = []
-    for p in sheet.problems:
-        m = re.search(r"[^\W\d_]+\s+" + re.escape(p.number or "\0") + r"\s*\(", text)  # "Problem 3.1 (", any label
+    starts: list[tuple[int, BuiltProblem | None]] = []
+    for problem in sheet.problems:
+        m = re.search(r"[^\W\d_]+\s+" + re.escape(problem.number or "\0") + r"\s*\(", text)  # "Problem 3.1 (", any label
         if m:
-            starts.append((m.start(), p))
+            starts.append((m.start(), problem))
     starts.sort(key=lambda t: t[0])
     bounds = [(0, None)] + starts + [(len(text), None)]
     all_sources = [p.yaml_text for p in sheet.problems] + config_texts
-    for (a, p), (b, _) in zip(bounds, bounds[1:]):
+    for (a, p), (b, _) in pairwise(bounds):
         sources = [p.yaml_text] + config_texts if p else all_sources
         findings += question_marks(pdf, p.id if p else None, text[a:b], sources, "PDF text",
                                     text.count("\n", 0, a) + 1)
