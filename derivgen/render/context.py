@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from derivgen.derivation import Deriv, Derivation, Entry, Relation, Space, Tuple
+from derivgen.derivation import Deriv, Derivation, Entry, Math, Relation, Space, Tuple
+from derivgen.errors import RenderError
 from derivgen.problem.expr import Index, Name, Shape
 from derivgen.problem.model import Problem
 from derivgen.render.mathlatex import MathLatex, text_latex
@@ -40,7 +41,7 @@ class Context:
         title = self.problem.title if self.problem is not None else ""
         return f"({number})" in title
 
-    def math(self, text: str) -> object:
+    def math(self, text: str) -> Math | None:
         """A name as written in a problem (``theta``, ``x[2]``, ``(s, t)``, ``A_kq``) as a math object."""
         text = text.strip()
         if re.fullmatch(r"\w+", text):
@@ -57,8 +58,17 @@ class Context:
             return Entry(m.group(1), idx)
         m = _DERIV.match(text)
         if m:
-            return Deriv(self.math(m.group(2)), self.math(m.group(3)), partial=True)
+            of, wrt = self.math(m.group(2)), self.math(m.group(3))
+            if of is not None and wrt is not None:
+                return Deriv(of, wrt, partial=True)
         return None
+
+    def known_math(self, text: str) -> Math:
+        """:meth:`math` for a name the derivation itself wrote (its ``of`` or ``wrt``), which always reads."""
+        obj = self.math(text)
+        if obj is None:
+            raise RenderError(f"cannot typeset {text!r}")
+        return obj
 
     def tex(self, value: object) -> str:
         """Inline math for a fact: a name's text, or any math object."""

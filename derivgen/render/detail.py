@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from derivgen.derivation import Block, Deriv, Product, Relation, Space, Step
+from derivgen.derivation import Block, Deriv, Math, Product, Relation, Space, Step
+from derivgen.errors import RenderError
 from derivgen.problem.expr import (
     BinOp,
     Call,
@@ -40,7 +41,7 @@ STRUCTURAL = ("chain", "product", "quotient")
 ENTRY_WORK = ("index_notation", "partials", "stack", "collate", "explicit", "cases")
 
 
-def steps_for(steps: tuple[Step, ...], detail: str, names: "Names | None" = None,
+def steps_for(steps: tuple[Step, ...], detail: str, names: Names | None = None,
               whole: Deriv | None = None, letters: tuple[str, str] | None = None,
               earlier: dict[str, str] | None = None) -> tuple[Step, ...]:
     """The steps a solution at ``detail`` shows, in order.
@@ -66,7 +67,7 @@ def steps_for(steps: tuple[Step, ...], detail: str, names: "Names | None" = None
     return tuple(out)
 
 
-def _substitutions(steps: list[Step], names: "Names | None") -> list[Step]:
+def _substitutions(steps: list[Step], names: Names | None) -> list[Step]:
     """The problem's intermediates stay names (the statement and the answer say what they are);
     a name the derivation made up (the u of a chain rule) is written out on the line before."""
     out: list[Step] = []
@@ -74,7 +75,7 @@ def _substitutions(steps: list[Step], names: "Names | None") -> list[Step]:
         if step.substeps:
             step = replace(step, substeps=tuple(_substitutions(list(step.substeps), names)))
         if step.kind == "substitute":
-            made_up = [n for n in step.facts.get("names", ()) if names is None or n not in names.defined]  # type: ignore[attr-defined]
+            made_up = [n for n in _listed(step.facts.get("names", ())) if names is None or n not in names.defined]
             if not made_up:
                 continue
             if out and out[-1].math and step.math and len(step.math[0].parts) >= 2 \
@@ -84,6 +85,13 @@ def _substitutions(steps: list[Step], names: "Names | None") -> list[Step]:
                 continue
         out.append(step)
     return out
+
+
+def _listed(value: object) -> tuple[object, ...]:
+    """A fact holding several values (``TypeError`` for a single one, as iterating it would)."""
+    if not isinstance(value, Iterable):
+        raise TypeError(f"not a collection: {value!r}")
+    return tuple(value)
 
 
 def _dimension_symbol(step: Step, whole: Deriv) -> Step:
@@ -116,7 +124,7 @@ def _name_whole(step: Step, whole: Deriv) -> Step:
     return step
 
 
-def _rename_derivs(obj: object, expr: object, name: object) -> object:
+def _rename_derivs(obj: Math, expr: Math, name: Math) -> Math:
     """∂(x₁²x₂)/∂x₁ inside a collected row is ∂f/∂x₁: the function's name, not its formula."""
     if isinstance(obj, Deriv) and obj.of == expr:
         return Deriv(name, obj.wrt, True)
@@ -266,22 +274,22 @@ def _chain(step: Step, letters: tuple[str, str] | None = None) -> list[Step]:
 
     ``letters`` are the statement's own names (outer, inner) for ``g(f(x))``.
     """
-    inner, outer, u = step.facts["inner"], step.facts["outer"], str(step.facts.get("inner_name"))
+    inner, outer, u = _expr_fact(step, "inner"), _expr_fact(step, "outer"), str(step.facts.get("inner_name"))
     combine_rel = step.math[0]
     lhs = combine_rel.parts[0]
     x = lhs.wrt if isinstance(lhs, Deriv) else None
     outer_step, inner_step = _chain_parts(step)
-    g: Expr | None = None
+    g: Name | None = None
     if letters is not None and isinstance(x, Expr):
         g, f = Name(letters[0]), Name(letters[1])
-        rename = {u: f}
-        outer = substitute(outer, rename)  # type: ignore[arg-type]
+        rename: dict[str, Expr] = {u: f}
+        outer = substitute(outer, rename)
         outer_step = _renamed(outer_step, rename)
         u = f.id
     un = Name(u)
-    naming_rels = [Relation((Call(u, (x,)) if g is not None else un, inner))]  # type: ignore[arg-type]
+    naming_rels = [Relation((Call(u, (x,)) if g is not None and isinstance(x, Expr) else un, inner))]
     if g is not None:
-        naming_rels.append(Relation((Call(g.id, (un,)), outer)))  # type: ignore[arg-type]
+        naming_rels.append(Relation((Call(g.id, (un,)), outer)))
     naming = Step("rule", tuple(naming_rels),
                   {"rule": "name_inner", "inner_name": u, "inner": inner, "outer": outer,
                    "named": g is not None})
@@ -297,7 +305,7 @@ def _chain(step: Step, letters: tuple[str, str] | None = None) -> list[Step]:
         shown.append((s_, rel))
     parts = Step("rule", tuple(r for _, r in shown),
                  {"rule": "chain_factors", "rules": [rules_used([s_]) for s_, _ in shown], "inner_name": u})
-    middle = Product((Deriv(g, un), Deriv(un, x))) if g is not None else None
+    middle = Product((Deriv(g, un), Deriv(un, x))) if g is not None and x is not None else None
     rel = _plug_inner(combine_rel, str(step.facts.get("inner_name")), step.facts["inner"])
     if middle is not None:
         rel = Relation((rel.parts[0], middle) + rel.parts[2:], rel.ops)
@@ -305,14 +313,23 @@ def _chain(step: Step, letters: tuple[str, str] | None = None) -> list[Step]:
     return [naming] + ([parts] if shown else []) + [combine]
 
 
+def _expr_fact(step: Step, key: str) -> Expr:
+    value = step.facts[key]
+    if not isinstance(value, Expr):
+        raise RenderError(f"the {step.kind} step's {key!r} is not an expression: {value!r}")
+    return value
+
+
 def _renamed(step: Step | None, rename: dict[str, Expr]) -> Step | None:
-    if step is None:
-        return None
+    return None if step is None else _renamed_step(step, rename)
+
+
+def _renamed_step(step: Step, rename: dict[str, Expr]) -> Step:
     math = tuple(Relation(tuple(_rename_math(p, rename) for p in r.parts), r.ops) for r in step.math)
-    return replace(step, math=math, substeps=tuple(_renamed(s, rename) for s in step.substeps))  # type: ignore[misc]
+    return replace(step, math=math, substeps=tuple(_renamed_step(s, rename) for s in step.substeps))
 
 
-def _rename_math(obj: object, rename: dict[str, Expr]) -> object:
+def _rename_math(obj: Math, rename: dict[str, Expr]) -> Math:
     if isinstance(obj, Expr):
         return substitute(obj, rename)
     if isinstance(obj, Deriv):
@@ -339,7 +356,7 @@ def _plug_inner(rel: Relation, u: object, inner: object) -> Relation:
     """In the product g'(u)·u', write u out so the line reads in the variable (as the lecture does)."""
     if not isinstance(u, str) or not isinstance(inner, Expr):
         return rel
-    parts: list[object] = []
+    parts: list[Math] = []
     for p in rel.parts:
         if isinstance(p, Product):
             p = Product(tuple(substitute(f, {u: inner}) if isinstance(f, Expr) else f for f in p.factors))
@@ -365,8 +382,8 @@ def _factor(step: Step) -> list[Step]:
         rewrites = [s for s in subs if s.kind == "rewrite"]
         known = closed[-1].facts if closed else {}
         facts = {**step.facts, "identity": known.get("identity"),
-                 "rules": list(known.get("rules", ())), "closed": True,
-                 "rewrite": rewrites[0].facts.get("reason") if rewrites else None}  # type: ignore[call-overload]
+                 "rules": list(_listed(known.get("rules", ()))), "closed": True,
+                 "rewrite": rewrites[0].facts.get("reason") if rewrites else None}
         math = tuple(r for s in rewrites for r in s.math) + step.math
         return [replace(step, math=math, facts=facts, substeps=())]
     head = step.math[0].parts[0] if step.math and step.math[0].parts else None
@@ -394,10 +411,10 @@ def _factor(step: Step) -> list[Step]:
         body[-1] = replace(last, math=(rel,))
         return [replace(step, math=(), facts={**step.facts, "lead": True}, substeps=tuple(body))]
     lead = replace(step, math=(), facts={**step.facts, "lead": True}, substeps=tuple(body))
-    last = body[-1].math[-1] if body and body[-1].math else None
+    last_line = body[-1].math[-1] if body and body[-1].math else None
     index_form = bool(step.math) and len(step.math[0].parts) == 1  # ∂g_i/∂A_kq = δ_ik x_q itself
-    if last is not None and step.math and (_value(last) == _value(step.math[0])
-                                           or (index_form and body[-1].kind == "partials")):
+    if last_line is not None and step.math and (_value(last_line) == _value(step.math[0])
+                                                or (index_form and body[-1].kind == "partials")):
         return [lead]  # the last line already says what the factor is
     return [lead, Step("factor", step.math, {**step.facts, "result": True})]
 
@@ -421,7 +438,7 @@ def _join_tidy(prev: Step, tidy: Step) -> Step:
     return replace(prev, math=prev.math[:-1] + (rel,))
 
 
-def _append(rel: Relation, part: object) -> Relation:
+def _append(rel: Relation, part: Math) -> Relation:
     if rel.parts and rel.parts[-1] == part:
         return rel
     # Keep a trailing "∈ R^..." at the end of the chain.

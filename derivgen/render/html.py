@@ -102,7 +102,7 @@ def render_sheet_html(
     """A sheet of problems numbered ``numbers`` (default 1, 2, ...), with or without worked solutions."""
     if numbers is None or len(numbers) != len(items):
         numbers = [str(i) for i in range(1, len(items) + 1)]
-    views = [html_view(p, ds, solutions, n, label) for (p, ds), n in zip(items, numbers)]
+    views = [html_view(p, ds, solutions, n, label) for (p, ds), n in zip(items, numbers, strict=True)]
     env = make_env("html", user_templates)
     return env.get_template("sheet.html.j2").render(
         title=title, problems=views, katex=_katex(assets), solutions=solutions, level=2)

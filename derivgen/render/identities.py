@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TypeGuard, TypeVar
 
 from derivgen.derivation import (
     Deriv,
@@ -40,8 +41,8 @@ from derivgen.derivation import (
     Text,
     Under,
 )
-from derivgen.derivation.index_form import Delta, Ent, IExpr, Idx, Opaque, Term
-from derivgen.problem.expr import BinOp, Call, Expr, Name, Neg, Num, Transpose
+from derivgen.derivation.index_form import Delta, Ent, Idx, IExpr, Opaque, Term
+from derivgen.problem.expr import BinOp, Call, Dim, Expr, Name, Neg, Num, Shape, Transpose
 from derivgen.problem.model import Problem
 
 __all__ = ["KIND", "lecture_identity_steps"]
@@ -50,13 +51,14 @@ __all__ = ["KIND", "lecture_identity_steps"]
 KIND = "derive_identity"
 
 Steps = tuple[Step, ...]
+T = TypeVar("T")
 
 
 def lecture_identity_steps(problem: Problem, derivation: Derivation, steps: Steps) -> Steps:
     """``steps`` (the ``lecture`` steps of one find) rewritten to derive an identity the lectures' way."""
     try:
         body = problem.expand(problem.body(derivation.of))
-    except Exception:  # noqa: BLE001 - a problem we cannot read is simply left as it is
+    except Exception:  # a problem we cannot read is simply left as it is
         return steps
     wrt = derivation.wrt
     for matches, rewrite in _ROUTES:
@@ -77,11 +79,11 @@ def _derives(problem: Problem, number: str) -> bool:
     return f"({number})" in (problem.title or "")
 
 
-def _is(e: Expr, name: str) -> bool:
+def _is(e: Expr, name: str) -> TypeGuard[Name]:
     return isinstance(e, Name) and e.id == name
 
 
-def _call(e: Expr, func: str) -> bool:
+def _call(e: Expr, func: str) -> TypeGuard[Call]:
     return isinstance(e, Call) and e.func == func and len(e.args) == 1
 
 
@@ -95,8 +97,7 @@ def _m_det(problem: Problem, body: Expr, wrt: str) -> bool:
 
 
 def _m_log_det(problem: Problem, body: Expr, wrt: str) -> bool:
-    return (_call(body, "log") and _call(body.args[0], "det")  # type: ignore[union-attr]
-            and _is(body.args[0].args[0], wrt))  # type: ignore[union-attr]
+    return _call(body, "log") and _call(body.args[0], "det") and _is(body.args[0].args[0], wrt)
 
 
 def _m_inverse(problem: Problem, body: Expr, wrt: str) -> bool:
@@ -108,7 +109,7 @@ def _bilinear_inverse(body: Expr, wrt: str) -> tuple[str, str] | None:
     if (isinstance(body, BinOp) and body.op == "@" and isinstance(body.right, Name)
             and isinstance(body.left, BinOp) and body.left.op == "@"
             and isinstance(body.left.left, Transpose) and isinstance(body.left.left.arg, Name)
-            and _call(body.left.right, "inv") and _is(body.left.right.args[0], wrt)):  # type: ignore[union-attr]
+            and _call(body.left.right, "inv") and _is(body.left.right.args[0], wrt)):
         return body.left.left.arg.id, body.right.id
     return None
 
@@ -154,11 +155,46 @@ def _det(x: Expr) -> Expr:
     return Call("det", (x,))
 
 
-def _dim(problem: Problem, name: str, axis: int) -> object:
+def _shown(d: Deriv) -> Expr:
+    """A derivative symbol inside an expression that is only displayed (``tr(A ∂X/∂X_ij)``).
+
+    The printer typesets it like any factor; nothing evaluates or differentiates these lines.
+    """
+    return d  # type: ignore[return-value]  # a display object where the Expr tree expects an Expr
+
+
+def _arg(e: Expr) -> Expr:
+    """The argument of a one-argument call (``ValueError``, so the steps are left as they are, if not)."""
+    if not isinstance(e, Call) or len(e.args) != 1:
+        raise ValueError(e)
+    return e.args[0]
+
+
+def _id(e: Expr) -> str:
+    if not isinstance(e, Name):
+        raise ValueError(e)
+    return e.id
+
+
+def _product(e: Expr) -> tuple[Expr, Expr]:
+    """The two sides of a matrix product ``left @ right``."""
+    if not isinstance(e, BinOp) or e.op != "@":
+        raise ValueError(e)
+    return e.left, e.right
+
+
+def _dim(problem: Problem, name: str, axis: int) -> Dim:
     var = problem.var(name)
     if var is None or len(var.shape) <= axis:
         raise LookupError(name)
     return var.shape[axis]
+
+
+def _matched(found: T | None) -> T:
+    """What a matcher found (``ValueError``, so the steps are left as they are, if nothing)."""
+    if found is None:
+        raise ValueError("the problem does not have the expected form")
+    return found
 
 
 def _find(steps: Steps, kind: str) -> Step:
@@ -186,14 +222,16 @@ def _letter(problem: Problem, *avoid: str) -> Callable[[str], str]:
 
 def _transpose(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
     """Compare the entries of ∂fᵀ/∂X with those of ∂f/∂X for f = XB (the statement's comparison)."""
-    inner = body.arg  # type: ignore[attr-defined]
-    X, B = inner.left.id, inner.right.id
+    if not isinstance(body, Transpose):
+        raise ValueError(body)
+    inner = body.arg
+    X, B = (_id(side) for side in _product(inner))
     p, q, i, j, m = "p", "q", "i", "j", "m"
     rows, cols = _dim(problem, X, 0), _dim(problem, X, 1)
-    I = {p: Idx(p, _dim(problem, B, 1)), q: Idx(q, rows), i: Idx(i, rows), j: Idx(j, cols), m: Idx(m, cols)}
+    idx = {p: Idx(p, _dim(problem, B, 1)), q: Idx(q, rows), i: Idx(i, rows), j: Idx(j, cols), m: Idx(m, cols)}
     f_entry = Entry("f", (q, p))
-    f_sum = IExpr((Term(1, (Ent(X, (I[q], I[m])), Ent(B, (I[m], I[p]))), (I[m],)),))
-    f_partial = IExpr((Term(1, (Delta(I[q], I[i]), Ent(B, (I[j], I[p]))), ()),))
+    f_sum = IExpr((Term(1, (Ent(X, (idx[q], idx[m])), Ent(B, (idx[m], idx[p]))), (idx[m],)),))
+    f_partial = IExpr((Term(1, (Delta(idx[q], idx[i]), Ent(B, (idx[j], idx[p]))), ()),))
     X_ij = Entry(X, (i, j))
     compare = Step(KIND, (
         Relation((f_entry, f_sum)),
@@ -219,19 +257,19 @@ def _transpose(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Ste
 
 
 def _m_trace(problem: Problem, body: Expr, wrt: str) -> bool:
-    return (_derives(problem, "5.100") and _call(body, "tr") and isinstance(body.args[0], BinOp)  # type: ignore[union-attr]
-            and body.args[0].op == "@" and isinstance(body.args[0].left, Name)  # type: ignore[union-attr]
-            and _is(body.args[0].right, wrt))  # type: ignore[union-attr]
+    return (_derives(problem, "5.100") and _call(body, "tr") and isinstance(body.args[0], BinOp)
+            and body.args[0].op == "@" and isinstance(body.args[0].left, Name)
+            and _is(body.args[0].right, wrt))
 
 
 def _trace(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
     """tr(AX): the derivative passes inside the trace, tr(A ∂X/∂X_ij) = A_ji."""
-    inner = body.args[0]  # type: ignore[attr-defined]
-    A, X = inner.left.id, inner.right.id
+    inner = _arg(body)
+    A, X = (_id(side) for side in _product(inner))
     X_ij = Entry(X, ("i", "j"))
     inside = Step(KIND, (
-        Relation((Deriv(Name(d.of), X_ij, True), Call("tr", (Deriv(inner, X_ij, True),)),
-                  Call("tr", (BinOp("@", Name(A), Deriv(Name(X), X_ij, True)),)), Entry(A, ("j", "i")))),
+        Relation((Deriv(Name(d.of), X_ij, True), Call("tr", (_shown(Deriv(inner, X_ij, True)),)),
+                  Call("tr", (BinOp("@", Name(A), _shown(Deriv(Name(X), X_ij, True))),)), Entry(A, ("j", "i")))),
     ), {"move": "trace_inside", "identity": "5.100", "wrt": X, "f": inner, "matrix": A})
     out: list[Step] = []
     for s in steps:
@@ -255,27 +293,27 @@ def _det_steps(problem: Problem, X: str) -> list[Step]:
                                     Product((Entry(X, (i, k)), Entry("C", (i, k))))))),
         Relation((Entry("C", (i, k)), Product((BinOp("^", Num(-1), BinOp("+", Name(i), Name(k))), Entry("M", (i, k)))))),
     ), {"move": "cofactor_expansion", "wrt": X, "row": i, "index": k})
-    I = {c: Idx(c, n) for c in (i, j, k)}
+    idx = {c: Idx(c, n) for c in (i, j, k)}
     partial = Step(KIND, (
         Relation((Deriv(_det(Xn), Entry(X, (i, j)), True),
-                  IExpr((Term(1, (Delta(I[k], I[j]), Ent("C", (I[i], I[k]))), (I[k],)),)),
+                  IExpr((Term(1, (Delta(idx[k], idx[j]), Ent("C", (idx[i], idx[k]))), (idx[k],)),)),
                   Entry("C", (i, j)))),
     ), {"move": "cofactor_partial", "wrt": X, "row": i, "index": k, "col": j})
-    det_inv = IExpr((Term(1, (Opaque("det", Xn, ()), Opaque("inv", Xn, (I[j], I[i]))), ()),))
+    det_inv = IExpr((Term(1, (Opaque("det", Xn, ()), Opaque("inv", Xn, (idx[j], idx[i]))), ()),))
     adjugate = Step(KIND, (
         Relation((_inv(Xn), BinOp("*", BinOp("/", Num(1), _det(Xn)), Call("adj", (Xn,))))),
         Relation((Deriv(_det(Xn), Entry(X, (i, j)), True), Entry("C", (i, j)),
                   EntryOf(Call("adj", (Xn,)), (j, i)), det_inv)),
     ), {"move": "adjugate", "wrt": X})
     general = Step(KIND, (
-        Relation((Product((_det(Xn), Call("tr", (BinOp("@", _inv(Xn), Deriv(Xn, Entry(X, (i, j)), True)),)))),
+        Relation((Product((_det(Xn), Call("tr", (BinOp("@", _inv(Xn), _shown(Deriv(Xn, Entry(X, (i, j)), True))),)))),
                   det_inv)),
     ), {"move": "det_general", "wrt": X, "identity": "5.101"})
     return [expand, partial, adjugate, general]
 
 
 def _determinant(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
-    X = body.args[0].id  # type: ignore[attr-defined]
+    X = _id(_arg(body))
     closed = _find(steps, "closed_form")
     new = _det_steps(problem, X)
     out = [s for s in steps if s.kind == "dimension"] + new + [closed]
@@ -284,7 +322,7 @@ def _determinant(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> S
 
 def _log_det(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
     """log det(X): the chain rule with (log u)' = 1/u, and ∂det(X)/∂X = det(X)X⁻ᵀ by (5.101)."""
-    X = Name(body.args[0].args[0].id)  # type: ignore[attr-defined]
+    X = Name(_id(_arg(_arg(body))))
     closed = _find(steps, "closed_form")
     result = closed.math[0].parts[1]
     if result != Transpose(_inv(X)):
@@ -302,7 +340,7 @@ def _log_det(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps
     return tuple([s for s in steps if s.kind == "dimension"] + [chain, cite])
 
 
-def _shape(problem: Problem, name: str) -> tuple:
+def _shape(problem: Problem, name: str) -> Shape:
     var = problem.var(name)
     if var is None:
         raise LookupError(name)
@@ -314,7 +352,7 @@ def _shape(problem: Problem, name: str) -> tuple:
 
 def _inverse(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
     """The product rule on X⁻¹X = I first, solved for ∂X⁻¹/∂X; then its entries read off one X_ij at a time."""
-    X = body.args[0].id  # type: ignore[attr-defined]
+    X = _id(_arg(body))
     Xn, Xi = Name(X), _inv(Name(X))
     justify = _find(steps, "justify")
     partials = _find(steps, "partials")
@@ -326,12 +364,12 @@ def _inverse(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps
         Relation((d_inv, Product((_minus(), Xi, d_X, Xi)))),
     ), {"move": "inverse_solve", "wrt": X, "identity": "5.102"})
     p, q, i, j, m, k = "p", "q", "i", "j", "m", "n"
-    I = {c: Idx(c, n) for c in (p, q, i, j, m, k)}
+    idx = {c: Idx(c, n) for c in (p, q, i, j, m, k)}
     X_ij = Entry(X, (i, j))
-    unit = IExpr((Term(1, (Delta(I[m], I[i]), Delta(I[k], I[j])), ()),))
-    raw = IExpr((Term(-1, (Opaque("inv", Xn, (I[p], I[m])), Delta(I[m], I[i]), Delta(I[k], I[j]),
-                            Opaque("inv", Xn, (I[k], I[q]))), (I[m], I[k])),))
-    entry = IExpr((Term(-1, (Opaque("inv", Xn, (I[p], I[i])), Opaque("inv", Xn, (I[j], I[q]))), ()),))
+    unit = IExpr((Term(1, (Delta(idx[m], idx[i]), Delta(idx[k], idx[j])), ()),))
+    raw = IExpr((Term(-1, (Opaque("inv", Xn, (idx[p], idx[m])), Delta(idx[m], idx[i]), Delta(idx[k], idx[j]),
+                            Opaque("inv", Xn, (idx[k], idx[q]))), (idx[m], idx[k])),))
+    entry = IExpr((Term(-1, (Opaque("inv", Xn, (idx[p], idx[i])), Opaque("inv", Xn, (idx[j], idx[q]))), ()),))
     if partials.math and partials.math[0].parts[-1] != entry:
         return steps  # the engine's entries are not the ones written here
     read = Step(KIND, (
@@ -351,25 +389,25 @@ def _inverse(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps
 def _inverse_bilinear(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
     """Differentiate Σ_m Σ_n a_m (X⁻¹)_mn b_n under the sums, each entry of X⁻¹ by (5.102)."""
     X = _find_wrt(d)
-    a, b = _bilinear_inverse(body, X)  # type: ignore[misc]
+    a, b = _matched(_bilinear_inverse(body, X))
     Xn = Name(X)
     n = _dim(problem, X, 0)
     i, j, m, k = "i", "j", "m", "n"
-    I = {c: Idx(c, n) for c in (i, j, m, k)}
+    idx = {c: Idx(c, n) for c in (i, j, m, k)}
     X_ij = Entry(X, (i, j))
-    inv_mn = IExpr((Term(1, (Opaque("inv", Xn, (I[m], I[k])),), ()),))
+    inv_mn = IExpr((Term(1, (Opaque("inv", Xn, (idx[m], idx[k])),), ()),))
     upper = Name(n) if isinstance(n, str) else Num(n)
     under_sums = SumOver(Name(m), Num(1), upper, SumOver(Name(k), Num(1), upper, Product((
         Entry(a, (m,)), Deriv(inv_mn, X_ij, True), Entry(b, (k,))))))
-    contracted = IExpr((Term(-1, (Ent(a, (I[m],)), Ent(b, (I[k],)), Opaque("inv", Xn, (I[m], I[i])),
-                                  Opaque("inv", Xn, (I[j], I[k]))), (I[m], I[k])),))
+    contracted = IExpr((Term(-1, (Ent(a, (idx[m],)), Ent(b, (idx[k],)), Opaque("inv", Xn, (idx[m], idx[i])),
+                                  Opaque("inv", Xn, (idx[j], idx[k]))), (idx[m], idx[k])),))
     partials = _find(steps, "partials")
     if partials.math and partials.math[0].parts[-1] != contracted:
         return steps
     grouped = Product((_minus(), EntryOf(BinOp("@", Transpose(_inv(Xn)), Name(a)), (i,)),
                        EntryOf(BinOp("@", _inv(Xn), Name(b)), (j,))))
     cited = Relation((Deriv(inv_mn, X_ij, True),
-                      IExpr((Term(-1, (Opaque("inv", Xn, (I[m], I[i])), Opaque("inv", Xn, (I[j], I[k]))), ()),))))
+                      IExpr((Term(-1, (Opaque("inv", Xn, (idx[m], idx[i])), Opaque("inv", Xn, (idx[j], idx[k]))), ()),))))
     chain = Step(KIND, (
         Relation((Deriv(Name(d.of), X_ij, True), under_sums, contracted, grouped)),
     ), {"move": "inverse_chain", "identity": "5.102", "cited": cited, "wrt": X, "a": a, "b": b,
@@ -391,18 +429,24 @@ def _find_wrt(d: Derivation) -> str:
 
 def _quadratic_form(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
     """The two sums of ∂f/∂x_k read as entries of rows: (xᵀBᵀ)_k + (xᵀB)_k = (xᵀ(B + Bᵀ))_k."""
-    x, B = _quadratic(body)  # type: ignore[misc]
+    x, B = _matched(_quadratic(body))
+    x_id = _id(x)
     Bn = Name(B)
     k = "k"
     rows = Step(KIND, (
-        Relation((Deriv(Name(d.of), Entry(x.id, (k,)), True),  # type: ignore[attr-defined]
+        Relation((Deriv(Name(d.of), Entry(x_id, (k,)), True),
                   Product((EntryOf(BinOp("@", Bn, x), (k,)), _plus(), EntryOf(BinOp("@", Transpose(x), Bn), (k,)))),
                   Product((EntryOf(BinOp("@", Transpose(x), Transpose(Bn)), (k,)), _plus(),
                            EntryOf(BinOp("@", Transpose(x), Bn), (k,)))),
                   EntryOf(BinOp("@", Transpose(x), BinOp("+", Bn, Transpose(Bn))), (k,)))),
-    ), {"move": "quadratic_rows", "wrt": x.id, "matrix": B, "index": k})  # type: ignore[attr-defined]
+    ), {"move": "quadratic_rows", "wrt": x_id, "matrix": B, "index": k})
     partials = _find(steps, "partials")
-    if not partials.math or len(partials.math[0].parts[-1].terms) != 2:  # type: ignore[attr-defined]
+    if not partials.math:
+        return steps
+    summed = partials.math[0].parts[-1]
+    if not isinstance(summed, IExpr):
+        raise TypeError(summed)
+    if len(summed.terms) != 2:
         return steps
     out: list[Step] = []
     for s in steps:
@@ -415,7 +459,7 @@ def _quadratic_form(problem: Problem, d: Derivation, body: Expr, steps: Steps) -
 # --- (5.108) through z = x − As ----------------------------------------------------------------
 
 
-def _z_factor(z: Expr, W: str, of: str, m: object) -> Step:
+def _z_factor(z: Expr, W: str, of: str, m: Dim) -> Step:
     """∂f/∂z = zᵀ(W + Wᵀ) = 2zᵀW by (5.107), W symmetric."""
     Wn = Name(W)
     return Step(KIND, (
@@ -431,9 +475,10 @@ def _text(e: Expr) -> str:
 
 def _weighted(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps | None:
     """(5.108) the lecture's way: with z = x − As, (5.107) gives 2zᵀW, times ∂z/∂s = −A."""
-    residual, W = _quadratic(body)  # type: ignore[misc]
+    residual, W = _matched(_quadratic(body))
     s_name = _find_wrt(d)
-    if (problem.var(W) is None or "symmetric" not in (problem.var(W).assume or ())):  # type: ignore[union-attr]
+    weight = problem.var(W)
+    if weight is None or "symmetric" not in (weight.assume or ()):
         return None
     chain = next((s for s in steps if s.kind == "chain_rule"), None)
     if chain is not None:
@@ -441,8 +486,9 @@ def _weighted(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Step
         out = []
         for s in steps:
             closed = s.facts.get("identity") == "5.107" and s.facts.get("closed")
-            if s.kind == "factor" and closed and isinstance(s.math[0].parts[0], Deriv):
-                out.append(_z_factor(s.math[0].parts[0].wrt, W, d.of, _dim(problem, W, 0)))
+            lhs = s.math[0].parts[0] if s.kind == "factor" and closed else None
+            if isinstance(lhs, Deriv) and isinstance(lhs.wrt, Expr):
+                out.append(_z_factor(lhs.wrt, W, d.of, _dim(problem, W, 0)))
             else:
                 out.append(s)
         return tuple(out)
@@ -454,18 +500,18 @@ def _weighted(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Step
         return None
     A = residual.right.left.id
     m, n = _dim(problem, A, 0), _dim(problem, A, 1)
-    z, s, f = Name(z_name), Name(s_name), Name(d.of)
+    z, wrt, f = Name(z_name), Name(s_name), Name(d.of)
     substitute = Step(KIND, (
         Relation((z, residual), (":=",)),
         Relation((f, BinOp("@", BinOp("@", Transpose(z), Name(W)), z))),
-        Relation((Deriv(f, s), Product((Under(Deriv(f, z, True), (1, m)), Under(Deriv(z, s, True), (m, n)))))),
+        Relation((Deriv(f, wrt), Product((Under(Deriv(f, z, True), (1, m)), Under(Deriv(z, wrt, True), (m, n)))))),
     ), {"move": "substitute_z", "inner_name": z_name, "of": d.of, "wrt": s_name, "weight": W})
     dz = Step("factor", (
-        Relation((Deriv(z, s, True), Neg(Name(A)), Space(((m,), (n,)))), ("=", "∈")),
+        Relation((Deriv(z, wrt, True), Neg(Name(A)), Space(((m,), (n,)))), ("=", "∈")),
     ), {"factor": f"d{z_name}/d{s_name}", "identity": None, "rules": ["sum", "linear_form"], "closed": True})
     two_zW = BinOp("@", BinOp("*", Num(2), Transpose(z)), Name(W))
     multiply = Step("multiply", (
-        Relation((Deriv(f, s), Product((Under(two_zW, (1, m)), Under(Neg(Name(A)), (m, n)))),
+        Relation((Deriv(f, wrt), Product((Under(two_zW, (1, m)), Under(Neg(Name(A)), (m, n)))),
                   BinOp("@", BinOp("@", BinOp("*", Num(-2), Transpose(z)), Name(W)), Name(A)))),
     ), {})
     done = Step(KIND, (), {"move": "identity_reached", "identity": "5.108", "inner_name": z_name,
@@ -475,7 +521,8 @@ def _weighted(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Step
 
 
 #: (matches, rewrite) in order; the first that matches rewrites the steps.
-_ROUTES: tuple[tuple[Callable[[Problem, Expr, str], bool], Callable[..., object]], ...] = (
+_ROUTES: tuple[tuple[Callable[[Problem, Expr, str], bool],
+                     Callable[[Problem, Derivation, Expr, Steps], Steps | None]], ...] = (
     (_m_transpose, _transpose),
     (_m_trace, _trace),
     (_m_det, _determinant),

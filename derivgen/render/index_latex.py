@@ -11,7 +11,14 @@ from fractions import Fraction
 
 from derivgen.derivation.index_form import Delta, Ent, Factor, Fn, IExpr, IndexLike, Opaque, Pw, Size, Term
 from derivgen.problem.expr import Call
-from derivgen.render.printing import FUNC_LATEX, digit_first, name_latex, subscripted, superscript
+from derivgen.render.printing import (
+    FUNC_LATEX,
+    LatexPrinter,
+    digit_first,
+    name_latex,
+    subscripted,
+    superscript,
+)
 
 # --- LaTeX --------------------------------------------------------------------------
 
@@ -33,13 +40,13 @@ def _coeff_latex(c: object) -> str:
     return str(c)
 
 
-def iexpr_latex(x: IExpr, printer: object) -> str:
+def iexpr_latex(x: IExpr, printer: LatexPrinter) -> str:
     if not x.terms:
         return "0"
     out = ""
     for n, t in enumerate(x.terms):
         body = _term_latex(t, printer)
-        neg = t.coeff < 0  # type: ignore[operator]
+        neg = t.coeff < 0
         if n == 0:
             out = ("-" if neg else "") + body
         else:
@@ -47,8 +54,8 @@ def iexpr_latex(x: IExpr, printer: object) -> str:
     return out
 
 
-def _term_latex(t: Term, printer: object) -> str:
-    c = abs(t.coeff)  # type: ignore[arg-type]
+def _term_latex(t: Term, printer: LatexPrinter) -> str:
+    c = abs(t.coeff)
     factors = [_factor_latex(f, printer) for f in t.factors]
     if c != 1 or not factors:
         factors.insert(0, _coeff_latex(c))
@@ -59,7 +66,7 @@ def _term_latex(t: Term, printer: object) -> str:
     return sums + out
 
 
-def ent_latex(name: str, idx: tuple[IndexLike, ...], printer: object) -> str:
+def ent_latex(name: str, idx: tuple[IndexLike, ...], printer: LatexPrinter) -> str:
     """An entry ``A_{ij}`` in the problem's own letters (a ``latex:`` override, else the name's)."""
     letters = getattr(printer, "letters", None) or {}
     letter = letters.get(name) or name_latex(name)
@@ -70,7 +77,7 @@ def _dim_latex(d: object) -> str:
     return str(d) if isinstance(d, int) else name_latex(str(d))
 
 
-def _factor_latex(f: Factor, printer: object) -> str:
+def _factor_latex(f: Factor, printer: LatexPrinter) -> str:
     if isinstance(f, Ent):
         return ent_latex(f.name, f.idx, printer)
     if isinstance(f, Delta):
@@ -78,7 +85,7 @@ def _factor_latex(f: Factor, printer: object) -> str:
     if isinstance(f, Size):
         return _dim_latex(f.dim)
     if isinstance(f, Opaque):
-        inner = printer.print(Call(f.kind, (f.arg,)))  # type: ignore[attr-defined]
+        inner = printer.print(Call(f.kind, (f.arg,)))
         if f.kind == "det":
             return inner
         return rf"\left({inner}\right)_{{{_idx_latex(f.idx)}}}"

@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 
 from derivgen.derivation import Derivation
-from derivgen.render.narrate import present, present_result, verification_text
-from derivgen.problem.text import to_text
 from derivgen.problem.model import Problem
+from derivgen.problem.text import to_text
+from derivgen.render.narrate import present, present_result, verification_text
 from derivgen.render.statement import Ask, asks, statement_markdown
 
 #: What a problem is called unless ``label:`` in derivgen.yaml says otherwise.
@@ -36,7 +36,7 @@ def render_problem_json(problem: Problem, derivations: list[Derivation], number:
         "number": number,
         "statement": statement_markdown(problem),
         "derivatives": [derivative_json(problem, d, a, derivations[:i])
-                        for i, (d, a) in enumerate(zip(derivations, asks(problem, derivations)))],
+                        for i, (d, a) in enumerate(zip(derivations, asks(problem, derivations), strict=True))],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 

@@ -14,20 +14,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from derivgen.derivation import Deriv, Derivation
+from derivgen.derivation import Derivation
 from derivgen.errors import RenderError
+from derivgen.problem.model import Problem
 from derivgen.render.narrate import (
-    Context,
     Para,
     derivative_symbol,
     present,
     present_answer,
-    printer_for,
     verification_text,
 )
-from derivgen.problem.model import Problem
-from derivgen.render.templating import make_env
 from derivgen.render.statement import PART_LETTERS, asks, statement_markdown
+from derivgen.render.templating import make_env
 from derivgen.render.texescape import escape_line, escape_text, escape_with_math
 from derivgen.render.texmath import sanitize_math
 
@@ -43,7 +41,7 @@ class StepView:
     """The sentence(s), safe LaTeX with inline math."""
     displays: tuple[str, ...]
     """Displayed equations, safe LaTeX without delimiters."""
-    substeps: tuple["StepView", ...]
+    substeps: tuple[StepView, ...]
     """Nested steps, shown indented."""
 
 
@@ -90,7 +88,7 @@ class ExampleView:
 
 def step_views(paras: Sequence[Para]) -> tuple[StepView, ...]:
     """The flat, depth-tagged paragraphs of narrate as a tree of steps."""
-    views, i = _children(list(paras), 0, 0)
+    views, _ = _children(list(paras), 0, 0)
     return views
 
 
@@ -105,7 +103,7 @@ def _children(paras: list[Para], i: int, depth: int) -> tuple[tuple[StepView, ..
 
 
 def solution_view(derivation: Derivation, problem: Problem, part: int | None,
-                  earlier: list[Derivation] | None = None) -> SolutionView:
+                  earlier: Sequence[Derivation] | None = None) -> SolutionView:
     """The worked solution of one derivation; ``part`` letters it when there are several."""
     heading = ""
     if part is not None:
@@ -186,7 +184,7 @@ def render_sheet_tex(
     """
     label = str(meta.get("label") or DEFAULT_LABEL)
     numbers = sheet_numbers(meta, len(items))
-    examples = [example_view(p, ds, solutions, n, label) for (p, ds), n in zip(items, numbers)]
+    examples = [example_view(p, ds, solutions, n, label) for (p, ds), n in zip(items, numbers, strict=True)]
     env = make_env("tex", user_templates)
     return env.get_template("sheet.tex.j2").render(
         meta=_meta(meta, title), examples=examples, solutions=solutions

@@ -14,11 +14,13 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import jinja2
+
 from derivgen.derivation import Derivation
 from derivgen.errors import RenderError
-from derivgen.render.narrate import present, present_answer, verification_text
 from derivgen.problem.model import Problem
 from derivgen.render.mdmath import escape_math_commonmark, map_math, user_markdown
+from derivgen.render.narrate import present, present_answer, verification_text
 from derivgen.render.statement import Ask, asks, statement_markdown
 from derivgen.render.templating import make_env
 
@@ -57,14 +59,14 @@ def render_sheet_md(
     fn = _math_fn(flavour)
     if numbers is None or len(numbers) != len(items):
         numbers = [str(i) for i in range(1, len(items) + 1)]
-    views = [problem_view(p, ds, fn, solutions, number=n, label=label) for (p, ds), n in zip(items, numbers)]
+    views = [problem_view(p, ds, fn, solutions, number=n, label=label) for (p, ds), n in zip(items, numbers, strict=True)]
     tags = sorted({t for p, _ in items for t in p.tags})
     return _tidy(env.get_template("sheet.md.j2").render(
         title=title, heading=user_markdown(title, fn), problems=views, tags=tags, solutions=solutions
     ))
 
 
-def _env(user_templates: Path | None):  # type: ignore[no-untyped-def]
+def _env(user_templates: Path | None) -> jinja2.Environment:
     env = make_env("md", user_templates)
     env.filters["yaml_quote"] = yaml_quote
     return env
@@ -111,7 +113,7 @@ def problem_view(
         "statement": user_markdown(statement, math).strip() if statement else None,
         "parts": [
             part_view(problem, d, math, solutions, ask, derivations[:i])
-            for i, (d, ask) in enumerate(zip(derivations, asks(problem, derivations)))
+            for i, (d, ask) in enumerate(zip(derivations, asks(problem, derivations), strict=True))
         ],
     }
 

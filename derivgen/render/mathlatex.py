@@ -102,7 +102,7 @@ class MathLatex(LatexPrinter):
     def entry_letter(self, name: str) -> str:
         return self.letters.get(name) or name_latex(name)
 
-    def print(self, e: object) -> str:  # type: ignore[override]
+    def print(self, e: object) -> str:
         method = getattr(self, "_print_" + type(e).__name__, None)
         if method is not None:
             return method(e)
@@ -113,7 +113,7 @@ class MathLatex(LatexPrinter):
     def relation(self, rel: Relation) -> str:
         """The chain on one line: ``a = b \\in \\mathbb{R}^{...}``."""
         out = self.print(rel.parts[0])
-        for op, part in zip(rel.ops, rel.parts[1:]):
+        for op, part in zip(rel.ops, rel.parts[1:], strict=False):
             out += f" {self.rel_op(op)} {self.print(part)}"
         return out
 
@@ -123,7 +123,7 @@ class MathLatex(LatexPrinter):
         if len(one_line) <= LONG_CHAIN or sum(op in ("=", "⇒", "=>") for op in rel.ops) < 2:
             return one_line
         lines = [self.print(rel.parts[0])]
-        for i, (op, part) in enumerate(zip(rel.ops, rel.parts[1:])):
+        for i, (op, part) in enumerate(zip(rel.ops, rel.parts[1:], strict=False)):
             piece = f"{self.rel_op(op)} {self.print(part)}"
             if op in ("=", "⇒", "=>") and i > 0:
                 lines.append("&" + piece)

@@ -18,10 +18,14 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 
 from derivgen.render.texescape import math_unicode_to_tex
 
 PUNCT = frozenset(string.punctuation)
+
+#: What is done to a piece of text (the TeX inside a formula, the text between formulas).
+TextFn = Callable[[str], str]
 
 #: ``$$...$$`` (possibly over several lines) or ``$...$`` on one line; ``\$`` is not a delimiter.
 MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?!\$)", re.S)
@@ -47,12 +51,12 @@ def _escape_char(c: str) -> str:
     return "\\" + c if c in "_*" else c
 
 
-def map_math(text: str, fn) -> str:  # type: ignore[no-untyped-def]
+def map_math(text: str, fn: TextFn) -> str:
     """``text`` with ``fn`` applied to the inside of every ``$...$`` and ``$$...$$``."""
     return MATH.sub(lambda m: _math(m, fn), text)
 
 
-def _math(m: re.Match[str], fn) -> str:  # type: ignore[no-untyped-def]
+def _math(m: re.Match[str], fn: TextFn) -> str:
     """A ``MATH`` match with ``fn`` applied to its inside, delimiters kept."""
     return "$$" + fn(m.group(1)) + "$$" if m.group(1) is not None else "$" + fn(m.group(2)) + "$"
 
@@ -65,7 +69,7 @@ CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.S)
 SAFE_AUTOLINK = re.compile(r"<(?:https?|mailto):[^\s<>]*>", re.I)
 
 
-def user_markdown(text: str, fn) -> str:  # type: ignore[no-untyped-def]
+def user_markdown(text: str, fn: TextFn) -> str:
     """A problem file's Markdown for a page: ``fn`` applied to its math, its raw HTML made text.
 
     Problem files are data, so a ``<script>`` or ``<img onerror=...>`` in a
@@ -84,7 +88,12 @@ def _no_tags(text: str) -> str:
     return _between(SAFE_AUTOLINK, text, lambda t: HTML_START.sub("&lt;", t))
 
 
-def _between(pattern: re.Pattern[str], text: str, outside, inside=lambda m: m.group(0)) -> str:  # type: ignore[no-untyped-def]
+def _whole(m: re.Match[str]) -> str:
+    return m.group(0)
+
+
+def _between(pattern: re.Pattern[str], text: str, outside: TextFn,
+             inside: Callable[[re.Match[str]], str] = _whole) -> str:
     """``text`` with ``outside`` applied between the matches of ``pattern`` and ``inside`` to each match."""
     out: list[str] = []
     pos = 0

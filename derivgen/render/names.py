@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from derivgen.derivation import Block, Cases, Deriv, Product, Relation, Space, Step, Tuple, Under
+from derivgen.derivation import Block, Cases, Deriv, Math, Product, Relation, Space, Step, Under
 from derivgen.problem.expr import Call, Expr, Index, ListLit, Name, Num, children, map_children, names_in
 from derivgen.problem.model import Problem
-
 
 # --- the problem's intermediates, kept as names --------------------------------------
 
@@ -56,20 +55,21 @@ class Names:
         return [n for n in self.order if n in found]
 
     def fold_step(self, step: Step) -> Step:
-        math = tuple(rel if self._defines(rel) else self.fold_math(rel) for rel in step.math)
+        math = tuple(rel if self._defines(rel) else self.fold_relation(rel) for rel in step.math)
         return replace(step, math=math, substeps=tuple(self.fold_step(s) for s in step.substeps))
 
     def _defines(self, rel: Relation) -> bool:
         head = rel.parts[0] if rel.parts else None
         return isinstance(head, Name) and head.id in self.bodies and bool(rel.ops) and rel.ops[0] in (":=", "=")
 
-    def fold_math(self, obj: object) -> object:
+    def fold_relation(self, rel: Relation) -> Relation:
+        if len(rel.parts) > 2 and rel.ops[-1] in ("∈", "in") and _scalar_space(rel.parts[-1]):
+            rel = Relation(rel.parts[:-1], rel.ops[:-1])  # "∈ ℝ" after a scalar says nothing new
+        return Relation(tuple(self.fold_math(p) for p in rel.parts), rel.ops)
+
+    def fold_math(self, obj: Math) -> Math:
         if isinstance(obj, Expr):
             return self.fold(obj)
-        if isinstance(obj, Relation):
-            if len(obj.parts) > 2 and obj.ops[-1] in ("∈", "in") and _scalar_space(obj.parts[-1]):
-                obj = Relation(obj.parts[:-1], obj.ops[:-1])  # "∈ ℝ" after a scalar says nothing new
-            return Relation(tuple(self.fold_math(p) for p in obj.parts), obj.ops)
         if isinstance(obj, Deriv):
             return Deriv(self.fold_math(obj.of), obj.wrt, obj.partial)
         if isinstance(obj, Under):
@@ -82,8 +82,6 @@ class Names:
             return Block(tuple(tuple(self.fold_math(c) for c in row) for row in obj.rows))
         if isinstance(obj, Cases):
             return Cases(tuple((self.fold_math(v), c) for v, c in obj.cases))
-        if isinstance(obj, Tuple):
-            return obj
         return obj
 
 
@@ -133,11 +131,9 @@ def rename_outer(steps: tuple[Step, ...], of: str, outer: tuple[str, str]) -> tu
     """∂h/∂x written ∂f/∂x (and ∂h/∂x_k as ∂f/∂x_k) throughout, for ``h = f(g(t))`` through ``x``."""
     name, param = outer
 
-    def fix(obj: object) -> object:
+    def fix(obj: Math) -> Math:
         if isinstance(obj, Deriv) and obj.of == Name(of) and _about(obj.wrt, param):
             return Deriv(Name(name), obj.wrt, obj.partial)
-        if isinstance(obj, Relation):
-            return Relation(tuple(fix(p) for p in obj.parts), obj.ops)
         if isinstance(obj, (Under,)):
             return Under(fix(obj.body), obj.shape)
         if isinstance(obj, Product):
@@ -146,11 +142,15 @@ def rename_outer(steps: tuple[Step, ...], of: str, outer: tuple[str, str]) -> tu
             return Block(tuple(tuple(fix(c) for c in row) for row in obj.rows))
         return obj
 
+    def fix_relation(rel: Relation) -> Relation:
+        return Relation(tuple(fix(p) for p in rel.parts), rel.ops)
+
     def step_fix(step: Step) -> Step:
         facts = dict(step.facts)
-        if isinstance(facts.get("symbol"), Deriv):
-            facts["symbol"] = fix(facts["symbol"])
-        return replace(step, math=tuple(fix(r) for r in step.math), facts=facts,  # type: ignore[misc]
+        symbol = facts.get("symbol")
+        if isinstance(symbol, Deriv):
+            facts["symbol"] = fix(symbol)
+        return replace(step, math=tuple(fix_relation(r) for r in step.math), facts=facts,
                        substeps=tuple(step_fix(s) for s in step.substeps))
 
     return tuple(step_fix(s) for s in steps)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from derivgen.derivation import Block, Deriv, Derivation, Relation, Space, Step, Verification
+from derivgen.derivation import Block, Deriv, Derivation, Explicit, Relation, Space, Step, Verification
 from derivgen.errors import RenderError
 from derivgen.problem.expr import Expr, Name, names_in
 from derivgen.problem.model import Problem
@@ -91,7 +91,7 @@ def _lecture_steps(derivation: Derivation, problem: Problem, earlier: Sequence[D
                    ctx: Context) -> tuple[Step, ...]:
     """The steps shown at the problem's detail level (identities derived at lecture)."""
     detail = detail_of(problem)
-    whole = Deriv(Name(derivation.of), ctx.math(derivation.wrt), is_partial(derivation, problem))
+    whole = Deriv(Name(derivation.of), ctx.known_math(derivation.wrt), is_partial(derivation, problem))
     letters = composition_letters(problem, derivation.wrt)
     names = Names(problem, derivation.of)
     steps = _quote_earlier_factors(derivation, problem, earlier) if detail == "lecture" else derivation.steps
@@ -288,16 +288,29 @@ def verification_text(derivation: Derivation) -> str:
     return f"Checked against {method} {where}: largest difference {v.max_abs_error:.1e}."
 
 
-def _block(nested: object) -> Block:
+def _block(nested: Explicit) -> Block:
     """Nested tuples in array layout as a bmatrix (vectors as a column)."""
-    if isinstance(nested, tuple) and nested and all(isinstance(r, tuple) and r and isinstance(r[0], tuple)
-                                                      for r in nested):
-        # A tensor of order 3: one P×Q slice per last index, side by side (as the collation shows them).
-        n = len(nested[0][0])
-        return Block((tuple(Block(tuple(tuple(row[q][k] for q in range(len(row))) for row in nested))
-                            for k in range(n)),))
-    if isinstance(nested, tuple) and nested and all(isinstance(r, tuple) for r in nested):
-        return Block(tuple(tuple(r) for r in nested))  # type: ignore[arg-type]
-    if isinstance(nested, tuple):
-        return Block(tuple((c,) for c in nested))
-    return Block(((nested,),))
+    if not isinstance(nested, tuple):
+        return Block(((nested,),))
+    rows = [r for r in nested if isinstance(r, tuple)]
+    if nested and len(rows) == len(nested):
+        if all(r and isinstance(r[0], tuple) for r in rows):
+            # A tensor of order 3: one P×Q slice per last index, side by side (as the collation shows them).
+            n = len(_row(rows[0][0]))
+            slices = (Block(tuple(tuple(_cell(_row(row[q])[k]) for q in range(len(row))) for row in rows))
+                      for k in range(n))
+            return Block((tuple(slices),))
+        return Block(tuple(tuple(_cell(c) for c in r) for r in rows))
+    return Block(tuple((_cell(c),) for c in nested))
+
+
+def _row(x: Explicit) -> tuple[Explicit, ...]:
+    if not isinstance(x, tuple):
+        raise RenderError("the explicit array is ragged")
+    return x
+
+
+def _cell(x: Explicit) -> Expr:
+    if isinstance(x, tuple):
+        raise RenderError("the explicit array is ragged")
+    return x

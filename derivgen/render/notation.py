@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 from derivgen.errors import DerivgenError
 from derivgen.problem.expr import Expr, Index, Name, children
-from derivgen.render.printing import name_latex
 from derivgen.problem.model import Problem
 from derivgen.problem.shapes import infer
+from derivgen.render.printing import name_latex
 
 
 def symbols_for(problem: Problem) -> dict[str, str]:

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from derivgen.problem.expr import BinOp, Call, Expr, Index, ListLit, Name, Neg, Num, Transpose
 from derivgen.problem.functions import FUNCTIONS
-from derivgen.problem.text import PREC, fmt_float, is_negative, prec
+from derivgen.problem.text import PREC, fmt_float, prec
 
 # --- LaTeX ---------------------------------------------------------------------
 
@@ -194,8 +194,9 @@ class LatexPrinter:
         return name_latex(name)
 
     def _print_ListLit(self, e: ListLit) -> str:
-        if all(isinstance(r, ListLit) for r in e.items):
-            rows = [" & ".join(self.print(c) for c in r.items) for r in e.items]  # type: ignore[attr-defined]
+        row_lists = [r for r in e.items if isinstance(r, ListLit)]
+        if len(row_lists) == len(e.items):
+            rows = [" & ".join(self.print(c) for c in r.items) for r in row_lists]
         else:
             rows = [self.print(c) for c in e.items]
         return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
@@ -221,7 +222,7 @@ class LatexPrinter:
             return r"\frac{" + self.print(a) + "}{" + self.print(b) + "}"
         if op == "^":
             squared_head = isinstance(a, Call) and a.func in FUNCTIONS and FUNCTIONS[a.func].square_on_head
-            if squared_head and b == Num(2):
+            if isinstance(a, Call) and squared_head and b == Num(2):
                 return FUNC_LATEX[a.func] + "^{2}" + r"\left(" + self.print(a.args[0]) + r"\right)"
             base = self.wrap(a, PREC["atom"], strict=True) if not isinstance(a, Call) or a.func in (
                 "inv", "norm", "sqrt") else self.wrap(a, PREC["atom"])

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 from derivgen.derivation import Deriv, Derivation, Result, Space
 from derivgen.problem.expr import Expr, Index, Name
-from derivgen.render.narrate import Context, printer_for
 from derivgen.problem.model import Definition, Problem
+from derivgen.render.narrate import Context, printer_for
 
 #: Letters for the parts of a problem with several ``find`` entries.
 PART_LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -259,7 +259,7 @@ def mentions(statement: str, symbol_tex: str) -> bool:
 def derivative_tex(problem: Problem, of: str, wrt_text: str) -> str:
     """LaTeX of d(of)/d(wrt), as the solutions write it."""
     ctx = Context(printer_for(problem), _placeholder(of, wrt_text))
-    return ctx.printer.print(Deriv(ctx.math(of), ctx.math(wrt_text)))
+    return ctx.printer.print(Deriv(ctx.known_math(of), ctx.known_math(wrt_text)))
 
 
 def _placeholder(of: str, wrt: str) -> Derivation:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from derivgen.render.context import Context
-from derivgen.render.sentences.registry import Facts, fact, says
+from derivgen.render.sentences.registry import Facts, fact, fact_items, fact_relation, says
 
 # --- identities (5.99)-(5.108) derived the lectures' way (derivgen/render/identities.py) -------
 
@@ -81,10 +81,10 @@ def _derive_identity_moves(facts: Facts, ctx: Context) -> dict[str, Callable[[],
 
     def inverse_chain() -> str:
         a, b = m("a", "a"), m("b", "b")
-        sm, sn = (str(s) for s in fact(facts, "sums", ("m", "n")))  # type: ignore[misc]
-        i, j = (str(s) for s in fact(facts, "entries", ("i", "j")))  # type: ignore[misc]
+        sm, sn = (str(s) for s in fact_items(facts, "sums", ("m", "n")))
+        i, j = (str(s) for s in fact_items(facts, "entries", ("i", "j")))
         return (f"Differentiate under the sums: ${a}$ and ${b}$ are constant, and each entry of ${inv}$ is "
-                f"differentiated by identity ({number}), read entry by entry: {ctx.relation(facts['cited'])}. "
+                f"differentiated by identity ({number}), read entry by entry: {ctx.relation(fact_relation(facts, 'cited'))}. "
                 f"The sum over ${sm}$ is then entry ${i}$ of ${X}^{{-\\top}}{a}$, the sum over ${sn}$ entry ${j}$ "
                 f"of ${inv}{b}$:")
 

@@ -8,8 +8,10 @@ generic sentence, never an error.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
+from derivgen.derivation import Relation
+from derivgen.problem.expr import Dim, Shape
 from derivgen.render.context import Context
 
 Facts = Mapping[str, object]
@@ -42,6 +44,37 @@ def fact(facts: Facts, key: str, default: object = None) -> object:
     """A fact of a step, or ``default`` when it is missing or None."""
     value = facts.get(key)
     return default if value is None else value
+
+
+def fact_items(facts: Facts, key: str, default: Iterable[object] = ()) -> tuple[object, ...]:
+    """A fact holding several values (names, rules, ranges), or ``default``."""
+    return items(fact(facts, key, default))
+
+
+def items(value: object) -> tuple[object, ...]:
+    """The values of a collection in a fact; ``TypeError`` (so the generic sentence) for a single value."""
+    if not isinstance(value, Iterable):
+        raise TypeError(f"not a collection: {value!r}")
+    return tuple(value)
+
+
+def fact_shape(facts: Facts, key: str, default: Shape) -> Shape:
+    """A fact holding a shape, or ``default``."""
+    return tuple(_dim(d) for d in fact_items(facts, key, default))
+
+
+def _dim(value: object) -> Dim:
+    if not isinstance(value, (int, str)):
+        raise TypeError(f"not a dimension: {value!r}")
+    return value
+
+
+def fact_relation(facts: Facts, key: str) -> Relation:
+    """A fact holding a displayed equation (``TypeError``, so the generic sentence, if it is not one)."""
+    value = facts[key]
+    if not isinstance(value, Relation):
+        raise TypeError(f"fact {key!r} is not a Relation: {value!r}")
+    return value
 
 
 def and_list(items: list[str]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from derivgen.problem.functions import FUNCTIONS
 from derivgen.render.context import Context
-from derivgen.render.sentences.registry import Facts, and_list, fact, says
+from derivgen.render.sentences.registry import Facts, and_list, fact, fact_items, fact_relation, items, says
 
 # --- scalar rules ---------------------------------------------------------------------------
 
@@ -41,7 +41,7 @@ RULE_NAMES = {
 FUNCTION_NAMES = {fn.name: fn.words for fn in FUNCTIONS.values() if fn.elementwise}
 
 
-def rules_phrase(rules: list) -> str:
+def rules_phrase(rules: list[object]) -> str:
     """``the power and chain rules and the derivative of sin`` for a list of rule names."""
     named = list(dict.fromkeys(RULE_NAMES[r] for r in rules if r in RULE_NAMES))
     if len(named) > 1 or any(r in FUNCTION_NAMES for r in rules):
@@ -61,19 +61,19 @@ def _rule(facts: Facts, ctx: Context) -> str:
     if rule == "chain":
         return _chain(facts, ctx)
     if rule == "folded":
-        return f"By {rules_phrase(list(fact(facts, 'rules', ())))}:"  # type: ignore[call-overload]
+        return f"By {rules_phrase(list(fact_items(facts, 'rules')))}:"
     if rule == "parts":
-        return f"First the derivatives of the parts, by {rules_phrase(list(fact(facts, 'rules', ())))}:"  # type: ignore[call-overload]
+        return f"First the derivatives of the parts, by {rules_phrase(list(fact_items(facts, 'rules')))}:"
     if rule == "name_inner":
         u = ctx.printer.print(ctx.math(str(facts["inner_name"])))
         of = ctx.tex(ctx.derivation.of)
         if facts.get("named"):
             return f"Write {of} as a composition of an inner function ${u}$ and an outer function $g$:"
-        outer = ctx.printer.print(facts["outer"])  # type: ignore[arg-type]
+        outer = ctx.printer.print(facts["outer"])
         return f"Write {of} as a composition: the outer function ${outer}$ of the inner function"
     if rule == "chain_factors":
         u = ctx.printer.print(ctx.math(str(facts["inner_name"])))
-        per = [rules_phrase(list(r)) for r in fact(facts, "rules", ())]  # type: ignore[attr-defined]
+        per = [rules_phrase(list(items(r))) for r in fact_items(facts, "rules")]
         how = f" (by {per[0]}, and by {per[1]})" if len(per) == 2 and per[0] != per[1] else (
             f" (by {per[0]})" if per else "")
         return f"Differentiate the outer function with respect to ${u}$ and the inner one{how}:"
@@ -150,8 +150,8 @@ def _limit(facts: Facts, ctx: Context) -> str:
     if stage == "evaluate" and facts.get("continuous"):
         return f"The expression is continuous at ${h[1:-1]} = 0$, so set ${h[1:-1]} = 0$:"
     if stage == "factor" and facts.get("product") is not None:
-        return (f"Since {ctx.relation(facts['product'])}, the factor {ctx.tex(facts['factor'])} does not depend "
+        return (f"Since {ctx.relation(fact_relation(facts, 'product'))}, the factor {ctx.tex(facts['factor'])} does not depend "
                 f"on {h} and comes out of the limit.")
     if stage == "standard" and facts.get("limit") is not None:
-        return f"The remaining limit is a standard one, {ctx.relation(facts['limit'])}:"
+        return f"The remaining limit is a standard one, {ctx.relation(fact_relation(facts, 'limit'))}:"
     return LIMIT_STAGES.get(stage, "Take the limit:").replace("{hh}", h[1:-1]).replace("{h}", h)

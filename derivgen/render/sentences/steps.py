@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from derivgen.derivation import Symmetric
 from derivgen.problem.shapes import printed_shape
 from derivgen.render.context import Context
-from derivgen.render.sentences.registry import Facts, and_list, fact, says
+from derivgen.render.sentences.registry import Facts, and_list, fact, fact_items, fact_shape, items, says
 from derivgen.render.sentences.rules import rules_phrase
 
 # --- the shape of the result ----------------------------------------------------------
@@ -28,8 +28,8 @@ def shape_word(shape: tuple) -> str:
 @says("dimension")
 def _dimension(facts: Facts, ctx: Context) -> str:
     d = ctx.derivation
-    of_shape = tuple(fact(facts, "of_shape", d.of_shape))  # type: ignore[arg-type]
-    wrt_shape = tuple(fact(facts, "wrt_shape", d.wrt_shape))  # type: ignore[arg-type]
+    of_shape = fact_shape(facts, "of_shape", d.of_shape)
+    wrt_shape = fact_shape(facts, "wrt_shape", d.wrt_shape)
     of, wrt = ctx.tex(str(fact(facts, "of", d.of))), ctx.tex(str(fact(facts, "wrt", d.wrt)))
     printed = printed_shape(of_shape, wrt_shape)
     if fact(facts, "whole"):
@@ -61,10 +61,11 @@ def _rewrite(facts: Facts, ctx: Context) -> str:
 
 @says("index_notation")
 def _index_notation(facts: Facts, ctx: Context) -> str:
-    ranges = list(fact(facts, "ranges", ()))  # type: ignore[call-overload]
+    ranges = [items(r) for r in fact_items(facts, "ranges")]
     if not ranges:
         return "Write the function entry by entry, in index notation."
-    spans = [f"${ctx.printer.print(ctx.math(str(i)))} = 1, \\ldots, {ctx.printer.print(ctx.math(str(n)))}$" for i, n in ranges]
+    spans = [f"${ctx.printer.print(ctx.math(str(i)))} = 1, \\ldots, {ctx.printer.print(ctx.math(str(n)))}$"
+             for i, n in ranges]
     return f"Write the function entry by entry, in index notation, for {and_list(spans)}."
 
 
@@ -135,7 +136,7 @@ def _vec(facts: Facts, ctx: Context) -> str:
 
 @says("chain_rule")
 def _chain_rule(facts: Facts, ctx: Context) -> str:
-    via = [ctx.tex(str(v)) for v in fact(facts, "via", ())]  # type: ignore[attr-defined]
+    via = [ctx.tex(str(v)) for v in fact_items(facts, "via")]
     through = f" through {and_list(via)}" if via else ""
     if ctx.once("shapes_beneath"):
         return (f"Apply the chain rule{through}. The dimensions of each factor are written beneath it; "
@@ -164,15 +165,15 @@ def _factor(facts: Facts, ctx: Context) -> str:
         if facts.get("rewrite") == "norm_squared":
             return f"The factor {name}: a squared norm is an inner product" + (f", so {how}:" if how else ":")
         return f"The factor {name}, {how}:" if how else f"The factor {name}:"
-    rules = facts.get("rules")
-    if isinstance(rules, list) and rules:
-        return f"The factor {name}, by {rules_phrase(rules)}:"
+    applied = facts.get("rules")
+    if isinstance(applied, list) and applied:
+        return f"The factor {name}, by {rules_phrase(applied)}:"
     return f"Now the factor {name}." if f or symbol is not None else "Now the next factor."
 
 
 @says("multiply")
 def _multiply(facts: Facts, ctx: Context) -> str:
-    names = [ctx.tex(str(n)) for n in fact(facts, "substituted", ())]  # type: ignore[attr-defined]
+    names = [ctx.tex(str(n)) for n in fact_items(facts, "substituted")]
     if names:
         return f"Multiplying the factors and writing {and_list(names)} out gives the gradient."
     return "Multiplying the factors together gives the gradient."
@@ -192,7 +193,7 @@ def _gradient(facts: Facts, ctx: Context) -> str:
 def _closed_form(facts: Facts, ctx: Context) -> str:
     identity = facts.get("identity")
     rules = named_rules(fact(facts, "rules", ()))
-    notes = " ".join(f"{fact_words(n)}." for n in fact(facts, "notes", ()))  # type: ignore[attr-defined]
+    notes = " ".join(f"{fact_words(n)}." for n in fact_items(facts, "notes"))
     lead = f"{notes} " if notes else ""
     if identity and ctx.derives_identity(str(identity)):
         return f"{lead}Collected into matrix form, this is identity ({identity}):"
@@ -257,7 +258,7 @@ def _simplify(facts: Facts, ctx: Context) -> str:
 
 @says("substitute")
 def _substitute(facts: Facts, ctx: Context) -> str:
-    names = [ctx.tex(str(n)) for n in fact(facts, "names", ())]  # type: ignore[attr-defined]
+    names = [ctx.tex(str(n)) for n in fact_items(facts, "names")]
     if names:
         return f"Replace {and_list(names)} by {'its definition' if len(names) == 1 else 'their definitions'} to write the result in the given variables."
     return "Write the result in the given variables."
