@@ -45,7 +45,7 @@ COMMAND = ".venv/bin/python scripts/architecture.py"
 #: below its own, never from its own row: engine, check and render are stages that meet
 #: only in build.
 LAYERS: list[tuple[str, tuple[str, ...], str]] = [
-    ("entry", ("__main__",), "``python -m derivgen``"),
+    ("entry", ("__main__",), "python -m derivgen"),
     ("edge", ("cli",), "the command line: arguments in, exit codes out"),
     ("tools", ("exam", "lint"), "built on the build: exam papers, and the lint of a build's output"),
     ("orchestrate", ("build",), "the pipeline: the one place where the stages meet"),
@@ -280,7 +280,7 @@ def layers_section(mods: list[Module]) -> str:
     lines = ["```"]
     for label, names, what in LAYERS:
         shown = "   ".join(_unit_label(u, by_name) for u in names)
-        lines.append(f"{shown:<34} {label}: {what}")
+        lines.append(f"{shown:<32} {label:<12} {what}")
     lines += ["```", "", "Each unit imports only from the rows below its own, never from its own row.", "",
               "| unit | row | what it is |", "|---|---|---|"]
     for _, names, _ in LAYERS:
@@ -319,7 +319,7 @@ def _unit_link(unit: str, by_name: dict[str, Module]) -> str:
 
 def _unit_summary(unit: str, by_name: dict[str, Module]) -> str:
     m = _unit_module(unit, by_name)
-    return _cell(m.summary) if m and m.summary else "*(no docstring)*"
+    return _cell(m.summary) if m and m.summary else "*(its `__init__.py` has no docstring)*"
 
 
 def walk_section() -> str:

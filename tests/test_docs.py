@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import difflib
 import importlib.util
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -59,6 +60,28 @@ def test_the_walk_names_a_function_at_every_step() -> None:
         assert callable(arch.resolve(dotted)) and what, dotted
 
 
+def step_kinds_made_by_the_engine() -> set[str]:
+    """Every kind written ``Step("kind", ...)`` or ``Step(kind="kind")`` under ``derivgen/engine/``."""
+    kinds = set()
+    for path in (ROOT / "derivgen" / "engine").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Step":
+                args = node.args[:1] + [k.value for k in node.keywords if k.arg == "kind"]
+                kinds |= {a.value for a in args if isinstance(a, ast.Constant) and isinstance(a.value, str)}
+    return kinds
+
+
+def test_the_step_kinds_table_names_every_kind_the_engine_makes() -> None:
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = text.split("## Step kinds and their facts", 1)[1]
+    documented = set(re.findall(r"^\| `(\w+)` \|", table, re.M))
+    made = step_kinds_made_by_the_engine()
+    assert made, "no Step(\"kind\", ...) found under derivgen/engine/: update this test and the table"
+    assert (sorted(made - documented), sorted(documented - made)) == ([], []), (
+        "docs/architecture.md, 'Step kinds and their facts': (kinds the engine makes that the table lacks, "
+        "kinds in the table the engine no longer makes)")
+
+
 @contextmanager
 def first_calls(functions: dict[object, str]) -> Iterator[list[str]]:
     """The names in ``functions`` (code object -> name) in the order they are first called, in any thread."""
@@ -70,13 +93,13 @@ def first_calls(functions: dict[object, str]) -> Iterator[list[str]]:
             if name is not None and name not in order:
                 order.append(name)
 
-    threading.setprofile(profile)  # type: ignore[arg-type]
-    sys.setprofile(profile)  # type: ignore[arg-type]
+    threading.setprofile(profile)
+    sys.setprofile(profile)
     try:
         yield order
     finally:
         sys.setprofile(None)
-        threading.setprofile(None)  # type: ignore[arg-type]
+        threading.setprofile(None)
 
 
 def walk_of_a_real_build(tmp_path: Path, formats: str) -> tuple[list[str], list[str]]:
@@ -101,6 +124,7 @@ def test_a_build_calls_the_walk_in_its_order(tmp_path: Path) -> None:
 
 
 @pytest.mark.needs_tex
+@pytest.mark.slow
 @pytest.mark.skipif(tex_available() is not None, reason="TeX Live (latexmk) is needed")
 def test_a_build_to_the_pdf_calls_the_whole_walk_in_its_order(tmp_path: Path) -> None:
     walk, called = walk_of_a_real_build(tmp_path, "md,json,tex,html,pdf")

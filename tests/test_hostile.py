@@ -165,6 +165,7 @@ def test_one_bad_problem_among_good_ones(tmp_path: Path) -> None:
 
 
 @pytest.mark.needs_tex  # PDFs too, when TeX is installed
+@pytest.mark.slow
 def test_tex_in_titles_and_statements_is_text(tmp_path: Path) -> None:
     """A title, source, statement or latex override full of TeX primitives typesets as their text."""
     workspace(tmp_path, *(HOSTILE / n for n in TEX_FILES))

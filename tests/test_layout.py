@@ -257,6 +257,7 @@ def test_an_exam_has_no_overfull_box_overprinted_header_or_stranded_question(tmp
 
 @needs_tex
 @pytest.mark.needs_tex
+@pytest.mark.slow
 def test_a_very_long_result_stays_on_the_page(tmp_path: Path, recorded: list) -> None:
     sheet = tmp_path / "long"
     sheet.mkdir()
@@ -292,6 +293,7 @@ def test_a_display_too_wide_to_break_is_scaled_to_the_line(tmp_path: Path) -> No
 
 @needs_tex
 @pytest.mark.needs_tex
+@pytest.mark.slow
 def test_a_long_heading_is_reported_with_the_problem_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sheet = tmp_path / "sheet"
     sheet.mkdir()
@@ -309,6 +311,7 @@ def test_a_long_heading_is_reported_with_the_problem_file(tmp_path: Path, capsys
 
 @needs_tex
 @pytest.mark.needs_tex
+@pytest.mark.slow
 def test_a_long_header_wraps_instead_of_overprinting(tmp_path: Path) -> None:
     config = ("course: Mathematics for Machine Learning, chapter 5, with a very long course name indeed\n"
               "title: A sheet whose title is much too long to share one line with the course name\n")
