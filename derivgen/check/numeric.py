@@ -111,7 +111,8 @@ def _calls(expr: Expr, funcs: tuple[str, ...]) -> list[Call]:
     return [n for n in _nodes(expr) if isinstance(n, Call) and n.func in funcs]
 
 
-def random_values(problem: Problem, sizes: Mapping[str, int], rng: np.random.Generator) -> dict[str, np.ndarray]:
+def random_values(problem: Problem, sizes: Mapping[str, int],
+                  rng: np.random.Generator) -> dict[str, np.ndarray]:
     """A random point where every defined quantity and every ``of`` is finite and well posed."""
     quantities = _checked_quantities(problem)
     reason = ""
@@ -156,7 +157,8 @@ def with_intermediates(problem: Problem, wrt: tuple[Expr, ...], values: Values,
     return out
 
 
-def _coordinates(wrt: tuple[Expr, ...], values: Mapping[str, np.ndarray]) -> tuple[list[tuple[str, tuple[int, ...]]], tuple[int, ...]]:
+def _coordinates(wrt: tuple[Expr, ...], values: Mapping[str, np.ndarray],
+                 ) -> tuple[list[tuple[str, tuple[int, ...]]], tuple[int, ...]]:
     """The entries perturbed, in array-layout order, and the wrt part of the layout."""
     coords: list[tuple[str, tuple[int, ...]]] = []
     shape: tuple[int, ...] = ()
@@ -169,8 +171,10 @@ def _coordinates(wrt: tuple[Expr, ...], values: Mapping[str, np.ndarray]) -> tup
             raise VerificationError(f"'{name}' in a tuple to differentiate by must be a scalar")
         if isinstance(w, Index):
             ix = tuple(i - 1 for i in w.indices)
-            if len(ix) != values[name].ndim or not all(0 <= i < n for i, n in zip(ix, values[name].shape, strict=True)):
-                raise VerificationError(f"{name}{list(w.indices)} is not an entry of {name} ({_dims(values[name])})")
+            dims = values[name].shape
+            if len(ix) != len(dims) or not all(0 <= i < n for i, n in zip(ix, dims, strict=True)):
+                raise VerificationError(
+                    f"{name}{list(w.indices)} is not an entry of {name} ({_dims(values[name])})")
             coords.append((name, ix))
         else:
             coords.extend((name, ix) for ix in np.ndindex(shape))

@@ -59,7 +59,8 @@ def _read_json(path: Path) -> dict[str, object]:
     except ValueError as e:
         raise UsageError(f"{path}: {e}") from e
     if not isinstance(data, dict):
-        raise UsageError(f"{path}: the values file must be a JSON object mapping each given name to its value")
+        raise UsageError(
+            f"{path}: the values file must be a JSON object mapping each given name to its value")
     return data
 
 
@@ -100,7 +101,8 @@ def _infer_sizes(problem: Problem, arrays: dict[str, np.ndarray]) -> tuple[dict[
         for axis, (dim, n) in enumerate(zip(v.shape, arrays[v.name].shape, strict=True)):
             what = "entr" if len(v.shape) == 1 else ("row", "column")[axis]
             if isinstance(dim, int) and dim != n:
-                errors.append(f"'{v.name}' has {_count(n, what)}, but its shape {fmt_shape(v.shape)} needs {dim}")
+                errors.append(
+                    f"'{v.name}' has {_count(n, what)}, but its shape {fmt_shape(v.shape)} needs {dim}")
             elif isinstance(dim, str) and dim not in sizes:
                 sizes[dim], source[dim] = int(n), v.name
             elif isinstance(dim, str) and sizes[dim] != n:

@@ -66,7 +66,8 @@ def evaluate_result(problem: Problem, derivation: Derivation, values: Values,
     if r.closed is not None:
         out["closed"] = _closed(r, r.closed, ev.value(r.closed), sizes, label)
     if r.index is not None:
-        out["index"] = _as_array(index_array(_index_form(r.index, label), values, sizes), shape, "index", label)
+        index = index_array(_index_form(r.index, label), values, sizes)
+        out["index"] = _as_array(index, shape, "index", label)
     if r.explicit is not None and _explicit_applies(problem, sizes):
         out["explicit"] = _as_array(_explicit(r.explicit, ev, label), shape, "explicit", label)
     return out
@@ -134,7 +135,8 @@ def point_seed(problem: Problem, find: Find, seed: int = 0) -> int:
     return int.from_bytes(digest[:8], "little")
 
 
-def verify(problem: Problem, find: Find, derivation: Derivation, points: int = 3, seed: int = 0) -> Derivation:
+def verify(problem: Problem, find: Find, derivation: Derivation, points: int = 3,
+           seed: int = 0) -> Derivation:
     """The derivation with ``verified`` set, or :class:`VerificationError` if any form is wrong."""
     import numpy as np
 
@@ -183,7 +185,8 @@ def _check_point(problem: Problem, find: Find, derivation: Derivation, values: d
     worst = 0.0
     forms = evaluate_result(problem, derivation, point, sizes)
     if derivation.result.explicit is not None and "explicit" not in forms:
-        raise VerificationError(f"{problem.id}: {find.text}: the explicit array is not written for the problem's sizes")
+        raise VerificationError(
+            f"{problem.id}: {find.text}: the explicit array is not written for the problem's sizes")
     for form, derived in forms.items():
         _compare(problem, find, derivation, form, derived, numeric, tol, f"{where}, sizes {_sizes(sizes)}")
         worst = max(worst, float(np.max(np.abs(derived - numeric), initial=0.0)))
