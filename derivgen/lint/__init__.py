@@ -51,5 +51,7 @@ from derivgen.lint.checks import (
 from derivgen.lint.findings import CHECKS, MAX_REPEATS, OVERFULL_LIMIT_PT, Finding
 from derivgen.lint.outputs import lint_outputs, main, problem_files_in
 
-__all__ = ["CHECKS", "MAX_REPEATS", "OVERFULL_LIMIT_PT", "Finding", "find_line_symbols", "lint_outputs",
-           "log_findings", "main", "problem_files_in", "solution_sentences", "symbols", "typeset_log", "words"]
+__all__ = [
+    "CHECKS", "MAX_REPEATS", "OVERFULL_LIMIT_PT", "Finding", "find_line_symbols", "lint_outputs",
+    "log_findings", "main", "problem_files_in", "solution_sentences", "symbols", "typeset_log", "words",
+]

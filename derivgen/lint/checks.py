@@ -45,11 +45,13 @@ def question_marks(path: Path, pid: str | None, text: str, sources: list[str],
         line = text[start:end if end >= 0 else len(text)].strip()
         if len(line) > 110:
             q = line.index("?")
-            line = ("..." if q > 50 else "") + line[max(0, q - 50):q + 55] + ("..." if q + 55 < len(line) else "")
+            before, after = ("..." if q > 50 else ""), ("..." if q + 55 < len(line) else "")
+            line = before + line[max(0, q - 50):q + 55] + after
         number = first_line + text.count("\n", 0, start)
         what_ = "a '?'" if n == 1 else f"{n} '?'"
-        findings.append(Finding(path, pid, "question-mark",
-                                f"{what_} that the problem's source does not have, {what} line {number}: {line}"))
+        findings.append(Finding(
+            path, pid, "question-mark",
+            f"{what_} that the problem's source does not have, {what} line {number}: {line}"))
     return findings
 
 
@@ -320,9 +322,10 @@ def find_symbols(path: Path, pid: str | None, md: str, statement: str) -> list[F
         missing = [s for s in find_line_symbols(line)
                    if s not in known and not (re.fullmatch(r".+_\d+", s) and s.rsplit("_", 1)[0] in known)]
         if missing:
-            findings.append(Finding(path, pid, "find-symbol",
-                                    f"'{line.strip()}' names {', '.join(missing)}, which the statement's math "
-                                    f"does not introduce (its symbols: {', '.join(sorted(known)) or 'none'})"))
+            findings.append(Finding(
+                path, pid, "find-symbol",
+                f"'{line.strip()}' names {', '.join(missing)}, which the statement's math "
+                f"does not introduce (its symbols: {', '.join(sorted(known)) or 'none'})"))
     return findings
 
 

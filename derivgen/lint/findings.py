@@ -56,7 +56,8 @@ class BuiltSheet:
     problems: list[BuiltProblem] = field(default_factory=list)
 
 
-def split_at(text: str, heading: str, problems: list[BuiltProblem]) -> list[tuple[BuiltProblem | None, str, int]]:
+def split_at(text: str, heading: str,
+             problems: list[BuiltProblem]) -> list[tuple[BuiltProblem | None, str, int]]:
     """The text before the first heading (problem None), then one chunk per problem in order.
 
     Each chunk comes with the number of the line it starts on (1-based).

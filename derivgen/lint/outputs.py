@@ -115,7 +115,8 @@ def _place(out_dir: Path, problems: list[BuiltProblem], findings: list[Finding])
             p = by_id.get(failure.get("id"))
             if p is not None:
                 errors = "; ".join(failure.get("errors", []))[:300]
-                findings.append(Finding(index_path, p.id, "build-failure", f"the problem failed to build: {errors}"))
+                findings.append(
+                    Finding(index_path, p.id, "build-failure", f"the problem failed to build: {errors}"))
     for p in problems:  # not in index.json: look for its Markdown page
         if p.sheet is not None:
             continue
@@ -234,7 +235,8 @@ def _lint_sheet(
         path = folder / name
         if not path.is_file():
             if "sheet-tex" in built:
-                findings.append(Finding(path, None, "missing-output", f"no {name} for the sheet {sheet.name}"))
+                findings.append(
+                    Finding(path, None, "missing-output", f"no {name} for the sheet {sheet.name}"))
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         chunks = split_at(text, r"\\dgexampleheading\{", sheet.problems)
@@ -295,7 +297,8 @@ def _lint_pdf_text(pdf: Path, sheet: BuiltSheet, config_texts: list[str]) -> lis
     findings: list[Finding] = []
     starts: list[tuple[int, BuiltProblem | None]] = []
     for problem in sheet.problems:
-        m = re.search(r"[^\W\d_]+\s+" + re.escape(problem.number or "\0") + r"\s*\(", text)  # "Problem 3.1 (", any label
+        # "Problem 3.1 (", whatever the label
+        m = re.search(r"[^\W\d_]+\s+" + re.escape(problem.number or "\0") + r"\s*\(", text)
         if m:
             starts.append((m.start(), problem))
     starts.sort(key=lambda t: t[0])
