@@ -43,7 +43,8 @@ def bad_name(name: str) -> str | None:
 def expansion_too_large(name: str, size: Size) -> str | None:
     """Why ``name`` is too large once every define is written out, or None if it is not."""
     if size.nodes > MAX_EXPANDED_NODES:
-        return f"written out in the given variables, {name} has more than {MAX_EXPANDED_NODES} nodes (the limit)"
+        return (f"written out in the given variables, {name} has more than {MAX_EXPANDED_NODES} nodes "
+                "(the limit)")
     if size.depth > MAX_EXPANDED_DEPTH:
         return (f"written out in the given variables, {name} is nested more than {MAX_EXPANDED_DEPTH} levels "
                 f"deep, each define counting as a level (the limit)")

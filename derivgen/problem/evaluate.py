@@ -183,7 +183,8 @@ def _index(e: Index, a: np.ndarray) -> np.ndarray:
         raise ExpressionError(f"a {_dims(a)} value takes {a.ndim} index(es), not {len(e.indices)}", e.offset)
     for i, n in zip(e.indices, a.shape, strict=True):
         if not 1 <= i <= n:
-            raise ExpressionError(f"index {i} is out of range for {_dims(a)} (indices count from 1)", e.offset)
+            raise ExpressionError(
+                f"index {i} is out of range for {_dims(a)} (indices count from 1)", e.offset)
     return a[tuple(i - 1 for i in e.indices)]
 
 

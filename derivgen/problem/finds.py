@@ -26,7 +26,8 @@ from derivgen.problem.text import to_text
 from derivgen.problem.yamlsource import Report, Spans
 
 
-def read_finds(report: Report, node: Node | None, scope: Scope, growth: Growth, given: list[Var]) -> list[Find]:
+def read_finds(report: Report, node: Node | None, scope: Scope, growth: Growth,
+               given: list[Var]) -> list[Find]:
     """Every find entry that checks out; the others are reported."""
     if node is None or (isinstance(node, ScalarNode) and not node.value):
         report.error(node, "find: missing (list the derivatives to derive, e.g. find: [dL/dtheta])")
@@ -107,7 +108,8 @@ class _FindChecker:
         for w in wrt:
             base = _variable(w)
             if base.id not in self.given:
-                raise ExpressionError(f"{base.id} is not a given variable (given: {self.given_list})", base.offset)
+                raise ExpressionError(
+                    f"{base.id} is not a given variable (given: {self.given_list})", base.offset)
             shapes.append(infer(w, env))
         if len(wrt) == 1:
             return shapes[0]
@@ -126,7 +128,8 @@ def _tuple_shape(wrt: tuple[Expr, ...], shapes: list[Shape]) -> Shape:
     for i, (w, s) in enumerate(zip(wrt, shapes, strict=True)):
         offset = _variable(w).offset
         if s:
-            raise ExpressionError(f"d({written}) needs scalar entries, but {to_text(w)} is {fmt_shape(s)}", offset)
+            raise ExpressionError(
+                f"d({written}) needs scalar entries, but {to_text(w)} is {fmt_shape(s)}", offset)
         if w in wrt[:i]:
             raise ExpressionError(f"{to_text(w)} appears twice in d({written})", offset)
     return (len(wrt),)

@@ -76,7 +76,9 @@ class Function:
         if isinstance(d, BinOp) and d.op == "/" and d.left == Num(1):
             den = d.right
             if isinstance(den, BinOp) and den.op == "*" and isinstance(den.left, Num):
-                return BinOp("*", Num(Fraction(1, den.left.value)), BinOp("^", den.right, Num(-1)))  # type: ignore[arg-type]
+                c = den.left.value
+                if isinstance(c, (int, Fraction)):  # a float coefficient: the power below
+                    return BinOp("*", Num(Fraction(1, c)), BinOp("^", den.right, Num(-1)))
             return BinOp("^", den, Num(-1))
         return d
 

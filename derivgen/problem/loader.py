@@ -143,7 +143,8 @@ class _Loader:
         if "detail" in value:
             detail = self.report.text(value["detail"], "detail", required=True)
             if detail is not None and detail not in DETAILS:
-                self.report.error(value["detail"], f"detail: unknown level '{detail}' (known: {', '.join(DETAILS)})")
+                self.report.error(
+                    value["detail"], f"detail: unknown level '{detail}' (known: {', '.join(DETAILS)})")
             out["detail"] = detail
         return out
 
@@ -171,7 +172,8 @@ class _Loader:
         for i, item in enumerate(node.value, 1):
             word = self.report.text(item, f"steps[{i}]", required=True)
             if word is not None and word not in STEP_CHOICES:
-                self.report.error(item, f"steps[{i}]: unknown step '{word}' (known: {', '.join(STEP_CHOICES)})")
+                self.report.error(
+                    item, f"steps[{i}]: unknown step '{word}' (known: {', '.join(STEP_CHOICES)})")
             elif word is not None:
                 out.append(word)
         return tuple(out)
@@ -192,7 +194,8 @@ class _Loader:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 self.report.error(value_node, f"sizes.{name}: expected a positive whole number")
             elif value > MAX_DIMENSION_SIZE:
-                self.report.error(value_node, f"sizes.{name}: {value} is larger than the limit of {MAX_DIMENSION_SIZE}")
+                self.report.error(
+                    value_node, f"sizes.{name}: {value} is larger than the limit of {MAX_DIMENSION_SIZE}")
             else:
                 out[name] = value
         return out
@@ -205,7 +208,8 @@ class _Loader:
             name = key_node.value
             if isinstance(name, str) and name not in dims:
                 known = ", ".join(sorted(dims)) or "none"
-                self.report.error(key_node, f"sizes.{name}: {name} is no dimension of any given (dimensions: {known})")
+                self.report.error(
+                    key_node, f"sizes.{name}: {name} is no dimension of any given (dimensions: {known})")
                 sizes.pop(name, None)
 
     def given(self, node: Node | None, sizes: dict[str, int]) -> list[Var]:
@@ -239,7 +243,8 @@ class _Loader:
         if isinstance(node, ScalarNode) and node.value == "scalar":
             return ()
         if not isinstance(node, SequenceNode):
-            self.report.error(node, f"{path}: expected a shape: [] or scalar, [N] for a vector, [M, N] for a matrix")
+            self.report.error(
+                node, f"{path}: expected a shape: [] or scalar, [N] for a vector, [M, N] for a matrix")
             return None
         if len(node.value) > 2:
             self.report.error(node, f"{path}: a shape has at most 2 dimensions (scalar, vector, matrix), "
@@ -254,12 +259,14 @@ class _Loader:
         if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
             if value <= MAX_DIMENSION_SIZE:
                 return value
-            self.report.error(node, f"{path}: dimension {value} is larger than the limit of {MAX_DIMENSION_SIZE}")
+            self.report.error(
+                node, f"{path}: dimension {value} is larger than the limit of {MAX_DIMENSION_SIZE}")
             return None
         if isinstance(value, str) and NAME.fullmatch(value):
             return value
         shown = node.value if isinstance(node, ScalarNode) else "a list"
-        self.report.error(node, f"{path}: a dimension is a positive whole number or a name such as N, not {shown}")
+        self.report.error(
+            node, f"{path}: a dimension is a positive whole number or a name such as N, not {shown}")
         return None
 
     def assumptions(self, node: Node | None, path: str, name: str, shape: Shape,
@@ -272,9 +279,11 @@ class _Loader:
         for item in items:
             word = self.report.text(item, f"{path}.assume", required=True)
             if word is not None and word not in ASSUMPTIONS:
-                self.report.error(item, f"{path}: unknown assumption '{word}' (known: {', '.join(ASSUMPTIONS)})")
+                self.report.error(
+                    item, f"{path}: unknown assumption '{word}' (known: {', '.join(ASSUMPTIONS)})")
             elif word is not None and word != "positive" and not square:
-                self.report.error(item, f"{path}: '{word}' needs a square matrix, but {name} is {fmt_shape(shape)}")
+                self.report.error(
+                    item, f"{path}: '{word}' needs a square matrix, but {name} is {fmt_shape(shape)}")
             elif word is not None:
                 out.add(word)
         return frozenset(out)

@@ -311,7 +311,8 @@ class _Parser:
             indices.append(self.one_index(opener))
         self.close(opener)
         if 0 in indices:
-            written = self.text[_offset(base) - self.start : self.tokens[self.pos - 1].offset - self.start + 1]
+            end = self.tokens[self.pos - 1].offset + 1
+            written = self.text[_offset(base) - self.start : end - self.start]
             raise ExpressionError(f"indices count from 1, so {written} does not exist", opener.offset)
         return Index(base, tuple(indices), offset=_offset(base))
 

@@ -86,7 +86,7 @@ class Scope:
             if problem == "broken":
                 uses_broken = True
             elif problem is not None:
-                errors.append(ExpressionError(problem, node.offset))  # type: ignore[attr-defined]
+                errors.append(ExpressionError(problem, getattr(node, "offset", 0)))
         return sorted(errors, key=lambda x: x.offset), uses_broken
 
     def _name_problem(self, name: str, params: tuple[str, ...]) -> str | None:
@@ -132,7 +132,8 @@ class Scope:
         return infer(self._resolve(e, env), env)
 
     def _resolve(self, e: Expr, env: ShapeEnv) -> Expr:
-        """``e`` with each user call replaced by a name standing for its result, whose shape goes into ``env``."""
+        """``e`` with each user call replaced by a name standing for its result,
+        whose shape goes into ``env``."""
         if isinstance(e, Call) and e.func in self.functions:
             args = tuple(self._resolve(a, env) for a in e.args)
             shape = self.call_shape(e, tuple(infer(a, env) for a in args))
@@ -217,7 +218,8 @@ class Growth:
             d = self.defines[e.id]
             return Size(d.nodes, d.depth + 1)  # writing a define out is one more level
         if isinstance(e, Call) and e.func in self.defines:
-            return self._apply(self.defines[e.func], self.params[e.func], [self.of(a, params) for a in e.args])
+            args = [self.of(a, params) for a in e.args]
+            return self._apply(self.defines[e.func], self.params[e.func], args)
         parts = [self.of(c, params) for c in children(e)]
         return self._combine(Size(1, 1), parts, depth_step=1)
 

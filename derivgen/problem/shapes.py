@@ -202,7 +202,8 @@ def _check_exponent(e: BinOp) -> None:
     v = constant_value(e.right)
     if v is not None and not abs(v) <= MAX_CONSTANT_EXPONENT:
         raise ExpressionError(
-            f"the exponent is larger than derivgen's limit of {MAX_CONSTANT_EXPONENT}", getattr(e.right, "offset", e.offset)
+            f"the exponent is larger than derivgen's limit of {MAX_CONSTANT_EXPONENT}",
+            getattr(e.right, "offset", e.offset),
         )
 
 
@@ -214,8 +215,9 @@ def _infer_call(e: Call, env: ShapeEnv, cache: dict[Expr, Shape]) -> Shape:
     f = e.func
     fn = FUNCTIONS.get(f)
     if fn is not None and fn.kind == "size":
-        return fn.shape((_size(e, env),), env.same)  # type: ignore[return-value]
-    s = infer(e.args[0], env, cache)
+        s: Shape = (_size(e, env),)
+    else:
+        s = infer(e.args[0], env, cache)
     if fn is None:
         raise ExpressionError(f"unknown function '{f}'", e.offset)
     out = fn.shape(s, env.same)
@@ -260,8 +262,9 @@ def _infer_index(e: Index, env: ShapeEnv, cache: dict[Expr, Shape]) -> Shape:
 def _infer_list(e: ListLit, env: ShapeEnv, cache: dict[Expr, Shape]) -> Shape:
     if not e.items:
         raise ExpressionError("an empty list has no shape", e.offset)
-    if all(isinstance(it, ListLit) for it in e.items):
-        rows = [_infer_list(r, env, cache) for r in e.items]  # type: ignore[arg-type]
+    row_lists = [it for it in e.items if isinstance(it, ListLit)]
+    if len(row_lists) == len(e.items):
+        rows = [_infer_list(r, env, cache) for r in row_lists]
         widths = {r[0] for r in rows}
         if len(widths) != 1 or any(len(r) != 1 for r in rows):
             raise ExpressionError("the rows of a matrix literal must all have the same length", e.offset)

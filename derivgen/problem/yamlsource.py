@@ -85,7 +85,8 @@ def _content_start(text: str, node: ScalarNode) -> int:
 
 
 def _align(raw: str, value: str, offset: int, style: str | None) -> int:
-    """Index in ``raw`` (the scalar as written) of ``value[offset]``: walk both, skipping folding and escapes."""
+    """Index in ``raw`` (the scalar as written) of ``value[offset]``:
+    walk both, skipping folding and escapes."""
     i = j = 0
     while i < offset and j < len(raw):
         v, r = value[i], raw[j]
@@ -149,7 +150,8 @@ def compose(source: Source) -> MappingNode:
         message = f"the file holds a control character (#x{e.character:x}) that YAML does not allow"
         raise ProblemError([Diagnostic(where, message)]) from e
     if root is None:
-        raise source.fail(None, f"{source.file}: the file holds only comments; a problem needs a title and a find")
+        raise source.fail(
+            None, f"{source.file}: the file holds only comments; a problem needs a title and a find")
     if not isinstance(root, MappingNode):
         raise source.fail(root, "the top level must be a mapping of keys such as title:, given:, find:")
     return root
@@ -161,7 +163,8 @@ def _check_events(source: Source) -> None:
     for event in yaml.parse(source.text, Loader=yaml.SafeLoader):
         mark = event.start_mark
         if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise source.fail(mark, "YAML anchors and aliases (&name, *name) are not allowed: write each value out")
+            raise source.fail(
+                mark, "YAML anchors and aliases (&name, *name) are not allowed: write each value out")
         tag = getattr(event, "tag", None)
         if tag is not None and tag not in ALLOWED_TAGS:
             raise source.fail(mark, f"YAML tags such as '{_short_tag(tag)}' are not allowed")
@@ -172,7 +175,8 @@ def _check_events(source: Source) -> None:
         if isinstance(event, DocumentStartEvent):
             documents += 1
             if documents > 1:
-                raise source.fail(mark, "a problem file holds one YAML document, but a second one starts here")
+                raise source.fail(
+                    mark, "a problem file holds one YAML document, but a second one starts here")
 
 
 def _short_tag(tag: str) -> str:
@@ -205,7 +209,8 @@ def _explain(source: Source, e: MarkedYAMLError) -> ProblemError:
         message = "this quoted value is never closed: add the matching quote"
     elif "flow sequence" in context or "flow mapping" in context:
         mark = e.context_mark
-        hint = _quote_hint(source, mark, "[") or " (inside a YAML list, '[', ']' and ',' end an item: quote the value)"
+        hint = (_quote_hint(source, mark, "[")
+                or " (inside a YAML list, '[', ']' and ',' end an item: quote the value)")
         message = "YAML cannot read this list" + hint
     elif "expected <block end>" in problem or "expected <block mapping start>" in problem:
         message = "the indentation does not line up: the keys of one mapping must start in the same column"
