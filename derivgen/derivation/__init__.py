@@ -44,8 +44,8 @@ class Entry:
 class Tuple:
     """``(s, t)``: several scalars differentiated by at once."""
 
-    items: tuple[Expr, ...]
-    """The scalars."""
+    items: tuple[Expr | Entry, ...]
+    """The scalars: expressions, or entries such as ``x_1`` as a fact names them."""
 
 
 @dataclass(frozen=True)
