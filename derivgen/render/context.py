@@ -10,7 +10,7 @@ import re
 
 from derivgen.derivation import Deriv, Derivation, Entry, Math, Relation, Space, Tuple
 from derivgen.errors import RenderError
-from derivgen.problem.expr import Index, Name, Shape
+from derivgen.problem.expr import Expr, Index, Name, Shape
 from derivgen.problem.model import Problem
 from derivgen.render.mathlatex import MathLatex, text_latex
 
@@ -50,7 +50,10 @@ class Context:
         if m:
             return Index(Name(m.group(1)), tuple(int(i) for i in m.group(2).split(",")))
         if text.startswith("(") and text.endswith(")"):
-            return Tuple(tuple(self.math(t) for t in text[1:-1].split(",")))  # type: ignore[misc]
+            items = [self.math(t) for t in text[1:-1].split(",")]
+            scalars = tuple(item for item in items if isinstance(item, (Expr, Entry)))
+            if len(scalars) == len(items):
+                return Tuple(scalars)
         m = _ENTRY.match(text)
         if m:
             inner = m.group(2)

@@ -75,7 +75,8 @@ def _substitutions(steps: list[Step], names: Names | None) -> list[Step]:
         if step.substeps:
             step = replace(step, substeps=tuple(_substitutions(list(step.substeps), names)))
         if step.kind == "substitute":
-            made_up = [n for n in _listed(step.facts.get("names", ())) if names is None or n not in names.defined]
+            made_up = [n for n in _listed(step.facts.get("names", ()))
+                       if names is None or n not in names.defined]
             if not made_up:
                 continue
             if out and out[-1].math and step.math and len(step.math[0].parts) >= 2 \
@@ -400,8 +401,8 @@ def _factor(step: Step) -> list[Step]:
         # One line derives the factor (∂A/∂θ entry by entry): show it once, as the factor.
         only = body[0]
         rules = only.facts.get("rules")
-        return [replace(step, math=only.math, facts={**step.facts, "rules": rules if isinstance(rules, list) else []},
-                        substeps=())]
+        facts = {**step.facts, "rules": rules if isinstance(rules, list) else []}
+        return [replace(step, math=only.math, facts=facts, substeps=())]
     if body and body[-1].kind == "gradient":
         # The collected partials are the factor: say so there (with its symbol), not again after it.
         last = body[-1]
@@ -427,7 +428,9 @@ def _joinable(prev: Step, tidy: Step) -> bool:
         return False
     last = prev.math[-1].parts[-1]
     if isinstance(last, Product) and len(last.factors) == 2:
-        last = BinOp("*", *last.factors)  # type: ignore[arg-type]
+        left, right = last.factors
+        if isinstance(left, Expr) and isinstance(right, Expr):
+            last = BinOp("*", left, right)
     return tidy.math[0].parts[0] == last
 
 

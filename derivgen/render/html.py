@@ -26,7 +26,7 @@ from markupsafe import Markup, escape
 from derivgen.derivation import Derivation
 from derivgen.errors import RenderError
 from derivgen.problem.model import Problem
-from derivgen.render.markdown import DEFAULT_LABEL, problem_view
+from derivgen.render.markdown import DEFAULT_LABEL, ProblemView, problem_view
 from derivgen.render.mdmath import split_math
 from derivgen.render.templating import make_env
 
@@ -116,12 +116,12 @@ def _katex(assets: str) -> dict[str, object]:
 
 
 def html_view(problem: Problem, derivations: list[Derivation], solutions: bool, number: str | None,
-              label: str = DEFAULT_LABEL) -> dict:
+              label: str = DEFAULT_LABEL) -> ProblemView:
     """The Markdown view with its text turned into HTML; TeX stays TeX (escaped by the template)."""
     view = problem_view(problem, derivations, lambda tex: tex, solutions, number, label)
-    view["title_para"] = text_html(view["title_para"]) if view["title_para"] else None  # type: ignore[arg-type]
-    view["statement"] = markdown_html(view["statement"]) if view["statement"] else None  # type: ignore[arg-type]
-    for part in view["parts"]:  # type: ignore[attr-defined]
+    view["title_para"] = text_html(view["title_para"]) if view["title_para"] else None
+    view["statement"] = markdown_html(view["statement"]) if view["statement"] else None
+    for part in view["parts"]:
         part["ask"] = text_html(part["ask"])
         for step in part["steps"]:
             step["text"] = text_html(step["text"])

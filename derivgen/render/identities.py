@@ -236,7 +236,8 @@ def _transpose(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Ste
     compare = Step(KIND, (
         Relation((f_entry, f_sum)),
         Relation((Deriv(f_entry, X_ij, True), f_partial, Deriv(Entry(d.of, (p, q)), X_ij, True))),
-        Relation((EntryOf(Deriv(Name(d.of), Name(X)), (p, q, i, j)), EntryOf(Deriv(inner, Name(X)), (q, p, i, j)))),
+        Relation((EntryOf(Deriv(Name(d.of), Name(X)), (p, q, i, j)),
+                  EntryOf(Deriv(inner, Name(X)), (q, p, i, j)))),
     ), {"move": "transpose_compare", "f": inner, "of": d.of, "wrt": X, "identity": "5.99"})
     out: list[Step] = []
     for s in steps:
@@ -245,8 +246,8 @@ def _transpose(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Ste
         if s.kind == "partials" and s.math and isinstance(s.math[0].parts[0], Deriv):
             # ∂F_pq/∂X_ij: the entry differentiated, not the whole F, on the left.
             first = s.math[0]
-            s = replace(s, math=(replace(first, parts=(Deriv(Entry(d.of, (p, q)), X_ij, True),) + first.parts[1:]),)
-                        + s.math[1:])
+            parts = (Deriv(Entry(d.of, (p, q)), X_ij, True),) + first.parts[1:]
+            s = replace(s, math=(replace(first, parts=parts),) + s.math[1:])
         out.append(s)
     if compare not in out:
         return steps
@@ -269,7 +270,8 @@ def _trace(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
     X_ij = Entry(X, ("i", "j"))
     inside = Step(KIND, (
         Relation((Deriv(Name(d.of), X_ij, True), Call("tr", (_shown(Deriv(inner, X_ij, True)),)),
-                  Call("tr", (BinOp("@", Name(A), _shown(Deriv(Name(X), X_ij, True))),)), Entry(A, ("j", "i")))),
+                  Call("tr", (BinOp("@", Name(A), _shown(Deriv(Name(X), X_ij, True))),)),
+                  Entry(A, ("j", "i")))),
     ), {"move": "trace_inside", "identity": "5.100", "wrt": X, "f": inner, "matrix": A})
     out: list[Step] = []
     for s in steps:
@@ -291,7 +293,8 @@ def _det_steps(problem: Problem, X: str) -> list[Step]:
     expand = Step(KIND, (
         Relation((_det(Xn), SumOver(Name(k), Num(1), Name(str(n)) if isinstance(n, str) else Num(n),
                                     Product((Entry(X, (i, k)), Entry("C", (i, k))))))),
-        Relation((Entry("C", (i, k)), Product((BinOp("^", Num(-1), BinOp("+", Name(i), Name(k))), Entry("M", (i, k)))))),
+        Relation((Entry("C", (i, k)),
+                  Product((BinOp("^", Num(-1), BinOp("+", Name(i), Name(k))), Entry("M", (i, k)))))),
     ), {"move": "cofactor_expansion", "wrt": X, "row": i, "index": k})
     idx = {c: Idx(c, n) for c in (i, j, k)}
     partial = Step(KIND, (
@@ -306,7 +309,8 @@ def _det_steps(problem: Problem, X: str) -> list[Step]:
                   EntryOf(Call("adj", (Xn,)), (j, i)), det_inv)),
     ), {"move": "adjugate", "wrt": X})
     general = Step(KIND, (
-        Relation((Product((_det(Xn), Call("tr", (BinOp("@", _inv(Xn), _shown(Deriv(Xn, Entry(X, (i, j)), True))),)))),
+        Relation((Product((_det(Xn),
+                           Call("tr", (BinOp("@", _inv(Xn), _shown(Deriv(Xn, Entry(X, (i, j)), True))),)))),
                   det_inv)),
     ), {"move": "det_general", "wrt": X, "identity": "5.101"})
     return [expand, partial, adjugate, general]
@@ -351,7 +355,8 @@ def _shape(problem: Problem, name: str) -> Shape:
 
 
 def _inverse(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
-    """The product rule on X⁻¹X = I first, solved for ∂X⁻¹/∂X; then its entries read off one X_ij at a time."""
+    """The product rule on X⁻¹X = I first, solved for ∂X⁻¹/∂X;
+    then its entries read off one X_ij at a time."""
     X = _id(_arg(body))
     Xn, Xi = Name(X), _inv(Name(X))
     justify = _find(steps, "justify")
@@ -407,7 +412,8 @@ def _inverse_bilinear(problem: Problem, d: Derivation, body: Expr, steps: Steps)
     grouped = Product((_minus(), EntryOf(BinOp("@", Transpose(_inv(Xn)), Name(a)), (i,)),
                        EntryOf(BinOp("@", _inv(Xn), Name(b)), (j,))))
     cited = Relation((Deriv(inv_mn, X_ij, True),
-                      IExpr((Term(-1, (Opaque("inv", Xn, (idx[m], idx[i])), Opaque("inv", Xn, (idx[j], idx[k]))), ()),))))
+                      IExpr((Term(-1, (Opaque("inv", Xn, (idx[m], idx[i])),
+                                       Opaque("inv", Xn, (idx[j], idx[k]))), ()),))))
     chain = Step(KIND, (
         Relation((Deriv(Name(d.of), X_ij, True), under_sums, contracted, grouped)),
     ), {"move": "inverse_chain", "identity": "5.102", "cited": cited, "wrt": X, "a": a, "b": b,
@@ -435,7 +441,8 @@ def _quadratic_form(problem: Problem, d: Derivation, body: Expr, steps: Steps) -
     k = "k"
     rows = Step(KIND, (
         Relation((Deriv(Name(d.of), Entry(x_id, (k,)), True),
-                  Product((EntryOf(BinOp("@", Bn, x), (k,)), _plus(), EntryOf(BinOp("@", Transpose(x), Bn), (k,)))),
+                  Product((EntryOf(BinOp("@", Bn, x), (k,)), _plus(),
+                           EntryOf(BinOp("@", Transpose(x), Bn), (k,)))),
                   Product((EntryOf(BinOp("@", Transpose(x), Transpose(Bn)), (k,)), _plus(),
                            EntryOf(BinOp("@", Transpose(x), Bn), (k,)))),
                   EntryOf(BinOp("@", Transpose(x), BinOp("+", Bn, Transpose(Bn))), (k,)))),
@@ -494,7 +501,8 @@ def _weighted(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Step
         return tuple(out)
     # The residual written out: name it z (the problem defines z := x − As for its typesetting).
     z_name = next((df.name for df in problem.define if df.expr == residual), None)
-    if z_name is None or not (isinstance(residual, BinOp) and residual.op == "-" and isinstance(residual.right, BinOp)
+    if z_name is None or not (isinstance(residual, BinOp) and residual.op == "-"
+                              and isinstance(residual.right, BinOp)
                               and residual.right.op == "@" and isinstance(residual.right.left, Name)
                               and _is(residual.right.right, s_name)):
         return None
@@ -504,7 +512,8 @@ def _weighted(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Step
     substitute = Step(KIND, (
         Relation((z, residual), (":=",)),
         Relation((f, BinOp("@", BinOp("@", Transpose(z), Name(W)), z))),
-        Relation((Deriv(f, wrt), Product((Under(Deriv(f, z, True), (1, m)), Under(Deriv(z, wrt, True), (m, n)))))),
+        Relation((Deriv(f, wrt),
+                  Product((Under(Deriv(f, z, True), (1, m)), Under(Deriv(z, wrt, True), (m, n)))))),
     ), {"move": "substitute_z", "inner_name": z_name, "of": d.of, "wrt": s_name, "weight": W})
     dz = Step("factor", (
         Relation((Deriv(z, wrt, True), Neg(Name(A)), Space(((m,), (n,)))), ("=", "∈")),

@@ -35,8 +35,10 @@ def render_problem_json(problem: Problem, derivations: list[Derivation], number:
         "label": label,
         "number": number,
         "statement": statement_markdown(problem),
-        "derivatives": [derivative_json(problem, d, a, derivations[:i])
-                        for i, (d, a) in enumerate(zip(derivations, asks(problem, derivations), strict=True))],
+        "derivatives": [
+            derivative_json(problem, d, a, derivations[:i])
+            for i, (d, a) in enumerate(zip(derivations, asks(problem, derivations), strict=True))
+        ],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypedDict
 
 import jinja2
 
@@ -31,6 +32,51 @@ INDENT = 4
 DEFAULT_LABEL = "Problem"
 
 
+class ParagraphView(TypedDict):
+    """One paragraph of a worked solution, as the Markdown and HTML templates show it."""
+
+    lead: str
+    """The list marker, indented by depth (empty at the top level)."""
+    indent: str
+    """The indentation of the paragraph's displays."""
+    text: str
+    """The sentence, math in the flavour's delimiters."""
+    display: list[str]
+    """The displayed equations, in LaTeX."""
+    depth: int
+    """Nesting: 0 for a top-level step."""
+    kind: str
+    """The step kind it presents."""
+
+
+class PartView(TypedDict):
+    """One derivative asked for."""
+
+    label: str | None
+    """``(a)``, ``(b)`` ... when a problem asks several."""
+    ask: str
+    """The question (may be empty)."""
+    steps: list[ParagraphView]
+    """The worked solution (empty on an exercise sheet)."""
+    answer: str | None
+    """The result in LaTeX."""
+    check: str | None
+    """The sentence saying how it was checked."""
+
+
+class ProblemView(TypedDict):
+    """Everything a template shows for one problem."""
+
+    heading: str
+    label: str
+    number: str | None
+    title_para: str | None
+    """The title again as a paragraph, when it holds math (the heading then is the label)."""
+    source: str | None
+    statement: str | None
+    parts: list[PartView]
+
+
 def render_problem_md(
     problem: Problem,
     derivations: list[Derivation],
@@ -42,7 +88,9 @@ def render_problem_md(
     """One problem as a Markdown page with front matter, statement and worked solution."""
     env = _env(user_templates)
     view = problem_view(problem, derivations, _math_fn(flavour), solutions=True, number=number, label=label)
-    return _tidy(env.get_template("problem.md.j2").render(problem=view, title=problem.title, tags=list(problem.tags)))
+    template = env.get_template("problem.md.j2")
+    page = template.render(problem=view, title=problem.title, tags=list(problem.tags))
+    return _tidy(page)
 
 
 def render_sheet_md(
@@ -59,7 +107,8 @@ def render_sheet_md(
     fn = _math_fn(flavour)
     if numbers is None or len(numbers) != len(items):
         numbers = [str(i) for i in range(1, len(items) + 1)]
-    views = [problem_view(p, ds, fn, solutions, number=n, label=label) for (p, ds), n in zip(items, numbers, strict=True)]
+    views = [problem_view(p, ds, fn, solutions, number=n, label=label)
+             for (p, ds), n in zip(items, numbers, strict=True)]
     tags = sorted({t for p, _ in items for t in p.tags})
     return _tidy(env.get_template("sheet.md.j2").render(
         title=title, heading=user_markdown(title, fn), problems=views, tags=tags, solutions=solutions
@@ -93,7 +142,7 @@ def problem_view(
     solutions: bool,
     number: str | None,
     label: str = DEFAULT_LABEL,
-) -> dict[str, object]:
+) -> ProblemView:
     """Everything a template shows for one problem, math already in LaTeX.
 
     The statement and the Find lines are those of :mod:`.statement`, the same in every format.
@@ -121,10 +170,10 @@ def problem_view(
 def part_view(
     problem: Problem, d: Derivation, math: Callable[[str], str], solutions: bool, ask: Ask,
     earlier: list[Derivation] | None = None,
-) -> dict[str, object]:
+) -> PartView:
     """One derivative asked for: the question (may be empty), the steps, the answer and its check."""
-    view: dict[str, object] = {"label": ask.label, "ask": map_math(ask.text, math), "steps": [],
-                               "answer": None, "check": None}
+    view: PartView = {"label": ask.label, "ask": map_math(ask.text, math), "steps": [],
+                      "answer": None, "check": None}
     if not solutions:
         return view
     view["steps"] = [

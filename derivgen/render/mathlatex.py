@@ -159,8 +159,9 @@ class MathLatex(LatexPrinter):
     def _print_tuple(self, t: tuple) -> str:
         """An explicit array in array layout: nested brackets, outermost index first."""
         if t and isinstance(t[0], tuple):
-            return self.print(Block(tuple(tuple(row) if isinstance(row, tuple) and row and isinstance(row[0], tuple)
-                                              else (row,) for row in t)))
+            rows = (tuple(row) if isinstance(row, tuple) and row and isinstance(row[0], tuple) else (row,)
+                    for row in t)
+            return self.print(Block(tuple(rows)))
         return self.print(Block((tuple(t),)))
 
     def _print_Tuple(self, t: Tuple) -> str:
@@ -192,7 +193,10 @@ class MathLatex(LatexPrinter):
         return r"\underbrace{" + body + "}_{" + dims + "}"
 
     def _print_Product(self, p: Product) -> str:
-        """Factors side by side (``\\,``): a signed factor after another in brackets, a numeral after ``\\cdot``."""
+        """Factors side by side (``\\,``).
+
+        A signed factor after another goes in brackets, a numeral after ``\\cdot``.
+        """
         out = ""
         after_factor = False
         for f in p.factors:

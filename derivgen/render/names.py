@@ -60,7 +60,8 @@ class Names:
 
     def _defines(self, rel: Relation) -> bool:
         head = rel.parts[0] if rel.parts else None
-        return isinstance(head, Name) and head.id in self.bodies and bool(rel.ops) and rel.ops[0] in (":=", "=")
+        named = isinstance(head, Name) and head.id in self.bodies
+        return named and bool(rel.ops) and rel.ops[0] in (":=", "=")
 
     def fold_relation(self, rel: Relation) -> Relation:
         if len(rel.parts) > 2 and rel.ops[-1] in ("∈", "in") and _scalar_space(rel.parts[-1]):

@@ -125,7 +125,8 @@ def _quote_earlier_factors(derivation: Derivation, problem: Problem,
                 seen.setdefault((step.facts.get("symbol"), step.math[0]), labels.get(id(e), ""))
     out = []
     for step in derivation.steps:
-        label = seen.get((step.facts.get("symbol"), step.math[0])) if step.kind == "factor" and step.math else None
+        quoted = step.kind == "factor" and step.math
+        label = seen.get((step.facts.get("symbol"), step.math[0])) if quoted else None
         if label:
             step = Step("factor", step.math[-1:], {**step.facts, "from_part": label})
         out.append(step)

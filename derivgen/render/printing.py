@@ -36,7 +36,8 @@ def subscripted(letter: str, sub: str) -> str:
 
 
 def name_latex(name: str, bold: bool = False) -> str:
-    """Typeset a variable name: Greek letters, ``x1`` and ``x_1`` as ``x_{1}``, ``y_hat`` as ``y_{\\mathrm{hat}}``.
+    """Typeset a variable name: Greek letters, ``x1`` and ``x_1`` as ``x_{1}``,
+    ``y_hat`` as ``y_{\\mathrm{hat}}``.
 
     Whatever follows the first ``_`` is the subscript: digits and one or two
     letters (indices: ``A_kq``) as they are, longer words upright (``\\mathrm``), Greek names as Greek
@@ -186,7 +187,8 @@ class LatexPrinter:
             letter = self.entry_letter(base.id)
         else:
             letter = r"\left[" + self.print(base) + r"\right]"
-        sub = "".join(str(i) for i in e.indices) if all(i < 10 for i in e.indices) else ",".join(map(str, e.indices))
+        digits = all(i < 10 for i in e.indices)
+        sub = "".join(str(i) for i in e.indices) if digits else ",".join(map(str, e.indices))
         return subscripted(letter, sub)  # x_1 indexed: (x_{1})_{2}, readable
 
     def entry_letter(self, name: str) -> str:

@@ -46,7 +46,8 @@ IMPERATIVES = re.compile(
 DERIVATIVE_WORDS = re.compile(r"\b(?:derivatives?|gradients?|jacobians?|partials?|differentiate)\b", re.I)
 _MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<![\\$])\$([^$]+?)(?<!\\)\$", re.S)
 #: Font commands that do not change which symbol is meant (``\boldsymbol{x}`` is ``x``).
-_FONTS = re.compile(r"\\(?:boldsymbol|mathbf|bm|mathit|mathsf|mathnormal|vec|bf|it|rm|displaystyle)(?![A-Za-z])")
+_FONTS = re.compile(
+    r"\\(?:boldsymbol|mathbf|bm|mathit|mathsf|mathnormal|vec|bf|it|rm|displaystyle)(?![A-Za-z])")
 #: Groups that are no symbol of the problem (``\mathbb{R}``, ``\operatorname{tr}``, ``\text{...}``).
 _NOT_SYMBOLS = re.compile(r"\\(?:mathbb|mathcal|operatorname|text|mathrm)\s*\{[^{}]*\}")
 _TOKEN = re.compile(r"\\[A-Za-z]+|[A-Za-z0-9]|[_^]")
@@ -69,9 +70,9 @@ class Ask:
 
 def statement_markdown(problem: Problem) -> str:
     """The complete statement as Markdown with math (see the module doc)."""
-    if not (problem.statement or "").strip():
+    text = (problem.statement or "").strip()
+    if not text:
         return generated_statement(problem)
-    text = problem.statement.strip()  # type: ignore[union-attr]
     shown = [d for name in _shown(problem) if (d := problem.definition(name)) is not None]
     displays = [_display(shown_definition(problem, d)) for d in shown]
     return "\n\n".join([text, *displays])
@@ -219,7 +220,8 @@ def statement_asks(statement: str, problem: Problem, of: str, wrt: tuple[Expr, .
         return False
     for w in wrt:
         base = w.base if isinstance(w, Index) else w
-        if not (mentions(statement, _symbol_tex(problem, w)) or mentions(statement, _symbol_tex(problem, base))):
+        if not (mentions(statement, _symbol_tex(problem, w))
+                or mentions(statement, _symbol_tex(problem, base))):
             return False
     if mentions(statement, _symbol_tex(problem, Name(of))):
         return True

@@ -27,23 +27,19 @@ def template_dirs(user_dir: Path | None) -> list[Path]:
 def make_env(kind: Kind, user_dir: Path | None = None) -> jinja2.Environment:
     """A strict environment for one output kind; callers may register filters on it."""
     loader = jinja2.FileSystemLoader([str(d) for d in template_dirs(user_dir)])
-    common = dict(
-        loader=loader,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
     if kind == "tex":
         return jinja2.Environment(
             block_start_string="((*", block_end_string="*))",
             variable_start_string="(((", variable_end_string=")))",
             comment_start_string="((=", comment_end_string="=))",
             autoescape=False,
-            **common,  # type: ignore[arg-type]
+            loader=loader, undefined=jinja2.StrictUndefined,
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         )
-    if kind == "html":
-        return jinja2.Environment(autoescape=True, **common)  # type: ignore[arg-type]
-    if kind == "md":
-        return jinja2.Environment(autoescape=False, **common)  # type: ignore[arg-type]
+    if kind in ("html", "md"):
+        return jinja2.Environment(
+            autoescape=kind == "html",
+            loader=loader, undefined=jinja2.StrictUndefined,
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        )
     raise ValueError(f"unknown template kind {kind!r}")

@@ -76,7 +76,8 @@ def _render_block(lines: list[str]) -> str:
 
 def _render_list(lines: list[str]) -> str:
     items: list[list[str]] = []
-    ordered = bool(_LIST_ITEM.match(lines[0]).group(2))  # type: ignore[union-attr]
+    first = _LIST_ITEM.match(lines[0])
+    ordered = bool(first and first.group(2))
     for line in lines:
         m = _LIST_ITEM.match(line)
         if m:

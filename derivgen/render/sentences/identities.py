@@ -26,17 +26,19 @@ def _derive_identity_moves(facts: Facts, ctx: Context) -> dict[str, Callable[[],
 
     def transpose_compare() -> str:
         f = _identity_math(ctx, facts["f"])
-        return (f"Compare with $\\boldsymbol{{f}}(\\boldsymbol{{X}}) = {f}$ itself. Its entry $f_{{qp}}$ is the same sum "
-                f"as {ctx.entry(str(facts['of']), 'pq')}, so the two have the same partial derivatives: the gradient "
-                f"of $\\boldsymbol{{f}}^{{\\top}}$ is the gradient of $\\boldsymbol{{f}}$ with its two output indices "
-                f"swapped. That swap is what identity ({number}) means by the transpose of "
-                f"$\\partial \\boldsymbol{{f}}(\\boldsymbol{{X}})/\\partial \\boldsymbol{{X}}$:")
+        return (f"Compare with $\\boldsymbol{{f}}(\\boldsymbol{{X}}) = {f}$ itself. Its entry $f_{{qp}}$ is "
+                f"the same sum as {ctx.entry(str(facts['of']), 'pq')}, so the two have the same partial "
+                f"derivatives: the gradient of $\\boldsymbol{{f}}^{{\\top}}$ is the gradient of "
+                f"$\\boldsymbol{{f}}$ with its two output indices swapped. That swap is what identity "
+                f"({number}) means by the transpose of $\\partial "
+                f"\\boldsymbol{{f}}(\\boldsymbol{{X}})/\\partial \\boldsymbol{{X}}$:")
 
     def cofactor_expansion() -> str:
         i, k = str(facts["row"]), str(facts["index"])
-        return (f"Expand the determinant along row ${i}$ (the Laplace expansion). The cofactor $C_{{{i}{k}}}$ is "
-                f"$(-1)^{{{i}+{k}}}$ times the minor $M_{{{i}{k}}}$, the determinant of ${X}$ with row ${i}$ and "
-                f"column ${k}$ deleted, so no cofactor $C_{{{i}{k}}}$ contains an entry of row ${i}$.")
+        return (f"Expand the determinant along row ${i}$ (the Laplace expansion). The cofactor "
+                f"$C_{{{i}{k}}}$ is $(-1)^{{{i}+{k}}}$ times the minor $M_{{{i}{k}}}$, the determinant of "
+                f"${X}$ with row ${i}$ and column ${k}$ deleted, so no cofactor $C_{{{i}{k}}}$ contains an "
+                f"entry of row ${i}$.")
 
     def cofactor_partial() -> str:
         i, k, j = str(facts["row"]), str(facts["index"]), str(facts["col"])
@@ -67,26 +69,26 @@ def _derive_identity_moves(facts: Facts, ctx: Context) -> dict[str, Callable[[],
 
     def inverse_product_rule() -> str:
         return (f"Differentiate ${inv}{X} = \\boldsymbol{{I}}$ with the product rule. The identity matrix is "
-                f"constant, so its derivative is zero. (A derivative by ${X}$ times a matrix is taken slice by "
-                f"slice, one entry $X_{{ij}}$ at a time.)")
+                f"constant, so its derivative is zero. (A derivative by ${X}$ times a matrix is taken slice "
+                f"by slice, one entry $X_{{ij}}$ at a time.)")
 
     def inverse_solve() -> str:
-        return (f"Move the second term to the other side and multiply by ${inv}$ from the right. This is identity "
-                f"({number}) for $\\boldsymbol{{f}}(\\boldsymbol{{X}}) = {X}$:")
+        return (f"Move the second term to the other side and multiply by ${inv}$ from the right. This is "
+                f"identity ({number}) for $\\boldsymbol{{f}}(\\boldsymbol{{X}}) = {X}$:")
 
     def inverse_entries() -> str:
-        return (f"Read it one entry {entry} at a time: $\\partial {X}/\\partial X_{{ij}}$ is the matrix with a "
-                f"single 1, in row $i$ and column $j$, so its entries are $\\delta_{{mi}}\\delta_{{nj}}$, and the "
-                f"Kronecker deltas keep one term of the entry $(p, q)$ of the slice:")
+        return (f"Read it one entry {entry} at a time: $\\partial {X}/\\partial X_{{ij}}$ is the matrix with "
+                f"a single 1, in row $i$ and column $j$, so its entries are $\\delta_{{mi}}\\delta_{{nj}}$, "
+                f"and the Kronecker deltas keep one term of the entry $(p, q)$ of the slice:")
 
     def inverse_chain() -> str:
         a, b = m("a", "a"), m("b", "b")
         sm, sn = (str(s) for s in fact_items(facts, "sums", ("m", "n")))
         i, j = (str(s) for s in fact_items(facts, "entries", ("i", "j")))
         return (f"Differentiate under the sums: ${a}$ and ${b}$ are constant, and each entry of ${inv}$ is "
-                f"differentiated by identity ({number}), read entry by entry: {ctx.relation(fact_relation(facts, 'cited'))}. "
-                f"The sum over ${sm}$ is then entry ${i}$ of ${X}^{{-\\top}}{a}$, the sum over ${sn}$ entry ${j}$ "
-                f"of ${inv}{b}$:")
+                f"differentiated by identity ({number}), read entry by entry: "
+                f"{ctx.relation(fact_relation(facts, 'cited'))}. The sum over ${sm}$ is then entry ${i}$ of "
+                f"${X}^{{-\\top}}{a}$, the sum over ${sn}$ entry ${j}$ of ${inv}{b}$:")
 
     def quadratic_rows() -> str:
         x, B, k = m("wrt", "x"), m("matrix", "B"), str(fact(facts, "index", "k"))
@@ -104,7 +106,8 @@ def _derive_identity_moves(facts: Facts, ctx: Context) -> dict[str, Callable[[],
         lead = (f"Name the residual ${z}$: then {f} is the quadratic form ${z}^{{\\top}}"
                 f"{m('weight', 'W')}{z}$ in ${z}$, and the chain rule through ${z}$ gives the gradient.")
         if ctx.once("shapes_beneath"):
-            return lead + " The dimensions of each factor are written beneath it; neighbouring factors must agree."
+            return lead + (" The dimensions of each factor are written beneath it; "
+                           "neighbouring factors must agree.")
         return lead
 
     def identity_reached() -> str:
@@ -114,9 +117,10 @@ def _derive_identity_moves(facts: Facts, ctx: Context) -> dict[str, Callable[[],
 
     def trace_inside() -> str:
         f, A = _identity_math(ctx, facts["f"]), m("matrix", "A")
-        return (f"This is identity ({number}) for $\\boldsymbol{{f}}(\\boldsymbol{{X}}) = {f}$: the trace is a sum of "
-                f"entries, so the derivative passes inside it. $\\partial {X}/\\partial X_{{ij}}$ has a single 1, "
-                f"in row $i$ and column $j$, so the trace of ${A}$ times it is the entry $(j, i)$ of ${A}$:")
+        return (f"This is identity ({number}) for $\\boldsymbol{{f}}(\\boldsymbol{{X}}) = {f}$: the trace is "
+                f"a sum of entries, so the derivative passes inside it. $\\partial {X}/\\partial X_{{ij}}$ "
+                f"has a single 1, in row $i$ and column $j$, so the trace of ${A}$ times it is the entry "
+                f"$(j, i)$ of ${A}$:")
 
     return {fn.__name__: fn for fn in (
         transpose_compare, cofactor_expansion, cofactor_partial, adjugate, det_general, log_chain, cite,

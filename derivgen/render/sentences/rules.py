@@ -127,7 +127,8 @@ def _limit(facts: Facts, ctx: Context) -> str:
     h = ctx.tex(facts["step"]) if facts.get("step") is not None else "$h$"
     power, total = facts.get("power"), facts.get("sum")
     if stage == "expand" and power is not None and total is not None:
-        return f"Expand ${ctx.printer.print(power)}$ by the binomial theorem, ${ctx.printer.print(power)} = {ctx.printer.print(total)}$."
+        p, t = ctx.printer.print(power), ctx.printer.print(total)
+        return f"Expand ${p}$ by the binomial theorem, ${p} = {t}$."
     if stage == "cancel" and facts.get("index") is not None:
         i, term = ctx.printer.print(facts["index"]), ctx.printer.print(facts["term"])
         return (f"The term ${i} = 0$ of the sum is ${term}$ itself, so it cancels against $-{term}$; "
@@ -145,13 +146,14 @@ def _limit(facts: Facts, ctx: Context) -> str:
                 f"so it tends to $0$ as ${h[1:-1]} \\to 0$.")
     if stage == "evaluate" and facts.get("binomial") is not None:
         b, v = ctx.printer.print(facts["binomial"]), ctx.printer.print(facts["value"])
-        return f"Only the term ${ctx.printer.print(facts['index'])} = 1$ is left, and ${b} = {v}$:" if facts.get(
-            "index") is not None else f"Only the first term is left, and ${b} = {v}$:"
+        if facts.get("index") is not None:
+            return f"Only the term ${ctx.printer.print(facts['index'])} = 1$ is left, and ${b} = {v}$:"
+        return f"Only the first term is left, and ${b} = {v}$:"
     if stage == "evaluate" and facts.get("continuous"):
         return f"The expression is continuous at ${h[1:-1]} = 0$, so set ${h[1:-1]} = 0$:"
     if stage == "factor" and facts.get("product") is not None:
-        return (f"Since {ctx.relation(fact_relation(facts, 'product'))}, the factor {ctx.tex(facts['factor'])} does not depend "
-                f"on {h} and comes out of the limit.")
+        return (f"Since {ctx.relation(fact_relation(facts, 'product'))}, the factor "
+                f"{ctx.tex(facts['factor'])} does not depend on {h} and comes out of the limit.")
     if stage == "standard" and facts.get("limit") is not None:
         return f"The remaining limit is a standard one, {ctx.relation(fact_relation(facts, 'limit'))}:"
     return LIMIT_STAGES.get(stage, "Take the limit:").replace("{hh}", h[1:-1]).replace("{h}", h)

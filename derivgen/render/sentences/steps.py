@@ -56,7 +56,8 @@ REWRITE = {
 
 @says("rewrite")
 def _rewrite(facts: Facts, ctx: Context) -> str:
-    return REWRITE.get(str(fact(facts, "reason", "")), "Rewrite the expression in a form that is easier to differentiate.")
+    return REWRITE.get(str(fact(facts, "reason", "")),
+                       "Rewrite the expression in a form that is easier to differentiate.")
 
 
 @says("index_notation")
@@ -182,7 +183,8 @@ def _multiply(facts: Facts, ctx: Context) -> str:
 @says("gradient")
 def _gradient(facts: Facts, ctx: Context) -> str:
     if fact(facts, "kind") == "jacobian":
-        return "Collect the partial derivatives into the Jacobian matrix: row $i$ holds the partials of output $i$."
+        return ("Collect the partial derivatives into the Jacobian matrix: "
+                "row $i$ holds the partials of output $i$.")
     return "Collect the partial derivatives into a row vector: this is the gradient."
 
 
@@ -246,8 +248,8 @@ def _justify(facts: Facts, ctx: Context) -> str:
 def _entry(facts: Facts, ctx: Context) -> str:
     if fact(facts, "phase") == "plan":
         whole = ctx.tex(str(fact(facts, "whole", "")))
-        return (f"The scalar rules do not reach inside matrix operations, so work out the whole "
-                f"gradient with respect to {whole} first; the partial derivative asked for is one of its entries.")
+        return (f"The scalar rules do not reach inside matrix operations, so work out the whole gradient "
+                f"with respect to {whole} first; the partial derivative asked for is one of its entries.")
     return "Read off that entry."
 
 
@@ -260,5 +262,6 @@ def _simplify(facts: Facts, ctx: Context) -> str:
 def _substitute(facts: Facts, ctx: Context) -> str:
     names = [ctx.tex(str(n)) for n in fact_items(facts, "names")]
     if names:
-        return f"Replace {and_list(names)} by {'its definition' if len(names) == 1 else 'their definitions'} to write the result in the given variables."
+        definitions = "its definition" if len(names) == 1 else "their definitions"
+        return f"Replace {and_list(names)} by {definitions} to write the result in the given variables."
     return "Write the result in the given variables."
