@@ -12,8 +12,8 @@ of the file is written by hand and left as it is:
   imports of every module;
 - ``walk``: one problem's way from the command line to the PDF (:data:`WALK`),
   each step with its function's signature and the first line of its docstring;
-- ``modules``: every module under ``derivgen/``, found on disk, with its line
-  count and the first line of its docstring.
+- ``modules``: every module under ``derivgen/``, found on disk, with
+  the first line of its docstring.
 
 A new module or package needs nothing here: it appears in the module map, and a
 package the layer map does not place yet is listed as such.  A function of the
@@ -382,13 +382,14 @@ def modules_section(mods: list[Module]) -> str:
         head = next(m for m in members if m.name == pkg)
         folder = head.path.parent.relative_to(ROOT).as_posix()
         title = "`derivgen/` (the top level)" if pkg == "derivgen" else f"`{folder}/`"
+        # No line counts: the map changes when a module comes, goes or says something else, not
+        # with every edit (`wc -l` gives the sizes).
         lines += [f"### {title}", "", head.summary and _cell(head.summary), "",
-                  "| module | lines | what it is |", "|---|--:|---|"]
+                  "| module | what it is |", "|---|---|"]
         for m in sorted(members, key=lambda m: (not m.is_package, m.name)):
-            lines.append(f"| `{m.shown}` | {m.lines} | {_cell(m.summary) or '*(no docstring)*'} |")
+            lines.append(f"| `{m.shown}` | {_cell(m.summary) or '*(no docstring)*'} |")
         lines.append("")
-    total = sum(m.lines for m in mods)
-    lines.append(f"{len(mods)} modules, {total} lines.")
+    lines.append(f"{len(mods)} modules.")
     return "\n".join(line for n, line in enumerate(lines) if not (line == "" and n and lines[n - 1] == ""))
 
 
