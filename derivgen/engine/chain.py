@@ -11,7 +11,19 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from derivgen.derivation import Deriv, Entry, EntryOf, Product, Relation, Space, Step, SumEntries, Text, Under
+from derivgen.derivation import (
+    Deriv,
+    Entry,
+    EntryOf,
+    Math,
+    Product,
+    Relation,
+    Space,
+    Step,
+    SumEntries,
+    Text,
+    Under,
+)
 from derivgen.derivation.index_form import (
     Idx,
     IExpr,
@@ -22,7 +34,7 @@ from derivgen.derivation.index_form import (
     subst_index,
     summed,
 )
-from derivgen.engine.context import Ctx, Part
+from derivgen.engine.context import Ctx, DerivePart, Part
 from derivgen.engine.index.concrete import concrete_expr
 from derivgen.engine.index.differentiate import contract
 from derivgen.engine.index.to_index import IndexWriter
@@ -63,8 +75,9 @@ def chain_links(ctx: Ctx, expr: Expr, wrt: tuple[Expr, ...]) -> tuple[Expr, list
     if isinstance(expr, Call) and ctx.problem.definition(expr.func) is not None:
         d = ctx.problem.definition(expr.func)
         assert d is not None
-        links, fixed = [], {}
-        for p, a in zip(d.params, expr.args):
+        links: list[Link] = []
+        fixed: dict[str, Expr] = {}
+        for p, a in zip(d.params, expr.args, strict=True):
             if any(ctx.depends(a, w) for w in wnames) and not (isinstance(a, Name) and a.id in wnames):
                 name = p if p not in ctx.shapes else p + "_"
                 links.append(Link(name, a, ctx.shape(a)))
@@ -95,7 +108,9 @@ def _base(w: Expr) -> str:
     return w.id
 
 
-def chain_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], derive_part, wrt_shape: Shape) -> Part:  # type: ignore[no-untyped-def]
+def chain_part(
+    ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], derive_part: DerivePart, wrt_shape: Shape
+) -> Part:
     found = chain_links(ctx, expr, wrt)
     assert found is not None
     outer, links, inner = found
@@ -103,8 +118,8 @@ def chain_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], derive_part
 
     of_shape = ctx.shape(expr)
     w = wrt_math(wrt)
-    defs = [Relation((Name(l.name), l.definition), (":=",)) for l in links]
-    products: list[object] = []
+    defs = [Relation((Name(link.name), link.definition), (":=",)) for link in links]
+    products: list[Math] = []
     for n, link in enumerate(links):
         if n:
             products.append(Text("+"))
@@ -117,8 +132,8 @@ def chain_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], derive_part
         products.append(Under(Deriv(Name(of), Name(link.name), True), printed_shape(of_shape, link.shape)))
         products.append(Under(Deriv(Name(link.name), w, True), printed_shape(link.shape, wrt_shape)))
     steps = [Step("chain_rule", tuple(defs) + (Relation((Deriv(Name(of), w), Product(tuple(products)))),),
-                  {"via": [l.name for l in links]})]
-    pairs = []
+                  {"via": [link.name for link in links]})]
+    pairs: list[tuple[Link, Part, Part]] = []
     for link in links:
         a = derive_part(inner, of, outer, (Name(link.name),), link.shape)
         b = derive_part(ctx, link.name, link.definition, wrt, wrt_shape)
@@ -128,16 +143,21 @@ def chain_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], derive_part
     direct = None
     if any(_base(x) in names_in(outer) for x in wrt):
         direct = derive_part(inner, of, outer, wrt, wrt_shape)
-    closed_ok = all(a.closed is not None and b.closed is not None for _, a, b in pairs)
-    if closed_ok and (direct is None or direct.closed is not None):
-        products = [times(a.closed, b.closed, of_shape, link.shape, wrt_shape, inner) for link, a, b in pairs]
-        if all(p is not None for p in products):
-            return _multiply_closed(ctx, inner, of, w, pairs, products, direct, steps, of_shape, wrt_shape)
-    if all(a.index is not None and b.index is not None for _, a, b in pairs) and (
-            direct is None or direct.index is not None):
-        return _multiply_index(ctx, inner, of, w, pairs, direct, steps)
+    closed = [(link, a.closed, b.closed) for link, a, b in pairs
+              if a.closed is not None and b.closed is not None]
+    if len(closed) == len(pairs) and (direct is None or direct.closed is not None):
+        terms = [t for link, ca, cb in closed
+                 if (t := times(ca, cb, of_shape, link.shape, wrt_shape, inner)) is not None]
+        if len(terms) == len(closed):
+            direct_closed = direct.closed if direct is not None else None
+            return _multiply_closed(ctx, inner, of, w, closed, terms, direct_closed, steps, of_shape,
+                                    wrt_shape)
+    indexed = [(a.index, b.index) for _, a, b in pairs if a.index is not None and b.index is not None]
+    if len(indexed) == len(pairs) and (direct is None or direct.index is not None):
+        return _multiply_index(ctx, inner, of, indexed, direct.index if direct is not None else None, steps)
     raise DerivationError(
-        f"cannot combine the chain-rule factors of d{of}/d{_wrt_text(wrt)}: a factor has neither a closed form nor an index form"
+        f"cannot combine the chain-rule factors of d{of}/d{_wrt_text(wrt)}: "
+        "a factor has neither a closed form nor an index form"
     )
 
 
@@ -147,15 +167,14 @@ def _wrt_text(wrt: tuple[Expr, ...]) -> str:
     return ", ".join(to_text(w) for w in wrt)
 
 
-def _factor_step(of: str, label: str, part: Part, of_shape: Shape, wrt_shape: Shape, w: object) -> Step:
-    shown: object = part.closed if part.closed is not None else (part.index if part.index is not None else None)
+def _factor_step(of: str, label: str, part: Part, of_shape: Shape, wrt_shape: Shape, w: Math) -> Step:
     space = Space((tuple(of_shape), tuple(wrt_shape)), row=not of_shape and len(wrt_shape) == 1)
-    if shown is None:
-        rel = Relation((Deriv(Name(of), w, True), space), ("∈",))
-    elif shown is part.index:
-        rel = Relation((shown,))
+    if part.closed is not None:
+        rel = Relation((Deriv(Name(of), w, True), part.closed, space), ("=", "∈"))
+    elif part.index is not None:
+        rel = Relation((part.index,))
     else:
-        rel = Relation((Deriv(Name(of), w, True), shown, space), ("=", "∈"))
+        rel = Relation((Deriv(Name(of), w, True), space), ("∈",))
     return Step("factor", (rel,), {"factor": label, "symbol": Deriv(Name(of), w, True)}, tuple(part.steps))
 
 
@@ -202,8 +221,9 @@ def _frobenius(a: ListLit, b: ListLit) -> Expr:
     from derivgen.problem.expr import mul as mul_
 
     acc: Expr | None = None
-    for ra, rb in zip(a.items, b.items):
-        for x, y in zip(ra.items, rb.items):  # type: ignore[attr-defined]
+    for ra, rb in zip(a.items, b.items, strict=True):  # both have the shape of the matrix summed over
+        assert isinstance(ra, ListLit) and isinstance(rb, ListLit)
+        for x, y in zip(ra.items, rb.items, strict=True):
             acc = mul_(x, y) if acc is None else add_(acc, mul_(x, y))
     assert acc is not None
     return acc
@@ -213,7 +233,7 @@ def _rows(e: Expr) -> list[list[Expr]]:
     """A literal as rows: [[a, b]] is 1×2, [a, b] is a 2×1 column."""
     assert isinstance(e, ListLit)
     if all(isinstance(r, ListLit) for r in e.items):
-        return [list(r.items) for r in e.items]  # type: ignore[attr-defined]
+        return [list(r.items) for r in e.items if isinstance(r, ListLit)]
     return [[x] for x in e.items]
 
 
@@ -290,31 +310,36 @@ def resolve_literal_index(e: Expr) -> Expr:
     return map_children(e, resolve_literal_index)
 
 
-def _multiply_closed(ctx, inner, of, w, pairs, products, direct, steps, of_shape, wrt_shape) -> Part:  # type: ignore[no-untyped-def]
+def _multiply_closed(
+    ctx: Ctx, inner: Ctx, of: str, w: Math, pairs: list[tuple[Link, Expr, Expr]], products: list[Expr],
+    direct: Expr | None, steps: list[Step], of_shape: Shape, wrt_shape: Shape,
+) -> Part:
+    """The factors' closed forms (``pairs``: each link's two) multiplied (``products``) and summed."""
     total: Expr | None = None
-    shown = []
-    for n, ((link, a, b), term) in enumerate(zip(pairs, products)):
+    shown: list[Math] = []
+    for n, ((link, a, b), term) in enumerate(zip(pairs, products, strict=True)):
         total = term if total is None else BinOp("+", total, term)
         if n:
             shown.append(Text("+"))
         if len(link.shape) == 2:
             jk = ("j", "k")
-            shown.append(SumEntries(jk, Product((EntryOf(a.closed, jk), EntryOf(b.closed, jk)))))
+            shown.append(SumEntries(jk, Product((EntryOf(a, jk), EntryOf(b, jk)))))
             continue
-        shown.extend([Under(a.closed, printed_shape(of_shape, link.shape)),
-                      Under(b.closed, printed_shape(link.shape, wrt_shape))])
-    if direct is not None:
-        shown.extend([Text("+"), direct.closed])
-        total = BinOp("+", total, direct.closed)  # type: ignore[arg-type]
+        shown.extend([Under(a, printed_shape(of_shape, link.shape)),
+                      Under(b, printed_shape(link.shape, wrt_shape))])
     assert total is not None
+    if direct is not None:
+        shown.extend([Text("+"), direct])
+        total = BinOp("+", total, direct)
     product = tidy_any(total, inner)
     written = _entries_written_out(inner, pairs) if direct is None and len(pairs) == 1 else None
     middle = (written,) if written is not None and written != product else ()
-    steps.append(Step("multiply", (Relation((Deriv(Name(of), w), Product(tuple(shown))) + middle + (product,)),)))
+    chain = (Deriv(Name(of), w), Product(tuple(shown)), *middle, product)
+    steps.append(Step("multiply", (Relation(chain),)))
     expanded = tidy_any(inner.full_expand(product), ctx)
     if expanded != product:
         steps.append(Step("substitute", (Relation((Deriv(Name(of), w), product, expanded)),),
-                          {"names": [l.name for l, _, _ in pairs]}))
+                          {"names": [link.name for link, _, _ in pairs]}))
     return Part(steps, closed=expanded)
 
 
@@ -322,24 +347,23 @@ def _multiply_closed(ctx, inner, of, w, pairs, products, direct, steps, of_shape
 MAX_WRITTEN_TERMS = 9
 
 
-def _entries_written_out(ctx: Ctx, pairs: list) -> Expr | None:  # type: ignore[type-arg]
+def _entries_written_out(ctx: Ctx, pairs: list[tuple[Link, Expr, Expr]]) -> Expr | None:
     """Σ_jk [∂f/∂A]_jk [∂A/∂θ]_jk term by term, for a small literal A(θ): the line where terms cancel
     (x₁x₂ cos θ − x₂x₁ cos θ) before the tidy result.  None for anything else."""
     [(link, a, b)] = pairs
-    rows = b.closed
-    if len(link.shape) != 2 or a.closed is None or not isinstance(rows, ListLit) \
-            or not all(isinstance(r, ListLit) for r in rows.items):
+    if len(link.shape) != 2 or not isinstance(b, ListLit) or not all(isinstance(r, ListLit) for r in b.items):
         return None
-    if len(rows.items) * len(rows.items[0].items) > MAX_WRITTEN_TERMS:  # type: ignore[attr-defined]
+    rows = [r.items for r in b.items if isinstance(r, ListLit)]
+    if len(rows) * len(rows[0]) > MAX_WRITTEN_TERMS:
         return None
     writer = IndexWriter(ctx.env)
     total: Expr | None = None
     try:
-        for j, row in enumerate(rows.items, 1):
-            for k, entry in enumerate(row.items, 1):  # type: ignore[attr-defined]
+        for j, row in enumerate(rows, 1):
+            for k, entry in enumerate(row, 1):
                 if entry == Num(0):
                     continue
-                term = BinOp("*", concrete_expr(writer.write(a.closed, (j, k)), ctx.env.sizes), entry)
+                term = BinOp("*", concrete_expr(writer.write(a, (j, k)), ctx.env.sizes), entry)
                 total = term if total is None else BinOp("+", total, term)
     except (DerivationError, KeyError, ValueError):
         return None
@@ -349,24 +373,27 @@ def _entries_written_out(ctx: Ctx, pairs: list) -> Expr | None:  # type: ignore[
 def _rename(x: IExpr, old: tuple[Idx, ...], new: tuple[Idx, ...]) -> IExpr:
     """Rename indices through unique temporaries, so swapped names cannot collide."""
     temps = tuple(Idx(f"_r{n}", i.dim) for n, i in enumerate(old))
-    for o, t in zip(old, temps):
+    for o, t in zip(old, temps, strict=True):
         x = subst_index(x, o, t)
-    for t, n in zip(temps, new):
+    for t, n in zip(temps, new, strict=True):
         x = subst_index(x, t, n)
     return x
 
 
-def _multiply_index(ctx, inner, of, w, pairs, direct, steps) -> Part:  # type: ignore[no-untyped-def]
-    """∂of_I/∂wrt_K = Σ_m ∂of_I/∂v_m ∂v_m/∂wrt_K, deltas contracted."""
+def _multiply_index(
+    ctx: Ctx, inner: Ctx, of: str, pairs: list[tuple[IndexForm, IndexForm]], direct: IndexForm | None,
+    steps: list[Step],
+) -> Part:
+    """∂of_I/∂wrt_K = Σ_m ∂of_I/∂v_m ∂v_m/∂wrt_K, deltas contracted (``pairs``: each link's two factors)."""
 
     total = IExpr(())
     raw = IExpr(())
     from derivgen.engine.index.route import choose_indices
 
-    first_a, first_b = pairs[0][1].index, pairs[0][2].index
+    first_a, first_b = pairs[0]
     # The lecture's letters for the result (∂f/∂A_ij), whatever the factors used.
-    out_idx, wrt_idx = choose_indices(tuple(i.dim for i in first_a.out_idx), tuple(i.dim for i in first_b.wrt_idx),
-                                      ctx.names())
+    out_idx, wrt_idx = choose_indices(tuple(i.dim for i in first_a.out_idx),
+                                      tuple(i.dim for i in first_b.wrt_idx), ctx.names())
     out_tmp = tuple(Idx(f"_o{n}", i.dim) for n, i in enumerate(out_idx))
     wrt_tmp = tuple(Idx(f"_w{n}", i.dim) for n, i in enumerate(wrt_idx))
     counter = itertools.count()
@@ -374,8 +401,7 @@ def _multiply_index(ctx, inner, of, w, pairs, direct, steps) -> Part:  # type: i
     def fresh(dim: Dim) -> Idx:
         return Idx(f"_d{next(counter)}", dim)
 
-    for k, (link, a, b) in enumerate(pairs):
-        fa, fb = a.index, b.index
+    for k, (fa, fb) in enumerate(pairs):
         mids = tuple(Idx(f"_c{k}_{n}", i.dim) for n, i in enumerate(fa.wrt_idx))
         # The factors were derived apart and may share dummy names: make them distinct.
         ea = fresh_dummies(_rename(fa.expr, fa.wrt_idx + fa.out_idx, mids + out_tmp), fresh)
@@ -384,13 +410,13 @@ def _multiply_index(ctx, inner, of, w, pairs, direct, steps) -> Part:  # type: i
         raw = IExpr(raw.terms + prod.terms)
         total = IExpr(total.terms + contract(prod).terms)
     if direct is not None:
-        d = fresh_dummies(_rename(direct.index.expr, direct.index.out_idx + direct.index.wrt_idx,
-                                  out_tmp + wrt_tmp), fresh)
+        d = fresh_dummies(_rename(direct.expr, direct.out_idx + direct.wrt_idx, out_tmp + wrt_tmp), fresh)
         raw = IExpr(raw.terms + d.terms)
         total = IExpr(total.terms + d.terms)
     raw = _rename(raw, out_tmp + wrt_tmp, out_idx + wrt_idx)
     total = _rename(total, out_tmp + wrt_tmp, out_idx + wrt_idx)
     taken = {i.name for i in out_idx + wrt_idx} | ctx.names()
     form = IndexForm(of, first_b.wrt, out_idx, wrt_idx, prettify(contract(total), taken))
-    steps.append(Step("multiply", (Relation((form.lhs(), prettify(raw, taken), form.expr)),), {"index": True}))
+    steps.append(Step("multiply", (Relation((form.lhs(), prettify(raw, taken), form.expr)),),
+                      {"index": True}))
     return Part(steps, closed=None, index=form)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from derivgen.derivation import Step
+from derivgen.derivation import Explicit, Step
+from derivgen.derivation.index_form import IndexForm
 from derivgen.problem.expr import Call, Expr, Index, ListLit, Name, Num, Shape, children, names_in
 from derivgen.problem.model import Problem
 from derivgen.problem.shapes import ShapeEnv, infer
-from derivgen.engine.index.route import IndexForm
 
 #: Step kinds shown by default; ``steps:`` in a problem file narrows this.
-ALL_STEPS = frozenset(
-    {"dimension", "index", "partials", "cases", "stack", "collate", "explicit", "vec", "chain", "closed", "justify"}
-)
+ALL_STEPS = frozenset({
+    "dimension", "index", "partials", "cases", "stack", "collate", "explicit", "vec", "chain", "closed",
+    "justify",
+})
 #: Shown unless the problem asks otherwise: identities are justified, and
 #: Figure 5.7's second route taken, only on request (``steps:`` or ``method: vec``).
 DEFAULT_STEPS = ALL_STEPS - {"justify", "vec"}
@@ -49,13 +50,14 @@ class Ctx:
         """
         key = exact_key(key)
         try:
-            return self.memo[key]  # type: ignore[return-value]
+            # One key is always worked out by the same computation, so its value has that type.
+            return cast(T, self.memo[key])
         except KeyError:
             value = self.memo[key] = compute()
             return value
 
     @staticmethod
-    def of(problem: Problem) -> "Ctx":
+    def of(problem: Problem) -> Ctx:
         """The problem's context: the same one for every ``find`` of the problem last asked for."""
         last = _LAST
         if last and last[0] is problem:
@@ -65,7 +67,7 @@ class Ctx:
         return ctx
 
     @staticmethod
-    def _new(problem: Problem) -> "Ctx":
+    def _new(problem: Problem) -> Ctx:
         env = problem.shape_env()
         want = DEFAULT_STEPS
         steps = problem.options.get("steps")
@@ -83,11 +85,12 @@ class Ctx:
     def shape(self, e: Expr) -> Shape:
         return self.once(("shape", e), lambda: infer(self.problem_expand_calls(e), self.env))
 
-    def with_var(self, name: str, shape: Shape, definition: Expr) -> "Ctx":
+    def with_var(self, name: str, shape: Shape, definition: Expr) -> Ctx:
         """The inner context with ``name`` a variable; the same one each time it is asked for."""
-        return self.once(("with_var", name, tuple(shape), definition), lambda: self._with_var(name, shape, definition))
+        return self.once(("with_var", name, tuple(shape), definition),
+                         lambda: self._with_var(name, shape, definition))
 
-    def _with_var(self, name: str, shape: Shape, definition: Expr) -> "Ctx":
+    def _with_var(self, name: str, shape: Shape, definition: Expr) -> Ctx:
         shapes = dict(self.shapes)
         shapes[name] = shape
         inter = dict(self.intermediates)
@@ -145,7 +148,7 @@ class Ctx:
         if isinstance(e, Call) and self.problem.definition(e.func) is not None:
             d = self.problem.definition(e.func)
             assert d is not None
-            args = {p: self.problem_expand_calls(a) for p, a in zip(d.params, e.args)}
+            args = {p: self.problem_expand_calls(a) for p, a in zip(d.params, e.args, strict=True)}
             body = self.problem_expand_calls(_shield(d.expr, d.params))
             return substitute(body, {"\0" + p: a for p, a in args.items()})
         if isinstance(e, Index):
@@ -220,5 +223,11 @@ class Part:
     """Closed form in lecture layout, or None."""
     index: IndexForm | None = None
     """Entry formula, when the index route ran."""
-    explicit: object | None = None
+    explicit: Explicit | None = None
     """Nested tuples of scalar expressions in array layout, for concrete arrays."""
+
+
+#: How a route derives a part it needs (a chain-rule factor, a whole gradient):
+#: ``derive_part(ctx, of, expr, wrt, wrt_shape)``, that is :func:`derivgen.engine.derive.derive_part`,
+#: passed in so that the routes do not import the module that chooses between them.
+DerivePart = Callable[[Ctx, str, Expr, tuple[Expr, ...], Shape], Part]

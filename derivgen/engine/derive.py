@@ -8,13 +8,11 @@ the explicit array, each of which the numeric check compares.
 
 from __future__ import annotations
 
-from derivgen.derivation import Derivation, Result
-from derivgen.errors import DerivationError
-from derivgen.problem.expr import Expr, Index, Name, Shape
-from derivgen.problem.model import Find, Problem
-from derivgen.problem.shapes import derivative_shape, printed_shape
+from derivgen.derivation import Derivation, Result, Step
+from derivgen.derivation.index_form import IndexForm
 from derivgen.engine.chain import chain_links, chain_part, tidy_any
 from derivgen.engine.context import Ctx, Part, has_literal, uses_components
+from derivgen.engine.index.to_index import NotIndexable
 from derivgen.engine.routes import (
     atoms_of,
     atoms_part,
@@ -25,7 +23,10 @@ from derivgen.engine.routes import (
     index_part,
     scalar_part,
 )
-from derivgen.engine.index.to_index import NotIndexable
+from derivgen.errors import DerivationError
+from derivgen.problem.expr import Expr, Index, Name, Shape
+from derivgen.problem.model import Find, Problem
+from derivgen.problem.shapes import derivative_shape, printed_shape
 
 
 def derive_problem(problem: Problem) -> list[tuple[Find, Derivation]]:
@@ -54,7 +55,8 @@ def derive(problem: Problem, find: Find) -> Derivation:
     if closed is None and part.index is not None and len(find.wrt) == 1 and isinstance(find.wrt[0], Name):
         closed = _closed_after_index_chain(ctx, find.of, body, find.wrt[0].id, of_shape, wrt_shape, steps)
     index = part.index
-    if (index is None or not _in_givens(index, problem)) and len(find.wrt) == 1 and isinstance(find.wrt[0], Name):
+    if (index is None or not _in_givens(index, problem)) and len(find.wrt) == 1 \
+            and isinstance(find.wrt[0], Name):
         # The result is checked and evaluated in the given variables only.
         index = _index_form(ctx, find.of, body, find.wrt[0].id)
     result = Result(
@@ -69,9 +71,9 @@ def derive(problem: Problem, find: Find) -> Derivation:
 
 
 def _closed_after_index_chain(ctx: Ctx, of: str, body: Expr, wrt: str, of_shape: Shape, wrt_shape: Shape,
-                              steps: list) -> Expr | None:
+                              steps: list[Step]) -> Expr | None:
     """After an index-notation chain rule, the matrix form of the result when there is one."""
-    from derivgen.derivation import Deriv, Relation, Space, Step
+    from derivgen.derivation import Deriv, Relation, Space
 
     expanded = ctx.full_expand(body)
     if has_literal(expanded):
@@ -81,12 +83,13 @@ def _closed_after_index_chain(ctx: Ctx, of: str, body: Expr, wrt: str, of_shape:
         return None
     if "closed" in ctx.want:
         space = Space((tuple(printed_shape(of_shape, wrt_shape)),))
-        steps.append(Step("closed_form", (Relation((Deriv(Name(of), Name(wrt)), cf.expr, space), ("=", "∈")),),
+        closed = Relation((Deriv(Name(of), Name(wrt)), cf.expr, space), ("=", "∈"))
+        steps.append(Step("closed_form", (closed,),
                           {"identity": cf.identity, "rules": list(cf.rules), "notes": list(cf.notes)}))
     return cf.expr
 
 
-def _in_givens(form: object, problem: Problem) -> bool:
+def _in_givens(form: IndexForm, problem: Problem) -> bool:
     from derivgen.derivation.index_form import Ent, Fn, IExpr, Pw
 
     given = {v.name for v in problem.given}
@@ -103,10 +106,10 @@ def _in_givens(form: object, problem: Problem) -> bool:
                     out |= names(f.base)
         return out
 
-    return names(form.expr) <= given  # type: ignore[attr-defined]
+    return names(form.expr) <= given
 
 
-def _index_form(ctx: Ctx, of: str, body: Expr, wrt: str) -> object | None:
+def _index_form(ctx: Ctx, of: str, body: Expr, wrt: str) -> IndexForm | None:
     """An index form of the whole derivative, as a second, independent result to check.
 
     Only the entry formula is worked out (not the steps or the closed form the
@@ -128,7 +131,8 @@ def derive_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], wrt_shape:
     Each derivative is worked out once per context: a chain-rule factor met
     again (by another ``find`` of the problem) is the same Part, not a new one.
     """
-    part = ctx.once(("part", of, expr, wrt, tuple(wrt_shape)), lambda: _derive_part(ctx, of, expr, wrt, wrt_shape))
+    part = ctx.once(("part", of, expr, wrt, tuple(wrt_shape)),
+                    lambda: _derive_part(ctx, of, expr, wrt, wrt_shape))
     return Part(list(part.steps), part.closed, part.index, part.explicit)
 
 
@@ -173,7 +177,8 @@ def _derive_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], wrt_shape
         atoms = atoms_of(ctx, wrt)
         if atoms is None:
             raise DerivationError(
-                f"d{of}/d{w}: {w} is used by components or with literals, so it needs a concrete size (add it to sizes)"
+                f"d{of}/d{w}: {w} is used by components or with literals, "
+                "so it needs a concrete size (add it to sizes)"
             )
         return atoms_part(ctx, of, expr, wrt, atoms)
     try:

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from derivgen.derivation import Block, Deriv, Entry, Relation, Space, Step, Tuple
+from derivgen.derivation import Block, Deriv, Entry, Math, Relation, Space, Step, Tuple
+from derivgen.engine.scalar.rules import ScalarDerivative, differentiate
 from derivgen.errors import DerivationError
 from derivgen.problem.expr import Call, Expr, Index, Name
 from derivgen.problem.text import to_text
-from derivgen.engine.scalar.rules import ScalarDerivative, differentiate
 
 #: Nested tuples of scalar expressions, in array layout.
 Nested = tuple
@@ -45,10 +45,8 @@ def jacobian(
     shown = tuple(Entry(of_name, (str(i + 1),)) for i in range(m))
     groups, values = _partials_table(tuple(of_entries), shown, wrt_atoms, wrt_name)
     symbols = tuple(tuple(Deriv(f, x, True) for x in wrt_atoms) for f in shown)
-    collect = Relation(
-        (Deriv(Name(of_name), _shown_wrt(wrt_atoms, wrt_name)), Block(symbols), Block(values), Space(((m, n),))),
-        ("=", "=", "∈"),
-    )
+    whole = Deriv(Name(of_name), _shown_wrt(wrt_atoms, wrt_name))
+    collect = Relation((whole, Block(symbols), Block(values), Space(((m, n),))), ("=", "=", "∈"))
     rule = Relation((Entry("J", ("i", "j")), Deriv(Entry(of_name, ("i",)), Entry(wrt_name, ("j",)), True)))
     step = Step("gradient", (collect, rule), {"kind": "jacobian"})
     return ExplicitDerivative(groups + (step,), values, (m, n))
@@ -61,7 +59,7 @@ def _partials_table(
     table = [[differentiate(e, x, partial=True) for x in atoms] for e in entries]
     groups = tuple(
         _entry_group(name, e, atoms, row, {"by": wrt_name, "entry": ",".join(name.indices)})
-        for name, e, row in zip(shown, entries, table)
+        for name, e, row in zip(shown, entries, table, strict=True)
     )
     return groups, tuple(tuple(d.result for d in row) for row in table)
 
@@ -70,7 +68,8 @@ def _entry_group(
     shown: Entry, f: Expr, atoms: tuple[Expr, ...], row: Sequence[ScalarDerivative], facts: dict[str, object]
 ) -> Step:
     """One output entry: ∂f_i/∂x_j for every j; the worked ones follow as substeps."""
-    math = (Relation((shown, f)),) + tuple(Relation((Deriv(shown, x, True), d.result)) for x, d in zip(atoms, row))
+    partials = tuple(Relation((Deriv(shown, x, True), d.result)) for x, d in zip(atoms, row, strict=True))
+    math = (Relation((shown, f)), *partials)
     return Step("partials", math, facts, _worked_steps(row))
 
 
@@ -78,11 +77,12 @@ def _worked_steps(partials: Sequence[ScalarDerivative]) -> tuple[Step, ...]:
     """The steps of the partials that apply a rule worth showing (not "a constant gives 0")."""
     trivial = ("constant", "component", "variable")
     return tuple(
-        s for d in partials if len(d.steps) > 1 or d.steps[0].facts.get("rule") not in trivial for s in d.steps
+        s for d in partials if len(d.steps) > 1 or d.steps[0].facts.get("rule") not in trivial
+        for s in d.steps
     )
 
 
-def _shown_wrt(atoms: tuple[Expr, ...], wrt_name: str) -> object:
+def _shown_wrt(atoms: tuple[Expr, ...], wrt_name: str) -> Math:
     if all(isinstance(a, Index) and a.base == Name(wrt_name) for a in atoms):
         return Name(wrt_name)
     return Tuple(atoms)

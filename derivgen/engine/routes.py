@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from derivgen.derivation import Deriv, Relation, Space, Step, Tuple
-from derivgen.problem.expr import BinOp, Call, Expr, Index, ListLit, Name, Num, Shape, Transpose, depth
-from derivgen.problem.shapes import printed_shape
-from derivgen.engine.context import Ctx, Part
+from derivgen.derivation import Block, Deriv, Explicit, Math, Product, Relation, Space, Step, Text, Tuple
+from derivgen.engine.context import Ctx, DerivePart, Part
 from derivgen.engine.index.route import explicit_slices, index_derivation
 from derivgen.engine.index.to_index import IndexWriter, NotIndexable
+from derivgen.problem.expr import BinOp, Call, Expr, Index, ListLit, Name, Num, Shape, Transpose, depth
+from derivgen.problem.shapes import printed_shape
 
 if TYPE_CHECKING:
     from derivgen.derivation.index_form import IndexForm
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from derivgen.engine.matrix.closed_form import ClosedForm
 
 
-def wrt_math(wrt: tuple[Expr, ...]) -> object:
+def wrt_math(wrt: tuple[Expr, ...]) -> Math:
+    """What a derivative is taken by, as displayed: the one variable, or the tuple ``(s, t)``."""
     return wrt[0] if len(wrt) == 1 else Tuple(tuple(wrt))
 
 
@@ -37,7 +38,8 @@ def dimension_step(of: Expr, wrt: tuple[Expr, ...], of_shape: Shape, wrt_shape: 
         from derivgen.derivation import Entry
 
         idx = ("i",) if len(of_shape) == 1 else ("p", "q")
-        rels.append(Relation((Deriv(Entry(of.id, idx), wrt_math(wrt), True), Space(((1,), tuple(wrt_shape)))), ("∈",)))
+        entry_by_wrt = Deriv(Entry(of.id, idx), wrt_math(wrt), True)
+        rels.append(Relation((entry_by_wrt, Space(((1,), tuple(wrt_shape)))), ("∈",)))
         facts["slice"] = True
     return Step("dimension", tuple(rels), facts)
 
@@ -91,15 +93,16 @@ def literal_entries(ctx: Ctx, expr: Expr) -> ListLit | None:
         return e
     shape = ctx.shape(e)
     dims = [d if isinstance(d, int) else ctx.problem.sizes.get(str(d)) for d in shape]
-    if not shape or any(d is None for d in dims):
+    known = [int(d) for d in dims if d is not None]
+    if not shape or len(known) < len(dims):
         return None
     writer = IndexWriter(ctx.env)
     sizes = dict(ctx.problem.sizes)
     if len(shape) == 1:
-        return ListLit(tuple(concrete_expr(writer.write(e, (i,)), sizes) for i in range(1, int(dims[0]) + 1)))  # type: ignore[arg-type]
+        return ListLit(tuple(concrete_expr(writer.write(e, (i,)), sizes) for i in range(1, known[0] + 1)))
     return ListLit(tuple(
-        ListLit(tuple(concrete_expr(writer.write(e, (i, j)), sizes) for j in range(1, int(dims[1]) + 1)))  # type: ignore[arg-type]
-        for i in range(1, int(dims[0]) + 1)  # type: ignore[arg-type]
+        ListLit(tuple(concrete_expr(writer.write(e, (i, j)), sizes) for j in range(1, known[1] + 1)))
+        for i in range(1, known[0] + 1)
     ))
 
 
@@ -127,32 +130,38 @@ def atoms_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], atoms: tupl
             column = tuple(r[0] for r in rows)
             return Part(list(j.steps), closed=ListLit(column), explicit=column)
         return Part(list(j.steps), closed=ListLit(tuple(ListLit(r) for r in rows)), explicit=rows)
-    matrix = tuple(tuple(r.items) for r in lit.items)  # type: ignore[attr-defined]
+    matrix = tuple(_row_items(r) for r in lit.items)
     _check_entry_depth(of, wrt, matrix)
     routes = ("partials", "vec") if "vec" in ctx.want else ("partials",)
     a = array_by_vector(matrix, of, atoms, wrt_name, routes=routes)
     entries = a.entries
     if scalar_wrt:
         # A matrix by a scalar is a matrix again: it has a closed (literal) form.
-        entries = tuple(tuple(cell[0] for cell in row) for row in entries)  # type: ignore[index]
+        entries = tuple(tuple(cell[0] for cell in row) for row in entries)
         steps = [s for s in a.steps if s.kind != "collate"]  # one slice is the whole answer
         return Part(steps, closed=ListLit(tuple(ListLit(r) for r in entries)), explicit=entries)
     return Part(list(a.steps), closed=None, explicit=entries)
 
 
+def _row_items(row: Expr) -> tuple[Expr, ...]:
+    """The entries of one row of a matrix literal."""
+    assert isinstance(row, ListLit)
+    return row.items
+
+
 def _check_entry_depth(of: str, wrt: tuple[Expr, ...], matrix: tuple[tuple[Expr, ...], ...]) -> None:
     """Refuse, saying why, an entry too long for the rules' step-by-step walk."""
-    from derivgen.errors import LimitError
     from derivgen.engine.scalar.rules import MAX_DEPTH
+    from derivgen.errors import LimitError
 
     for p, row in enumerate(matrix, 1):
         for q, entry in enumerate(row, 1):
             if depth(entry) > MAX_DEPTH:
                 raise LimitError(
-                    f"written out entry by entry, {of}[{p}, {q}] is nested deeper than the {MAX_DEPTH} levels "
-                    f"the step-by-step rules take; give smaller sizes"
-                    + "".join(f", or ask for d{of}/d{w.base.id} (index notation)" for w in wrt[:1] if isinstance(w, Index)
-                              and isinstance(w.base, Name)))
+                    f"written out entry by entry, {of}[{p}, {q}] is nested deeper than the {MAX_DEPTH} "
+                    f"levels the step-by-step rules take; give smaller sizes"
+                    + "".join(f", or ask for d{of}/d{w.base.id} (index notation)"
+                              for w in wrt[:1] if isinstance(w, Index) and isinstance(w.base, Name)))
 
 
 def single_scalar_wrt(ctx: Ctx, wrt: tuple[Expr, ...]) -> bool:
@@ -179,7 +188,8 @@ def _wrt_name(wrt: tuple[Expr, ...]) -> str:
 
 def rewrite_norm_squared(e: Expr, ctx: Ctx) -> Expr:
     """‖e‖² = eᵀe (vectors) or tr(EᵀE) (matrices): the form the lectures differentiate."""
-    if isinstance(e, BinOp) and e.op == "^" and e.right == Num(2) and isinstance(e.left, Call) and e.left.func == "norm":
+    if (isinstance(e, BinOp) and e.op == "^" and e.right == Num(2)
+            and isinstance(e.left, Call) and e.left.func == "norm"):
         a = e.left.args[0]
         if len(ctx.shape(a)) == 1:
             return BinOp("@", Transpose(a), a)
@@ -202,7 +212,8 @@ def index_derivation_of(ctx: Ctx, of: str, body: Expr, wrt: str) -> IndexDerivat
 
 
 def index_form_of(ctx: Ctx, of: str, expr: Expr, wrt: str) -> IndexForm:
-    """The entry formula of ``∂of/∂wrt`` alone: what :func:`index_part` finds, without its steps and closed form."""
+    """The entry formula of ``∂of/∂wrt`` alone: what :func:`index_part` finds, without its steps and
+    closed form."""
     body = ctx.problem_expand_calls(expr)
     return index_derivation_of(ctx, of, rewrite_norm_squared(body, ctx), wrt).form
 
@@ -218,7 +229,7 @@ def index_part(ctx: Ctx, of: str, expr: Expr, wrt: str) -> Part:
     idx = index_derivation_of(ctx, of, body, wrt)
     shown = [s for s in idx.steps if _wanted(s.kind, ctx.want)]
     steps.extend(shown)
-    explicit = None
+    explicit: Explicit | None = None
     of_shape, wrt_shape = ctx.shape(body), ctx.shapes[wrt]
     if ctx.problem.sizes and of_shape and wrt_shape and "explicit" in ctx.want:
         explicit = explicit_slices(idx.form, ctx.problem.sizes)
@@ -231,8 +242,8 @@ def index_part(ctx: Ctx, of: str, expr: Expr, wrt: str) -> Part:
     if closed is not None and "closed" in ctx.want:
         facts = {"identity": closed.identity, "rules": list(closed.rules), "notes": list(closed.notes)}
         space = Space((tuple(printed_shape(of_shape, wrt_shape)),))
-        steps.append(Step("closed_form", (Relation((Deriv(Name(of), Name(wrt)), closed.expr, space), ("=", "∈")),),
-                          facts))
+        closed_math = Relation((Deriv(Name(of), Name(wrt)), closed.expr, space), ("=", "∈"))
+        steps.append(Step("closed_form", (closed_math,), facts))
     return Part(steps, closed=closed.expr if closed else None, index=idx.form, explicit=explicit)
 
 
@@ -241,23 +252,30 @@ def _wanted(kind: str, want: frozenset[str]) -> bool:
     return key in want
 
 
-def _explicit_math(explicit: object) -> object:
+def _explicit_math(explicit: Explicit) -> Math:
     """Explicit array as nested blocks: a vector of matrices shows each slice."""
-    from derivgen.derivation import Block
 
-    def block(x: object) -> object:
+    def block(x: Explicit) -> Math:
         if isinstance(x, tuple) and x and isinstance(x[0], tuple) and x[0] and isinstance(x[0][0], tuple):
             return Block(tuple((block(s),) for s in x))
         if isinstance(x, tuple) and x and isinstance(x[0], tuple):
-            return Block(tuple(tuple(r) for r in x))
+            return Block(tuple(_cells(r) for r in x))
         if isinstance(x, tuple):
-            return Block((tuple(x),))
+            return Block((_cells(x),))
         return x
 
     return block(explicit)
 
 
-def tensor_identity_steps(ctx: Ctx, body: Expr, wrt: str, form: object) -> list[Step]:
+def _cells(row: Explicit) -> tuple[Expr, ...]:
+    """A row of an explicit array: its scalar entries."""
+    assert isinstance(row, tuple)
+    cells = tuple(c for c in row if isinstance(c, Expr))
+    assert len(cells) == len(row)
+    return cells
+
+
+def tensor_identity_steps(ctx: Ctx, body: Expr, wrt: str, form: IndexForm) -> list[Step]:
     """Cite (5.99) or (5.102) for a tensor result, and justify (5.102) when asked."""
     from derivgen.problem.expr import names_in
 
@@ -273,7 +291,6 @@ def tensor_identity_steps(ctx: Ctx, body: Expr, wrt: str, form: object) -> list[
 
 def justify_inverse(X: Expr, F: Expr) -> Step:
     """(5.102) from differentiating f(X)⁻¹ f(X) = I with the product rule."""
-    from derivgen.derivation import Product
 
     finv = Call("inv", (F,))
     d_inv, d_f = Deriv(finv, X, True), Deriv(F, X, True)
@@ -284,29 +301,25 @@ def justify_inverse(X: Expr, F: Expr) -> Step:
     return Step("justify", (r1, r2), {"identity": "5.102", "rule": "product"})
 
 
-def _plus() -> object:
-    from derivgen.derivation import Text
-
+def _plus() -> Text:
     return Text("+")
 
 
-def _minus() -> object:
-    from derivgen.derivation import Text
-
+def _minus() -> Text:
     return Text("−")
 
 
 # --- a component by way of the whole variable ------------------------------------------------
 
 
-def entry_of_whole(ctx: Ctx, of: str, expr: Expr, comp: Index, derive_part) -> Part | None:  # type: ignore[no-untyped-def]
+def entry_of_whole(ctx: Ctx, of: str, expr: Expr, comp: Index, derive_part: DerivePart) -> Part | None:
     """∂L/∂X_ij for a scalar L the scalar rules cannot take (``tr``, ``det``, ``@``...).
 
     The whole gradient dL/dX is worked out by its own route (closed form or
     index notation), then its (i, j) entry is read off; None if that fails too.
     """
-    from derivgen.errors import DerivationError
     from derivgen.engine.index.route import EntryOf
+    from derivgen.errors import DerivationError
 
     base = comp.base
     if not isinstance(base, Name) or base.id not in ctx.shapes:
@@ -341,12 +354,12 @@ def _entry_value(ctx: Ctx, whole: Part, indices: tuple[int, ...]) -> Expr | None
     if whole.index is None or any(str(d) not in ctx.problem.sizes and not isinstance(d, int)
                                   for d in (i.dim for i in whole.index.wrt_idx)):
         return None
+    from derivgen.derivation.index_form import subst_index
     from derivgen.engine.index.concrete import concrete_expr
     from derivgen.engine.index.differentiate import contract
-    from derivgen.derivation.index_form import subst_index
 
     x = whole.index.expr
-    for ax, v in zip(whole.index.wrt_idx, indices):
+    for ax, v in zip(whole.index.wrt_idx, indices, strict=True):
         x = subst_index(x, ax, v)
     try:
         return concrete_expr(contract(x), dict(ctx.problem.sizes))

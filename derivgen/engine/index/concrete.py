@@ -8,9 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import cast
 
+from derivgen.derivation.index_form import (
+    Coeff,
+    Delta,
+    Ent,
+    Factor,
+    Fn,
+    IExpr,
+    IndexLike,
+    Opaque,
+    Pw,
+    Size,
+    Term,
+    subst_index,
+)
 from derivgen.problem.expr import ONE, ZERO, BinOp, Call, Expr, Index, Name, Neg, Num, num
-from derivgen.derivation.index_form import Delta, Ent, Factor, Fn, IExpr, Opaque, Pw, Size, Term, subst_index
 
 
 def _dim(d: object, sizes: Mapping[str, int]) -> int:
@@ -40,14 +54,20 @@ def concrete_expr(x: IExpr, sizes: Mapping[str, int]) -> Expr:
     for t in x.terms:
         body = _product([_factor(f, sizes) for f in t.factors])
         c = t.coeff
-        mag = abs(c)  # type: ignore[arg-type]
+        mag = cast(Coeff, abs(c))  # abs of an int, Fraction or float is one again; mypy sees object
         term = body if mag == 1 and body != ONE else (
-            num(mag) if body == ONE else BinOp("*", num(mag), body))  # type: ignore[arg-type]
+            num(mag) if body == ONE else BinOp("*", num(mag), body))
         if result is None:
-            result = Neg(term) if c < 0 else term  # type: ignore[operator]
+            result = Neg(term) if c < 0 else term
         else:
-            result = BinOp("-" if c < 0 else "+", result, term)  # type: ignore[operator]
+            result = BinOp("-" if c < 0 else "+", result, term)
     return result if result is not None else ZERO
+
+
+def _concrete(idx: tuple[IndexLike, ...]) -> tuple[int, ...]:
+    """Indices that are all numbers by now: every symbolic one was substituted or summed out."""
+    assert all(isinstance(i, int) for i in idx), idx
+    return tuple(int(i) for i in idx if isinstance(i, int))
 
 
 def _product(fs: list[Expr]) -> Expr:
@@ -62,15 +82,15 @@ def _product(fs: list[Expr]) -> Expr:
 
 def _factor(f: Factor, sizes: Mapping[str, int]) -> Expr:
     if isinstance(f, Ent):
-        return Index(Name(f.name), tuple(int(i) for i in f.idx)) if f.idx else Name(f.name)  # type: ignore[arg-type]
+        return Index(Name(f.name), _concrete(f.idx)) if f.idx else Name(f.name)
     if isinstance(f, Opaque):
         call = Call(f.kind, (f.arg,))
-        return Index(call, tuple(int(i) for i in f.idx)) if f.idx else call  # type: ignore[arg-type]
+        return Index(call, _concrete(f.idx)) if f.idx else call
     if isinstance(f, Fn):
         return Call(f.func, (concrete_expr(f.arg, sizes),))
     if isinstance(f, Pw):
         e = f.exp
-        return BinOp("^", concrete_expr(f.base, sizes), num(e if not isinstance(e, float) else e))  # type: ignore[arg-type]
+        return BinOp("^", concrete_expr(f.base, sizes), num(e))
     if isinstance(f, Size):
         return Num(_dim(f.dim, sizes))
     assert isinstance(f, Delta)

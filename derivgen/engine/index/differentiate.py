@@ -13,12 +13,13 @@ from dataclasses import replace
 
 from derivgen.derivation.index_form import (
     ZERO,
+    Coeff,
     Delta,
     Ent,
     Factor,
     Fn,
-    IExpr,
     Idx,
+    IExpr,
     IndexLike,
     Opaque,
     Pw,
@@ -55,7 +56,8 @@ def diff_factor(f: Factor, wrt: str, widx: tuple[IndexLike, ...], writer: IndexW
     if isinstance(f, Ent):
         if f.name != wrt:
             return ZERO
-        return IExpr((Term(1, tuple(Delta(a, b) for a, b in zip(f.idx, widx))),))
+        # An entry of the variable has one index per axis, as many as the derivative's wrt indices.
+        return IExpr((Term(1, tuple(Delta(a, b) for a, b in zip(f.idx, widx, strict=True))),))
     if isinstance(f, Fn):
         du = diff(f.arg, wrt, widx, writer)
         return mul(outer_derivative(f), du) if du.terms else ZERO
@@ -220,8 +222,8 @@ def collect(x: IExpr) -> IExpr:
 
 def _merge_powers(factors: tuple[Factor, ...]) -> tuple[Factor, ...]:
     """x·x = x², det·det⁻¹ = 1: equal bases within one term add their exponents."""
-    order: list[tuple] = []
-    acc: dict[tuple, tuple[IExpr, object]] = {}
+    order: list[tuple[str]] = []
+    acc: dict[tuple[str], tuple[IExpr, Coeff]] = {}
     passthrough: list[Factor] = []
     for f in factors:
         if isinstance(f, Delta):
@@ -230,7 +232,7 @@ def _merge_powers(factors: tuple[Factor, ...]) -> tuple[Factor, ...]:
         base, e = (f.base, f.exp) if isinstance(f, Pw) else (single(f), 1)
         key = (repr(base),)
         if key in acc:
-            acc[key] = (base, acc[key][1] + e)  # type: ignore[operator]
+            acc[key] = (base, acc[key][1] + e)
         else:
             acc[key] = (base, e)
             order.append(key)
@@ -243,5 +245,5 @@ def _merge_powers(factors: tuple[Factor, ...]) -> tuple[Factor, ...]:
                 and not base.terms[0].sums:
             out.append(base.terms[0].factors[0])
         else:
-            out.append(Pw(base, e))  # type: ignore[arg-type]
+            out.append(Pw(base, e))
     return tuple(out)

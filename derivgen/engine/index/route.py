@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from itertools import product as cartesian
 
 from derivgen.derivation import (
@@ -19,6 +20,8 @@ from derivgen.derivation import (
     Dots,
     Entry,
     EntryOf,
+    Explicit,
+    Math,
     Product,
     Relation,
     Space,
@@ -45,9 +48,12 @@ OUT_NAMES = {0: (), 1: ("i",), 2: ("p", "q")}
 SPARE = ("a", "b", "c", "d", "e", "f", "g", "h", "l", "o")
 
 
-def choose_indices(of_shape: Shape, wrt_shape: Shape, taken: set[str]) -> tuple[tuple[Idx, ...], tuple[Idx, ...]]:
+def choose_indices(
+    of_shape: Shape, wrt_shape: Shape, taken: set[str]
+) -> tuple[tuple[Idx, ...], tuple[Idx, ...]]:
     """The lectures' letters: f_i by A_kq, K_pq by R_ij, f by x_k, f by X_ij."""
     out_names = OUT_NAMES[len(of_shape)]
+    wrt_names: tuple[str, ...]
     if len(wrt_shape) == 2:
         wrt_names = ("k", "q") if len(of_shape) == 1 else ("i", "j")
     elif len(wrt_shape) == 1:
@@ -55,8 +61,11 @@ def choose_indices(of_shape: Shape, wrt_shape: Shape, taken: set[str]) -> tuple[
     else:
         wrt_names = ()
     spare = iter(n for n in SPARE if n not in taken)
-    out = tuple(Idx(n if n not in taken else next(spare), d) for n, d in zip(out_names, of_shape))
-    wrt = tuple(Idx(n if n not in taken else next(spare), d) for n, d in zip(wrt_names, wrt_shape))
+    # Shapes have at most two dimensions, and there are as many letters as dimensions.
+    out = tuple(Idx(n if n not in taken else next(spare), d)
+                for n, d in zip(out_names, of_shape, strict=True))
+    wrt = tuple(Idx(n if n not in taken else next(spare), d)
+                for n, d in zip(wrt_names, wrt_shape, strict=True))
     return out, wrt
 
 
@@ -76,11 +85,14 @@ def index_derivation(
     of_shape, wrt_shape = writer.shape(body), writer.env.shapes[wrt]
     out_idx, wrt_idx = choose_indices(of_shape, wrt_shape, names)
     entry = writer.write(body, out_idx)
-    reserved = {i.name for i in out_idx} | names | ({i.name for i in wrt_idx} if len(wrt_shape) == 2 else set())
+    reserved = {i.name for i in out_idx} | names
+    if len(wrt_shape) == 2:
+        reserved |= {i.name for i in wrt_idx}
     pretty_entry = prettify(entry, reserved)
     steps: list[Step] = []
     ranges = [(i.name, str(i.dim)) for i in out_idx]
-    steps.append(Step("index_notation", (Relation((entry_of(of, out_idx), pretty_entry)),), {"ranges": ranges}))
+    steps.append(Step("index_notation", (Relation((entry_of(of, out_idx), pretty_entry)),),
+                      {"ranges": ranges}))
     raw = diff(entry, wrt, wrt_idx, writer)
     partial = contract(raw)
     taken = {i.name for i in out_idx + wrt_idx} | names
@@ -152,7 +164,7 @@ def case_analysis(form: IndexForm, out_idx: tuple[Idx, ...], wrt_idx: tuple[Idx,
         return None
     order = list(wrt_idx) + list(out_idx)
     involved.sort(key=lambda i: order.index(i) if i in order else len(order))
-    cases: list[tuple[object, str]] = []
+    cases: list[tuple[Math, str]] = []
     parts = sorted(_partitions(involved), key=lambda p: -len(p))
     for part in parts:
         if any(len({i.dim for i in block}) > 1 for block in part):
@@ -170,7 +182,8 @@ def _value_under(x: IExpr, part: list[list[Idx]], out_idx: tuple[Idx, ...]) -> I
     terms = []
     for t in x.terms:
         ok = all(
-            not isinstance(f, Delta) or (isinstance(f.a, Idx) and isinstance(f.b, Idx) and block_of.get(f.a) == block_of.get(f.b))
+            not isinstance(f, Delta)
+            or (isinstance(f.a, Idx) and isinstance(f.b, Idx) and block_of.get(f.a) == block_of.get(f.b))
             for f in t.factors
         )
         if ok:
@@ -188,7 +201,7 @@ def _value_under(x: IExpr, part: list[list[Idx]], out_idx: tuple[Idx, ...]) -> I
 def _condition(part: list[list[Idx]], x: IExpr, out_idx: tuple[Idx, ...], order: list[Idx]) -> str:
     eqs = []
     for block in part:
-        for a, b in zip(block, block[1:]):
+        for a, b in pairwise(block):
             eqs.append(f"{a.name} = {b.name}")
     linked = set()
     for t in x.terms:
@@ -197,7 +210,8 @@ def _condition(part: list[list[Idx]], x: IExpr, out_idx: tuple[Idx, ...], order:
                 linked.add((f.a, f.b))
     block_of = {i: n for n, b in enumerate(part) for i in b}
     neqs = []
-    for m, n in sorted({tuple(sorted((block_of[a], block_of[b]))) for a, b in linked if block_of[a] != block_of[b]}):
+    apart = {tuple(sorted((block_of[a], block_of[b]))) for a, b in linked if block_of[a] != block_of[b]}
+    for m, n in sorted(apart):
         def label(k: int) -> Idx:
             outs = [i for i in part[k] if i in out_idx]
             return outs[0] if outs else part[k][0]
@@ -218,12 +232,13 @@ def stack_step(form: IndexForm, of_shape: Shape, wrt_shape: Shape) -> Step | Non
     (i,), (k, q) = form.out_idx, form.wrt_idx
     if not all(Delta(i, k) in t.factors for t in form.expr.terms):
         return None
-    row = IExpr(tuple(Term(t.coeff, tuple(f for f in t.factors if f != Delta(i, k)), t.sums) for t in form.expr.terms))
+    row = IExpr(tuple(Term(t.coeff, tuple(f for f in t.factors if f != Delta(i, k)), t.sums)
+                      for t in form.expr.terms))
     row = collect(subst_index(row, k, i))
     shown = lift_row(row, q)
     slice_space = Space(((1,), (1,), (wrt_shape[1],)))
-    rel_i = Relation((Deriv(Entry(form.of, (i.name,)), Entry(form.wrt, (i.name, ":")), True), shown, slice_space),
-                     ("=", "∈"))
+    row_i = Deriv(Entry(form.of, (i.name,)), Entry(form.wrt, (i.name, ":")), True)
+    rel_i = Relation((row_i, shown, slice_space), ("=", "∈"))
     rel_k = Relation((Deriv(Entry(form.of, (i.name,)), Entry(form.wrt, (f"{k.name}≠{i.name}", ":")), True),
                       Transpose(Num(0)), slice_space), ("=", "∈"))
     zero = Transpose(Num(0))
@@ -233,7 +248,7 @@ def stack_step(form: IndexForm, of_shape: Shape, wrt_shape: Shape) -> Step | Non
     return Step("stack", (rel_i, rel_k, rel_all), {"entry": i.name, "row": i.name})
 
 
-def lift_row(row: IExpr, q: Idx) -> object:
+def lift_row(row: IExpr, q: Idx) -> Math:
     """The row (as a function of q) in vector notation: ``xᵀ``, or ``c · xᵀ`` with c free of q."""
     lifted = lift_vector(row, q)
     if lifted is not None:
@@ -267,7 +282,7 @@ def lift_vector(x: IExpr, q: Idx) -> Expr | None:
         return base
     from derivgen.problem.expr import mul, num
 
-    return mul(num(t.coeff), base)  # type: ignore[arg-type]
+    return mul(num(t.coeff), base)
 
 
 def collate_step(of: str, wrt: str, of_shape: Shape, wrt_shape: Shape,
@@ -289,29 +304,30 @@ def collate_step(of: str, wrt: str, of_shape: Shape, wrt_shape: Shape,
 # --- explicit arrays at concrete sizes -------------------------------------------------------
 
 
-def explicit_slices(form: IndexForm, sizes: Mapping[str, int], limit: int = 96) -> tuple | None:
+def explicit_slices(form: IndexForm, sizes: Mapping[str, int], limit: int = 96) -> Explicit | None:
     """Nested tuples (array layout) of scalar expressions, or None when too large."""
     from derivgen.engine.index.concrete import concrete_expr
 
-    dims = [d if isinstance(d, int) else sizes.get(str(d)) for d in (i.dim for i in form.out_idx + form.wrt_idx)]
-    if any(d is None for d in dims):
+    axes = list(form.out_idx + form.wrt_idx)
+    known = [d if isinstance(d, int) else sizes.get(str(d)) for d in (i.dim for i in axes)]
+    dims = [int(d) for d in known if d is not None]
+    if len(dims) < len(known):
         return None
     total = 1
     for d in dims:
-        total *= int(d)  # type: ignore[arg-type]
+        total *= d
     if total > limit:
         return None
-    axes = list(form.out_idx + form.wrt_idx)
-    flat = {}
-    for combo in cartesian(*(range(1, int(d) + 1) for d in dims)):  # type: ignore[arg-type]
+    flat: dict[tuple[int, ...], Expr] = {}
+    for combo in cartesian(*(range(1, d + 1) for d in dims)):
         x = form.expr
-        for ax, v in zip(axes, combo):
+        for ax, v in zip(axes, combo, strict=True):
             x = subst_index(x, ax, v)
         flat[combo] = concrete_expr(contract(x), sizes)
-    return _nest(flat, [int(d) for d in dims])  # type: ignore[arg-type]
+    return _nest(flat, dims)
 
 
-def _nest(flat: dict, dims: list[int], prefix: tuple = ()) -> object:
+def _nest(flat: dict[tuple[int, ...], Expr], dims: list[int], prefix: tuple[int, ...] = ()) -> Explicit:
     if not dims:
         return flat[prefix]
     return tuple(_nest(flat, dims[1:], prefix + (k,)) for k in range(1, dims[0] + 1))

@@ -9,21 +9,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from derivgen.errors import DerivationError
-from derivgen.problem.expr import (
-    BinOp,
-    Call,
-    Expr,
-    Index,
-    ListLit,
-    Name,
-    Neg,
-    Num,
-    Shape,
-    Transpose,
-)
-from derivgen.problem.functions import ELEMENTWISE
-from derivgen.problem.shapes import ShapeEnv, as_matrix, infer
 from derivgen.derivation.index_form import (
     ONE,
     Delta,
@@ -42,6 +27,21 @@ from derivgen.derivation.index_form import (
     single,
     summed,
 )
+from derivgen.errors import DerivationError
+from derivgen.problem.expr import (
+    BinOp,
+    Call,
+    Expr,
+    Index,
+    ListLit,
+    Name,
+    Neg,
+    Num,
+    Shape,
+    Transpose,
+)
+from derivgen.problem.functions import ELEMENTWISE
+from derivgen.problem.shapes import ShapeEnv, as_matrix, infer
 
 
 class NotIndexable(DerivationError):

@@ -18,13 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from derivgen.derivation import Symmetric
-from derivgen.problem.expr import BinOp, Expr, Name, Num, Shape, Transpose
-from derivgen.problem.shapes import ShapeEnv, infer
 from derivgen.engine.matrix.forward import jacobian
-from derivgen.engine.matrix.normal_form import Ctx, Sum, Unsupported, form, to_expr, transpose
 from derivgen.engine.matrix.identities import identity_for
+from derivgen.engine.matrix.normal_form import Ctx, Sum, Unsupported, form, to_expr, transpose
 from derivgen.engine.matrix.reverse import gradient
 from derivgen.engine.matrix.simplify import NO_ASSUMPTIONS, make_ctx, tidy, tidy_sum
+from derivgen.problem.expr import BinOp, Expr, Name, Num, Shape, Transpose
+from derivgen.problem.shapes import ShapeEnv, infer
 
 RULES = (
     "sum", "product", "transpose", "inverse", "determinant", "trace", "norm",
@@ -101,4 +101,4 @@ def zero_of(expr: Expr, wrt: str, of: Shape, by: Shape) -> Expr:
     return BinOp("@", BinOp("*", Num(0), expr), Transpose(x))
 
 
-__all__ = ["ClosedForm", "RULES", "closed_derivative", "identity_for", "tidy", "has_matrix_layout"]
+__all__ = ["RULES", "ClosedForm", "closed_derivative", "has_matrix_layout", "identity_for", "tidy"]

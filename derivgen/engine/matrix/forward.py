@@ -13,19 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from derivgen.problem.expr import (
-    BinOp,
-    Call,
-    Expr,
-    ListLit,
-    Name,
-    Neg,
-    Num,
-    Transpose,
-    names_in,
-    num,
-)
-from derivgen.problem.functions import ELEMENTWISE
 from derivgen.engine.matrix.normal_form import (
     Ctx,
     Sum,
@@ -41,6 +28,19 @@ from derivgen.engine.matrix.normal_form import (
     transpose,
 )
 from derivgen.engine.matrix.reverse import elementwise_derivative, elementwise_times, gradient
+from derivgen.problem.expr import (
+    BinOp,
+    Call,
+    Expr,
+    ListLit,
+    Name,
+    Neg,
+    Num,
+    Transpose,
+    names_in,
+    num,
+)
+from derivgen.problem.functions import ELEMENTWISE
 
 ONE = Num(1)
 

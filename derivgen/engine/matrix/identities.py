@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from derivgen.engine.matrix.normal_form import exponent
 from derivgen.problem.expr import BinOp, Call, Expr, Name, Transpose, names_in
 from derivgen.problem.shapes import ShapeEnv, infer
-from derivgen.engine.matrix.normal_form import exponent
 
 
 def identity_for(
@@ -34,10 +34,10 @@ def identity_for(
 
 def norm_squared_as_inner(e: Expr) -> Expr:
     """``norm(e)^2`` as ``e.T @ e`` (the rewriting step the lectures do first)."""
-    if isinstance(e, BinOp) and e.op == "^" and isinstance(e.left, Call) and e.left.func == "norm":
-        if exponent(e.right) == 2:
-            u = e.left.args[0]
-            return BinOp("@", Transpose(u), u)
+    if (isinstance(e, BinOp) and e.op == "^" and isinstance(e.left, Call) and e.left.func == "norm"
+            and exponent(e.right) == 2):
+        u = e.left.args[0]
+        return BinOp("@", Transpose(u), u)
     return e
 
 

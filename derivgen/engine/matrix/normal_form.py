@@ -14,10 +14,10 @@ This module only normalises; collecting like terms and factoring live in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Union
+from itertools import pairwise
 
 from derivgen.derivation import Symmetric
 from derivgen.problem.expr import (
@@ -35,7 +35,7 @@ from derivgen.problem.expr import (
 from derivgen.problem.functions import FUNCTIONS
 from derivgen.problem.shapes import ShapeEnv, as_matrix, from_matrix, infer
 
-Coeff = Union[Fraction, float]
+Coeff = Fraction | float
 
 
 class Unsupported(Exception):
@@ -148,13 +148,13 @@ def split_scalars(
     bounds = [i for i in range(len(chain) + 1) if _dim_at(dims, i) == 1]
     cut: set[int] = set()
     scalars: list[tuple[Expr, Fraction]] = []
-    for p, q in zip(bounds, bounds[1:]):
+    for p, q in pairwise(bounds):
         scalars.append((chain_expr(chain[p:q]), Fraction(1)))
         cut.update(range(p, q))
     return tuple(a for i, a in enumerate(chain) if i not in cut), tuple(scalars)
 
 
-def _dim_at(dims: list[tuple[object, object]], i: int) -> object:
+def _dim_at(dims: Sequence[tuple[object, object]], i: int) -> object:
     """The dimension between factor i-1 and factor i (rows of the first, columns of the last)."""
     return dims[i][0] if i < len(dims) else dims[i - 1][1]
 
@@ -218,7 +218,10 @@ def atom_t(a: Expr, ctx: Ctx) -> Expr:
 def is_symmetric(e: Expr, ctx: Ctx) -> bool:
     """Symmetric by the assumptions or by structure (``B + Bᵀ``, ``diag(v)``, ``I``)."""
     if isinstance(e, Name):
-        return ctx.symmetric(e.id) and (ctx.note(Symmetric(e.id)) or True)
+        if not ctx.symmetric(e.id):
+            return False
+        ctx.note(Symmetric(e.id))
+        return True
     if isinstance(e, Call) and e.func in ("eye", "diag"):
         return True
     if isinstance(e, BinOp) and e.op in "+-":

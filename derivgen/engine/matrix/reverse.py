@@ -11,20 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from derivgen.problem.expr import (
-    BinOp,
-    Call,
-    Expr,
-    Index,
-    ListLit,
-    Name,
-    Neg,
-    Num,
-    Transpose,
-    names_in,
-    num,
-)
-from derivgen.problem.functions import ELEMENTWISE, FUNCTIONS
 from derivgen.engine.matrix.normal_form import (
     Ctx,
     Sum,
@@ -40,6 +26,20 @@ from derivgen.engine.matrix.normal_form import (
     to_expr,
     transpose,
 )
+from derivgen.problem.expr import (
+    BinOp,
+    Call,
+    Expr,
+    Index,
+    ListLit,
+    Name,
+    Neg,
+    Num,
+    Transpose,
+    names_in,
+    num,
+)
+from derivgen.problem.functions import ELEMENTWISE, FUNCTIONS
 
 ONE = Num(1)
 
@@ -208,7 +208,8 @@ def _pow(bp: Backprop, e: BinOp, g: Sum) -> None:
     base, k = e.left, e.right
     if _is_norm_squared(e, ctx):
         bp.use("norm")
-        u = base.args[0]  # type: ignore[attr-defined]
+        assert isinstance(base, Call)  # norm(u)^2
+        u = base.args[0]
         bp.push(BinOp("@", Transpose(u), u), g)
         return
     bp.use("elementwise" if ctx.shape(base) else "chain")
@@ -307,4 +308,4 @@ _RULES: dict[type, Callable[..., None]] = {
     Neg: _neg, Transpose: _transpose, BinOp: _binop, Call: _call, Index: _unsupported, ListLit: _unsupported,
 }
 
-__all__ = ["gradient", "elementwise_times", "elementwise_derivative", "inner_product"]
+__all__ = ["elementwise_derivative", "elementwise_times", "gradient", "inner_product"]

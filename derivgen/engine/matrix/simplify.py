@@ -13,8 +13,6 @@ from dataclasses import replace
 from fractions import Fraction
 from weakref import WeakKeyDictionary
 
-from derivgen.problem.expr import BinOp, Expr, Num, Transpose
-from derivgen.problem.shapes import ShapeEnv
 from derivgen.engine.matrix.normal_form import (
     Ctx,
     Sum,
@@ -25,6 +23,8 @@ from derivgen.engine.matrix.normal_form import (
     to_expr,
     transpose,
 )
+from derivgen.problem.expr import BinOp, Expr, Num, Transpose
+from derivgen.problem.shapes import ShapeEnv
 
 NO_ASSUMPTIONS: Mapping[str, frozenset[str]] = {}
 
@@ -181,4 +181,4 @@ def _transposes_last(t: Term) -> int:
     return sum(isinstance(a, Transpose) for a in t.chain)
 
 
-__all__ = ["tidy", "make_ctx", "tidy_in", "tidy_sum", "collect", "factor_terms", "term_expr"]
+__all__ = ["collect", "factor_terms", "make_ctx", "term_expr", "tidy", "tidy_in", "tidy_sum"]

@@ -21,12 +21,12 @@ every other.
 
 from __future__ import annotations
 
-from derivgen.derivation import Binomial, Deriv, Limit, Relation, Step, SumOver, Vanishing
-from derivgen.errors import DerivationError
-from derivgen.problem.expr import BinOp, Call, Expr, Name, Num, names_in, substitute
-from derivgen.problem.text import to_text
+from derivgen.derivation import Binomial, Deriv, Limit, Math, Relation, Step, SumOver, Vanishing
 from derivgen.engine.context import Ctx, Part
 from derivgen.engine.scalar.terms import add, div, mul, neg, pow_, sub
+from derivgen.errors import DerivationError
+from derivgen.problem.expr import BinOp, Call, Expr, Name, Num, Shape, names_in, substitute
+from derivgen.problem.text import to_text
 
 #: What the definition route can do, for the refusal message.
 SUPPORTED = ("x**n (n a natural number: a scalar given such as n, or a whole number), "
@@ -35,11 +35,14 @@ SUPPORTED = ("x**n (n a natural number: a scalar given such as n, or a whole num
 MAX_DEGREE = 8
 
 
-def definition_part(ctx: Ctx, of: str, expr: Expr, wrt: Expr, wrt_shape: tuple, of_shape: tuple) -> Part:
+def definition_part(
+    ctx: Ctx, of: str, expr: Expr, wrt: Expr | tuple[Expr, ...], wrt_shape: Shape, of_shape: Shape
+) -> Part:
     """d expr / d wrt from the limit of the difference quotient, or a DerivationError saying why not."""
     if not isinstance(wrt, Name) or wrt_shape or of_shape:
         raise DerivationError(
-            f"d{of}/d{to_text(wrt) if isinstance(wrt, Expr) else 'd(...)'}: method: definition takes the derivative of a scalar function by one "
+            f"d{of}/d{to_text(wrt) if isinstance(wrt, Expr) else 'd(...)'}: method: definition takes "
+            "the derivative of a scalar function by one "
             f"scalar variable, from the limit of the difference quotient; it supports {SUPPORTED}"
         )
     f = ctx.full_expand(expr)
@@ -84,7 +87,7 @@ def _dq(of: str, x: Name, h: Name, written: Expr) -> Step:
     return Step("difference_quotient", (rel,), {"of": of, "wrt": x.id, "step": h.id})
 
 
-def _lim(of: str, x: Name, stage: str, *parts: object, facts: dict | None = None,
+def _lim(of: str, x: Name, stage: str, *parts: Math, facts: dict[str, object] | None = None,
          before: tuple[Relation, ...] = ()) -> Step:
     rel = Relation((Deriv(Name(of), x),) + tuple(parts))
     return Step("limit", before + (rel,), {"stage": stage, **(facts or {})})
@@ -111,29 +114,30 @@ def _power(of: str, x: Name, n: Expr, h: Name, i: Name) -> Part:
     x_n = BinOp("^", x, n)
 
     def term(hpow: Expr) -> Expr:  # C(n,i) x^{n-i} h^{hpow}
-        return BinOp("*", BinOp("*", Binomial(n, i), BinOp("^", x, BinOp("-", n, i))), pow_(h, hpow))  # type: ignore[arg-type]
+        return BinOp("*", BinOp("*", Binomial(n, i), BinOp("^", x, BinOp("-", n, i))), pow_(h, hpow))  # type: ignore[arg-type]  # a display object (C(n,i), Σ, lim, →0) inside a displayed-only expression
 
     def total(lower: int, hpow: Expr) -> SumOver:
         return SumOver(i, Num(lower), n, term(hpow))
 
     expansion = total(0, i)
     steps = [_dq(of, x, h, BinOp("/", BinOp("-", xh_n, x_n), h))]
-    steps.append(_lim(of, x, "expand", Limit(h, BinOp("/", BinOp("-", expansion, x_n), h)),  # type: ignore[arg-type]
+    steps.append(_lim(of, x, "expand", Limit(h, BinOp("/", BinOp("-", expansion, x_n), h)),  # type: ignore[arg-type]  # a display object (C(n,i), Σ, lim, →0) inside a displayed-only expression
                       facts={"power": xh_n, "sum": expansion}))
-    first = BinOp("*", BinOp("*", Binomial(n, Num(0)), BinOp("^", x, BinOp("-", n, Num(0)))),  # type: ignore[arg-type]
+    first = BinOp("*", BinOp("*", Binomial(n, Num(0)), BinOp("^", x, BinOp("-", n, Num(0)))),  # type: ignore[arg-type]  # a display object (C(n,i), Σ, lim, →0) inside a displayed-only expression
                   BinOp("^", h, Num(0)))
-    steps.append(_lim(of, x, "cancel", Limit(h, BinOp("/", total(1, i), h)),  # type: ignore[arg-type]
+    steps.append(_lim(of, x, "cancel", Limit(h, BinOp("/", total(1, i), h)),  # type: ignore[arg-type]  # a display object (C(n,i), Σ, lim, →0) inside a displayed-only expression
                       facts={"index": i, "lower": Num(1), "term": x_n},
                       before=(Relation((x_n, first)),)))
     i_minus_1 = BinOp("-", i, Num(1))
     steps.append(_lim(of, x, "divide", Limit(h, total(1, i_minus_1)), facts={"step": h}))
-    n_minus_1 = Num(n.value - 1) if concrete else BinOp("-", n, Num(1))  # type: ignore[attr-defined]
-    lead = mul(Binomial(n, Num(1)), pow_(x, n_minus_1))  # type: ignore[arg-type]
+    n_minus_1 = Num(n.value - 1) if isinstance(n, Num) else BinOp("-", n, Num(1))
+    lead = mul(Binomial(n, Num(1)), pow_(x, n_minus_1))  # type: ignore[arg-type]  # a display object (C(n,i), Σ, lim, →0) inside a displayed-only expression
     rest = Vanishing(total(2, i_minus_1), h)
-    steps.append(_lim(of, x, "vanish", Limit(h, BinOp("+", lead, rest)),  # type: ignore[arg-type]
+    steps.append(_lim(of, x, "vanish", Limit(h, BinOp("+", lead, rest)),  # type: ignore[arg-type]  # a display object (C(n,i), Σ, lim, →0) inside a displayed-only expression
                       facts={"index": i, "kept": Num(1), "step": h}))
     result = mul(n, pow_(x, n_minus_1))
-    steps.append(_lim(of, x, "evaluate", lead, result, facts={"binomial": Binomial(n, Num(1)), "value": n, "index": i, "step": h}))
+    steps.append(_lim(of, x, "evaluate", lead, result,
+                      facts={"binomial": Binomial(n, Num(1)), "value": n, "index": i, "step": h}))
     facts = steps[0].facts
     steps[0] = Step(steps[0].kind, steps[0].math, {**facts, "natural": None if concrete else to_text(n)})
     return Part(steps, closed=result, explicit=result)
@@ -161,7 +165,7 @@ def _polynomial(f: Expr, x: Name) -> Poly | None:
     if p.degree() > MAX_DEGREE or p.degree() < 0:
         return None
     out: Poly = {}
-    for (k,), c in zip(p.monoms(), p.coeffs()):
+    for (k,), c in zip(p.monoms(), p.coeffs(), strict=True):
         if c.has(X):
             return None
         out[int(k)] = from_sympy(c)
@@ -205,14 +209,15 @@ def _poly(of: str, x: Name, f: Expr, poly: Poly, h: Name) -> Part:
     kept = sorted(((a, b), sympy.expand(c)) for (a, b), c in collected.items() if sympy.expand(c) != 0)
     kept.sort(key=lambda t: (t[0][1], -t[0][0]))
     numerator = _sum([_monomial(from_sympy(c), x, a, h, b) for (a, b), c in kept])
-    steps.append(_lim(of, x, "cancel", Limit(h, BinOp("/", numerator, h)), facts={"term": f, "fx": Call(of, (x,)), "step": h}))
+    steps.append(_lim(of, x, "cancel", Limit(h, BinOp("/", numerator, h)),
+                      facts={"term": f, "fx": Call(of, (x,)), "step": h}))
     divided = [(a, b - 1, c) for (a, b), c in kept]
-    steps.append(_lim(of, x, "divide", Limit(h, _sum([_monomial(from_sympy(c), x, a, h, b) for a, b, c in divided])),
-                      facts={"step": h}))
+    quotient = _sum([_monomial(from_sympy(c), x, a, h, b) for a, b, c in divided])
+    steps.append(_lim(of, x, "divide", Limit(h, quotient), facts={"step": h}))
     lead = _sum([_monomial(from_sympy(c), x, a, h, b) for a, b, c in divided if b == 0])
     tail = [_monomial(from_sympy(c), x, a, h, b) for a, b, c in divided if b > 0]
     if tail:
-        steps.append(_lim(of, x, "vanish", Limit(h, BinOp("+", lead, Vanishing(_sum(tail), h))),  # type: ignore[arg-type]
+        steps.append(_lim(of, x, "vanish", Limit(h, BinOp("+", lead, Vanishing(_sum(tail), h))),  # type: ignore[arg-type]  # a display object (C(n,i), Σ, lim, →0) inside a displayed-only expression
                           facts={"step": h}))
     steps.append(_lim(of, x, "evaluate", lead, facts={"step": h, "free": not tail}))
     return Part(steps, closed=lead, explicit=lead)
@@ -226,7 +231,7 @@ def _exp(of: str, x: Name, h: Name) -> Part:
     steps = [_dq(of, x, h, BinOp("/", BinOp("-", exh, ex), h))]
     standard = BinOp("/", BinOp("-", eh, Num(1)), h)
     steps.append(_lim(of, x, "factor", Limit(h, BinOp("/", BinOp("*", ex, BinOp("-", eh, Num(1))), h)),
-                      BinOp("*", ex, Limit(h, standard)),  # type: ignore[arg-type]
+                      BinOp("*", ex, Limit(h, standard)),  # type: ignore[arg-type]  # a display object (C(n,i), Σ, lim, →0) inside a displayed-only expression
                       facts={"factor": ex, "product": Relation((exh, BinOp("*", ex, eh)))}))
     steps.append(_lim(of, x, "standard", BinOp("*", ex, Num(1)), ex,
                       facts={"limit": Relation((Limit(h, standard), Num(1)))}))

@@ -13,7 +13,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from derivgen.derivation import Block, Deriv, Product, Relation, Space, Step, Tuple
+from derivgen.derivation import Block, Deriv, Math, Product, Relation, Space, Step, Tuple
+from derivgen.engine.scalar.symbolic import divides_by_zero, equal_scalar, expanded_numerator, simplify_scalar
+from derivgen.engine.scalar.terms import (
+    add as _add,
+)
+from derivgen.engine.scalar.terms import (
+    div as _div,
+)
+from derivgen.engine.scalar.terms import (
+    mul as _mul,
+)
+from derivgen.engine.scalar.terms import (
+    neg as _neg,
+)
+from derivgen.engine.scalar.terms import (
+    pow_ as _pow,
+)
+from derivgen.engine.scalar.terms import (
+    sign as _sign,
+)
+from derivgen.engine.scalar.terms import (
+    sub as _sub,
+)
 from derivgen.errors import DerivationError, LimitError
 from derivgen.problem.expr import (
     BinOp,
@@ -29,16 +51,6 @@ from derivgen.problem.expr import (
 )
 from derivgen.problem.functions import ELEMENTWISE, FUNCTIONS
 from derivgen.problem.text import to_text
-from derivgen.engine.scalar.symbolic import divides_by_zero, equal_scalar, expanded_numerator, simplify_scalar
-from derivgen.engine.scalar.terms import (
-    add as _add,
-    div as _div,
-    mul as _mul,
-    neg as _neg,
-    pow_ as _pow,
-    sign as _sign,
-    sub as _sub,
-)
 
 #: Deepest expression the rules will walk (each level is a nested step at most).
 MAX_DEPTH = 60
@@ -140,7 +152,7 @@ def partials_and_gradient(
     partials = tuple(differentiate(expr, a, partial=True) for a in atoms)
     groups = tuple(
         Step("partials", (Relation((Deriv(shown_of, a, True), p.result)),), {"by": to_text(a)}, p.steps)
-        for a, p in zip(atoms, partials)
+        for a, p in zip(atoms, partials, strict=True)
     )
     row = tuple(p.result for p in partials)
     symbols = Block((tuple(Deriv(shown_of, a, True) for a in atoms),))
@@ -151,7 +163,7 @@ def partials_and_gradient(
     return Gradient(groups + (Step("gradient", (collect,), {"kind": "gradient"}),), partials, row)
 
 
-def _vector_of(atoms: tuple[Expr, ...]) -> object:
+def _vector_of(atoms: tuple[Expr, ...]) -> Math:
     bases = {a.base for a in atoms if isinstance(a, Index)}
     if len(bases) == 1 and all(isinstance(a, Index) for a in atoms):
         return bases.pop()
@@ -227,11 +239,13 @@ def _diff(e: Expr, ctx: _Ctx) -> _D:
 
 
 def _rule_step(
-    rule: str, ctx: _Ctx, e: Expr, value: Expr, form: object = None, parts: tuple[_D, ...] = (), **facts: object
+    rule: str, ctx: _Ctx, e: Expr, value: Expr, form: Math | None = None, parts: tuple[_D, ...] = (),
+    **facts: object,
 ) -> Step:
     """``d e/dx = form = value``; ``form`` is the rule written out, left out if it is ``value``."""
     shown = form is not None and not (isinstance(form, Expr) and to_text(form) == to_text(value))
-    chain = (ctx.deriv(e),) + ((form,) if shown else ()) + (value,)
+    lhs = ctx.deriv(e)
+    chain: tuple[Math, ...] = (lhs, form, value) if form is not None and shown else (lhs, value)
     substeps = tuple(p.step for p in parts if p.step is not None)
     return Step("rule", (Relation(chain),), {"rule": rule, **facts}, substeps)
 
@@ -276,6 +290,7 @@ def _constant_multiple(e: BinOp, ctx: _Ctx) -> _D:
     """c·f, f·c and f/c: the constant stays, the other factor is differentiated."""
     f = e.right if e.op == "*" and not ctx.depends(e.left) else e.left
     d = _diff(f, ctx)
+    form: Math
     if f is e.right:
         value, form = _mul(e.left, d.value), Product((e.left, ctx.deriv(f)))
     elif e.op == "*":

@@ -21,8 +21,6 @@ import sympy
 
 from derivgen.errors import DerivationError, ExpressionError
 from derivgen.problem.evaluate import Evaluator
-from derivgen.problem.functions import FUNCTIONS
-from derivgen.problem.logistic import sigma  # noqa: F401 - the SymPy σ, re-exported
 from derivgen.problem.expr import (
     BinOp,
     Call,
@@ -39,6 +37,8 @@ from derivgen.problem.expr import (
     pow_,
     sub,
 )
+from derivgen.problem.functions import FUNCTIONS
+from derivgen.problem.logistic import sigma  # noqa: F401 - the SymPy σ, re-exported
 
 #: Expressions larger than this (SymPy's operation count) get no ``simplify``.
 SIMPLIFY_LIMIT = 4
@@ -127,7 +127,7 @@ BINARY = {
 
 
 def _number(v: int | Fraction | float) -> sympy.Expr:
-    if isinstance(v, bool) or isinstance(v, int):
+    if isinstance(v, (bool, int)):
         return sympy.Integer(v)
     if isinstance(v, Fraction):
         return sympy.Rational(v.numerator, v.denominator)
@@ -254,7 +254,7 @@ def _from_pow(s: sympy.Expr) -> Expr:
         return call("exp", from_sympy(exp))
     if exp == sympy.S.Half:
         return call("sqrt", from_sympy(base))
-    if exp.is_Rational and exp.is_negative or (not exp.is_Number and exp.could_extract_minus_sign()):
+    if (exp.is_Rational and exp.is_negative) or (not exp.is_Number and exp.could_extract_minus_sign()):
         return div(Num(1), from_sympy(base ** -exp))
     return pow_(from_sympy(base), from_sympy(exp))
 
@@ -367,7 +367,9 @@ CALL_COST = 3
 NEW_BRACKET_COST = 2
 
 
-def _score(e: Expr, known_sums: set[sympy.Expr], memo: dict[int, tuple[Expr, sympy.Expr]]) -> tuple[int, int, int]:
+def _score(
+    e: Expr, known_sums: set[sympy.Expr], memo: dict[int, tuple[Expr, sympy.Expr]]
+) -> tuple[int, int, int]:
     """(cost, number of terms, length): smaller is tidier.
 
     A number multiplied in from the right costs one more (``3 x``, not ``x · 3``).
@@ -385,7 +387,8 @@ def _score(e: Expr, known_sums: set[sympy.Expr], memo: dict[int, tuple[Expr, sym
             cost += CALL_COST
         elif isinstance(node, (BinOp, Neg)):
             cost += 2 if isinstance(node, BinOp) and node.op == "*" and isinstance(node.right, Num) else 1
-        if node is not e and isinstance(node, BinOp) and node.op in "+-" and to_sympy(node, memo) not in known_sums:
+        if (node is not e and isinstance(node, BinOp) and node.op in "+-"
+                and to_sympy(node, memo) not in known_sums):
             cost += NEW_BRACKET_COST
         stack.extend(children(node))
     return cost, len(_tree_terms(e)), len(to_text(e))
