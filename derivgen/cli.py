@@ -17,12 +17,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from derivgen import __version__
 from derivgen.errors import DerivgenError, ProblemError, UsageError
+
+if TYPE_CHECKING:
+    from derivgen.build.report import BuildReport
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ISSUES = "https://github.com/derivgen/derivgen/issues"
@@ -46,9 +49,14 @@ exit codes: 0 ok, 1 a problem failed, 2 usage error"""
 class _Parser(argparse.ArgumentParser):
     """argparse with our exit code for usage errors (2) and no traceback."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+if TYPE_CHECKING:
+    #: What ``add_subparsers`` returns: where each command adds its parser.
+    Commands = argparse._SubParsersAction[_Parser]
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -65,7 +73,7 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _build_parser(commands) -> None:  # type: ignore[no-untyped-def]
+def _build_parser(commands: Commands) -> None:
     p = commands.add_parser(
         "build", help="derive, verify and write worked solutions",
         description=("Derive, verify and write worked solutions for every problem under PATHS. "
@@ -99,7 +107,7 @@ def _jobs(p: argparse.ArgumentParser) -> None:
                    help="worker processes (default: all cores)")
 
 
-def _check_parser(commands) -> None:  # type: ignore[no-untyped-def]
+def _check_parser(commands: Commands) -> None:
     p = commands.add_parser("check", help="load, derive and verify; write nothing",
                             description="Load, derive and verify every problem; list every error.")
     p.add_argument("paths", nargs="+", metavar="PATHS", help="problem files or folders of them")
@@ -107,7 +115,7 @@ def _check_parser(commands) -> None:  # type: ignore[no-untyped-def]
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
 
 
-def _eval_parser(commands) -> None:  # type: ignore[no-untyped-def]
+def _eval_parser(commands: Commands) -> None:
     p = commands.add_parser(
         "eval", help="evaluate a derived gradient at given values",
         description="Evaluate the derived result (not a numeric derivative) at the values and print it "
@@ -119,7 +127,7 @@ def _eval_parser(commands) -> None:  # type: ignore[no-untyped-def]
     p.add_argument("--at", required=True, metavar="VALUES.json", help="values of the given variables")
 
 
-def _exam_parser(commands) -> None:  # type: ignore[no-untyped-def]
+def _exam_parser(commands: Commands) -> None:
     p = commands.add_parser(
         "exam", help="write an exam paper and its solutions",
         description="Write the exam paper(s) and matching solution sheet(s) of an exam file.",
@@ -164,7 +172,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     return _finish(report, args, done)
 
 
-def _formats(text: str | None, parse) -> tuple[str, ...] | None:  # type: ignore[no-untyped-def]
+def _formats(text: str | None, parse: Callable[[str], tuple[str, ...]]) -> tuple[str, ...] | None:
     if text is None:
         return None
     try:
@@ -181,7 +189,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return _finish(report, args, "all problems derived and verified")
 
 
-def _finish(report, args: argparse.Namespace, done: str) -> int:  # type: ignore[no-untyped-def]
+def _finish(report: BuildReport, args: argparse.Namespace, done: str) -> int:
     """Notes, then every failure's errors, then one summary line; the exit code."""
     err = sys.stderr
     if not args.quiet:
@@ -196,7 +204,8 @@ def _finish(report, args: argparse.Namespace, done: str) -> int:  # type: ignore
         print(_internal_hint(), file=err)
     if report.failures:
         good = report.built + report.cached
-        print(f"derivgen: {len(report.failures)} failed; {good} of {report.problems} problems built", file=err)
+        print(f"derivgen: {len(report.failures)} failed; {good} of {report.problems} problems built",
+              file=err)
         return EXIT_FAILED
     if not args.quiet:
         print(f"{report.problems} problems ({report.built} built, {report.cached} cached); {done}", file=err)

@@ -12,6 +12,7 @@ refused before anything is written.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -77,7 +78,5 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 
 
 def _remove_quietly(path: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(path)
-    except OSError:
-        pass

@@ -26,6 +26,7 @@ each other's entries.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -160,10 +161,8 @@ class Cache:
 
     def _touch(self, path: Path) -> None:
         self.used.add(path)
-        try:
+        with contextlib.suppress(OSError):
             os.utime(path)
-        except OSError:
-            pass
 
     def prune(self, max_age_days: float = MAX_AGE_DAYS) -> int:
         """Remove entries unused by this build and by any build of the last ``max_age_days``; how many."""

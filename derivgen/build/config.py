@@ -119,7 +119,8 @@ def load_config(path: Path | None, display: str | None = None) -> Config:
         elif key in _TEXT_KEYS:
             values[key] = _text(vnode, key, diags)
             if key == "detail" and values[key] is not None and values[key] not in DETAILS:
-                diags.add(vnode, f"detail: unknown level '{values[key]}'; expected one of: {', '.join(DETAILS)}")
+                diags.add(vnode,
+                          f"detail: unknown level '{values[key]}'; expected one of: {', '.join(DETAILS)}")
         elif key == "sheets":
             values[key] = _sheets(vnode, diags)
         elif key == "formats":
@@ -130,7 +131,7 @@ def load_config(path: Path | None, display: str | None = None) -> Config:
     for key in ("numbering", "label"):
         if values.get(key) is None:
             values.pop(key, None)
-    return Config(path=path, **values)  # type: ignore[arg-type]
+    return Config(path=path, **values)  # type: ignore[arg-type]  # each value checked above, key by key
 
 
 def _text(node: yaml.Node, key: str, diags: Diagnostics) -> str | None:
@@ -155,7 +156,7 @@ def _sheets(node: yaml.Node, diags: Diagnostics) -> dict[str, str] | None:
                 out[name] = name
         return out
     if isinstance(node, yaml.MappingNode):
-        for name, knode, vnode in mapping_items(node):
+        for name, _knode, vnode in mapping_items(node):
             title = scalar_text(vnode)
             if title is None:
                 diags.add(vnode, f"sheets.{name}: the title must be text")

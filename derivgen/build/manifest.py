@@ -35,7 +35,8 @@ class Entry:
     owner: str
     """Absolute path of the problem file, or of the sheet's folder."""
     kind: str
-    """``md``, ``json``, ``tex`` for a problem's file; ``sheet:<name>`` for a sheet's (``sheet:solutions.pdf``)."""
+    """``md``, ``json``, ``tex`` for a problem's file; ``sheet:<name>`` for a sheet's
+    (``sheet:solutions.pdf``)."""
 
 
 def load(out: Path) -> dict[str, Entry]:
@@ -64,7 +65,9 @@ def owner_gone(owner: str) -> bool:
     return not path.exists()
 
 
-def outdated(previous: dict[str, Entry], current: dict[str, Entry], rebuilt: set[tuple[str, str]]) -> list[str]:
+def outdated(
+    previous: dict[str, Entry], current: dict[str, Entry], rebuilt: set[tuple[str, str]]
+) -> list[str]:
     """Files of the last build that no source claims any more.
 
     ``current`` holds what this build wrote or kept; ``rebuilt`` the

@@ -235,7 +235,9 @@ def _render_one_sheet(sheet: Sheet, stages: Stages, opts: RenderOptions,
                       report: BuildReport) -> dict[str, bytes] | None:
     t0 = time.perf_counter()
     items = [(i.problem, i.derivations) for i in sheet.good]
-    opts = replace(opts, meta={**opts.meta, "numbers": [i.number for i in sheet.good]})  # type: ignore[dict-item]
+    # The sheet templates read meta["numbers"] as a list, beside the other entries' text.
+    numbers = {"numbers": [i.number for i in sheet.good]}
+    opts = replace(opts, meta={**opts.meta, **numbers})  # type: ignore[dict-item]
     try:
         texts = stages.render_sheet(sheet.title, items, opts)
     except DerivgenError as e:

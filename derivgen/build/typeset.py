@@ -15,6 +15,7 @@ behind; the auxiliary files go with the temporary directory.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -220,10 +221,8 @@ def _run_with_time_limit(cmd: list[str], cwd: Path, timeout: float, shown: Path)
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.communicate()
 
 
@@ -311,7 +310,7 @@ def problem_at_line(tex: str, line: int | None) -> int | None:
     if line is None:
         return None
     current = None
-    for number, text in enumerate(tex.splitlines()[:line], start=1):
+    for text in tex.splitlines()[:line]:
         if text.startswith(PROBLEM_MARKER):
             current = int(text[len(PROBLEM_MARKER):].split()[0])
     return current

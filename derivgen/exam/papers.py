@@ -243,8 +243,8 @@ def draw_versions(problems: list[Any], variants: int, seed: int) -> list[Version
             if fingerprint not in seen or attempt == DRAW_ATTEMPTS - 1:
                 break
         seen.add(fingerprint)
-        versions.append(Version(LETTERS[n], renamings, [apply(p, r) for p, r in zip(problems, renamings)],
-                                list(problems)))
+        renamed = [apply(p, r) for p, r in zip(problems, renamings, strict=True)]
+        versions.append(Version(LETTERS[n], renamings, renamed, list(problems)))
     return versions
 
 
@@ -295,7 +295,7 @@ def _render(exam: Exam, versions: list[Version], variants: int, seed: int,
     for v in versions:
         suffix = f"-{v.label}" if v.label else ""
         meta = {**exam.meta, "variant": v.label}
-        items = [(p, ds, pts) for p, ds, pts in zip(v.problems, v.derivations, points)]
+        items = list(zip(v.problems, v.derivations, points, strict=True))
         title = exam.meta.get("title", exam.name) + (f", version {v.label}" if v.label else "")
         for name, solutions in (("paper", False), ("solutions", True)):
             tex = render_exam_tex(meta, items, solutions, exam.space, templates)
@@ -311,7 +311,7 @@ def _render(exam: Exam, versions: list[Version], variants: int, seed: int,
 def key_json(exam: Exam, versions: list[Version], seed: int) -> str:
     """Which version is which: label -> problem id -> renamings."""
     data = {"exam": exam.meta.get("title", exam.name), "seed": seed,
-            "versions": {v.label: {p.id: r.as_json() for p, r in zip(v.problems, v.renamings)}
+            "versions": {v.label: {p.id: r.as_json() for p, r in zip(v.problems, v.renamings, strict=True)}
                          for v in versions}}
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
@@ -321,8 +321,9 @@ def key_md(exam: Exam, versions: list[Version], seed: int) -> str:
     lines = [f"# {exam.meta.get('title', exam.name)}: versions (seed {seed})", "",
              "| version | problem | names | dimensions | constants |", "|---|---|---|---|---|"]
     for v in versions:
-        for p, r in zip(v.problems, v.renamings):
-            lines.append(f"| {v.label} | {p.id} | {_pairs(r.names)} | {_pairs(r.dims)} | {_pairs(r.constants)} |")
+        for p, r in zip(v.problems, v.renamings, strict=True):
+            lines.append(f"| {v.label} | {p.id} | {_pairs(r.names)} | {_pairs(r.dims)} "
+                         f"| {_pairs(r.constants)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -22,6 +22,7 @@ import random
 import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from typing import TypeVar, overload
 
 from derivgen.problem.expr import (
     BinOp,
@@ -38,6 +39,7 @@ from derivgen.problem.expr import (
     names_in,
 )
 from derivgen.problem.functions import BUILTINS
+from derivgen.problem.model import Problem
 
 LOWER = tuple("abcpqrstuvwxyz")
 UPPER = tuple("ABCFGHKLPQRSUVWXYZ")
@@ -49,6 +51,8 @@ GREEK_UPPER = ("Gamma", "Theta", "Lambda", "Xi", "Phi", "Psi", "Omega")
 FIXED = frozenset("deijklnoIOTE") | frozenset({"sigma", "pi", "lambda", "epsilon", "delta"})
 #: Constants are redrawn among these.
 CONSTANTS = (2, 3, 4, 5, 6, 7)
+
+T = TypeVar("T", str, int)
 #: Commands whose argument is text, not variables.
 TEXT_COMMANDS = ("mathbb", "mathrm", "text", "operatorname", "mathcal", "begin", "end", "textrm", "textbf")
 
@@ -75,7 +79,7 @@ class Renaming:
 # --- drawing a renaming ------------------------------------------------------------------------
 
 
-def draw(problem, rng: random.Random, constants: bool = True) -> Renaming:  # type: ignore[no-untyped-def]
+def draw(problem: Problem, rng: random.Random, constants: bool = True) -> Renaming:
     """A renaming of ``problem`` drawn from ``rng``; with ``constants=False`` numbers stay."""
     taken = set(used_names(problem)) | set(BUILTINS) | FIXED
     names: dict[str, str] = {}
@@ -100,7 +104,7 @@ def _pool_of(name: str) -> tuple[str, ...] | None:
     return None
 
 
-def _pick(rng: random.Random, pool: tuple, taken: set) -> object:  # type: ignore[type-arg]
+def _pick(rng: random.Random, pool: tuple[T, ...], taken: set[T]) -> T:
     choices = [c for c in pool if c not in taken]
     if not choices:
         raise ValueError("no fresh name left to draw")
@@ -110,7 +114,7 @@ def _pick(rng: random.Random, pool: tuple, taken: set) -> object:  # type: ignor
     return choice
 
 
-def used_names(problem) -> list[str]:  # type: ignore[no-untyped-def]
+def used_names(problem: Problem) -> list[str]:
     """Every name and dimension the problem uses anywhere."""
     found: list[str] = [v.name for v in problem.given] + list(dimensions(problem))
     for d in problem.define:
@@ -118,7 +122,7 @@ def used_names(problem) -> list[str]:  # type: ignore[no-untyped-def]
     return found
 
 
-def dimensions(problem) -> list[str]:  # type: ignore[no-untyped-def]
+def dimensions(problem: Problem) -> list[str]:
     """Symbolic dimensions in file order."""
     shapes = [v.shape for v in problem.given] + [d.shape for d in problem.define if d.shape]
     found: list[str] = []
@@ -127,7 +131,7 @@ def dimensions(problem) -> list[str]:  # type: ignore[no-untyped-def]
     return found + [k for k in problem.sizes if k not in found]
 
 
-def redrawable_constants(problem) -> list[int]:  # type: ignore[no-untyped-def]
+def redrawable_constants(problem: Problem) -> list[int]:
     """Integer coefficients (2 or more) used nowhere else: not as exponents, indices or sizes."""
     coefficients: list[int] = []
     elsewhere: set[int] = {v for v in problem.sizes.values()}
@@ -168,7 +172,7 @@ def _children(e: Expr) -> tuple[Expr, ...]:
 # --- applying it ---------------------------------------------------------------------------------
 
 
-def apply(problem, r: Renaming):  # type: ignore[no-untyped-def]
+def apply(problem: Problem, r: Renaming) -> Problem:
     """The problem with the renaming applied everywhere (a new, frozen Problem)."""
     from derivgen.problem.text import to_text
 
@@ -222,6 +226,10 @@ _MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$", re.DOTALL)
 _TOKEN = re.compile(r"\\([A-Za-z]+)\s*(\{[^{}]*\})?|\\.|([A-Za-z])|(\d+(?:\.\d+)?)")
 
 
+@overload
+def rename_text(text: str, r: Renaming) -> str: ...
+@overload
+def rename_text(text: None, r: Renaming) -> None: ...
 def rename_text(text: str | None, r: Renaming) -> str | None:
     """Markdown with the renaming applied inside every ``$...$`` and ``$$...$$``; prose untouched."""
     if not text:
