@@ -42,7 +42,8 @@ import json, sys, time
 # use the snapshot on PYTHONPATH, not an editable install of the live tree
 sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswith("__editable__")]
 from derivgen.build.pipeline import build
-assert build.__module__ == "derivgen.build.pipeline" and sys.modules["derivgen"].__file__.startswith(sys.argv[5])
+assert build.__module__ == "derivgen.build.pipeline"
+assert sys.modules["derivgen"].__file__.startswith(sys.argv[5])
 src, out, formats, jobs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 t0 = time.perf_counter()
 r = build([src], out, formats=formats.split(",") if formats else None, jobs=jobs or None)
@@ -126,7 +127,8 @@ def jobs_pair(code, src: Path, out: Path, formats):  # type: ignore[no-untyped-d
     runs: dict[int, list[tuple[Run, float]]] = {1: [], 2: []}
     for attempt in range(2):
         for jobs in (1, 2):
-            runs[jobs].append(timed_build(code, src, out.with_name(f"{out.name}{jobs}-{attempt}"), formats, jobs=jobs))
+            target = out.with_name(f"{out.name}{jobs}-{attempt}")
+            runs[jobs].append(timed_build(code, src, target, formats, jobs=jobs))
     return min(runs[1], key=lambda r: r[1]), min(runs[2], key=lambda r: r[1])
 
 
@@ -135,7 +137,8 @@ def check(report: Run) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="skip the x4 replication and the largest size")
     parser.add_argument("--output", default=str(ROOT / "bench/RESULTS.md"))
     args = parser.parse_args()

@@ -27,16 +27,22 @@ BEFORE = {"1-scalar": (4, 3), "2-multivariate": (7, 15), "3-matrix": (9, 21), "4
 LECTURE = {
     "figure-5-7": ("MML Figure 5.7 (seed 001)", [
         r"$\mathrm{d}\boldsymbol{A}/\mathrm{d}\boldsymbol{x} \in \mathbb{R}^{4\times 2\times 3}$",
-        r"(a) the partial derivatives $\partial\boldsymbol{A}/\partial x_1, \partial\boldsymbol{A}/\partial x_2, "
-        r"\partial\boldsymbol{A}/\partial x_3 \in \mathbb{R}^{4\times 2}$, collated into the $4\times 2\times 3$ tensor",
+        r"(a) the partial derivatives "
+        r"$\partial\boldsymbol{A}/\partial x_1, \partial\boldsymbol{A}/\partial x_2, "
+        r"\partial\boldsymbol{A}/\partial x_3 \in \mathbb{R}^{4\times 2}$, "
+        r"collated into the $4\times 2\times 3$ tensor",
         r"(b) $\boldsymbol{A}$ flattened into $\tilde{\boldsymbol{A}} \in \mathbb{R}^{8}$, the gradient "
-        r"$\mathrm{d}\tilde{\boldsymbol{A}}/\mathrm{d}\boldsymbol{x} \in \mathbb{R}^{8\times 3}$, re-shaped into "
+        r"$\mathrm{d}\tilde{\boldsymbol{A}}/\mathrm{d}\boldsymbol{x} \in \mathbb{R}^{8\times 3}$, "
+        r"re-shaped into "
         r"$\mathbb{R}^{4\times 2\times 3}$",
     ]),
     "composition-f-of-g": ("MML Example 5.10 (seed 002, \"Example - Chain Rule\")", [
-        r"$\partial f/\partial\boldsymbol{x} \in \mathbb{R}^{1\times 2}$, $\partial g/\partial t \in \mathbb{R}^{2\times 1}$",
-        r"$\frac{\mathrm{d}h}{\mathrm{d}t} = \frac{\partial f}{\partial \boldsymbol{x}}\frac{\partial \boldsymbol{x}}{\partial t}"
-        r"= \begin{bmatrix}\frac{\partial f}{\partial x_1} & \frac{\partial f}{\partial x_2}\end{bmatrix}"
+        r"$\partial f/\partial\boldsymbol{x} \in \mathbb{R}^{1\times 2}$, "
+        r"$\partial g/\partial t \in \mathbb{R}^{2\times 1}$",
+        r"$\frac{\mathrm{d}h}{\mathrm{d}t} = "
+        r"\frac{\partial f}{\partial \boldsymbol{x}}\frac{\partial \boldsymbol{x}}{\partial t}"
+        r"= \begin{bmatrix}\frac{\partial f}{\partial x_1} & "
+        r"\frac{\partial f}{\partial x_2}\end{bmatrix}"
         r"\begin{bmatrix}\frac{\partial x_1}{\partial t}\\ \frac{\partial x_2}{\partial t}\end{bmatrix}$",
         r"$= \begin{bmatrix}\exp(x_1x_2^2)x_2^2 & 2\exp(x_1x_2^2)x_1x_2\end{bmatrix}"
         r"\begin{bmatrix}\cos t - t\sin t\\ \sin t + t\cos t\end{bmatrix}$",
@@ -49,7 +55,8 @@ LECTURE = {
         r"\frac{\partial\boldsymbol{e}}{\partial\boldsymbol{\theta}}$",
         r"$\lVert\boldsymbol{e}\rVert^2 = \boldsymbol{e}^\top\boldsymbol{e}$, so "
         r"$\partial L/\partial\boldsymbol{e} = 2\boldsymbol{e}^\top \in \mathbb{R}^{1\times N}$",
-        r"$\partial\boldsymbol{e}/\partial\boldsymbol{\theta} = -\boldsymbol{\Phi} \in \mathbb{R}^{N\times D}$",
+        r"$\partial\boldsymbol{e}/\partial\boldsymbol{\theta} = -\boldsymbol{\Phi} "
+        r"\in \mathbb{R}^{N\times D}$",
         r"$\frac{\partial L}{\partial\boldsymbol{\theta}} = -2\boldsymbol{e}^\top\boldsymbol{\Phi} = "
         r"\underbrace{-2(\boldsymbol{y}^\top - \boldsymbol{\theta}^\top\boldsymbol{\Phi}^\top)}_{1\times N}"
         r"\underbrace{\boldsymbol{\Phi}}_{N\times D} \in \mathbb{R}^{1\times D}$",
@@ -92,8 +99,8 @@ def main() -> None:
             for i, v in enumerate([n, BEFORE[sheet][1], *counts]):
                 totals[i] += v
         before_n = sum(v[0] for v in BEFORE.values())
-        lines.append(f"| all | {totals[0]} | {totals[1]} ({totals[1] / before_n:.2f}/problem) | {totals[2]} | "
-                     f"**{totals[3]} ({totals[3] / totals[0]:.2f}/problem)** | {totals[4]} |")
+        lines.append(f"| all | {totals[0]} | {totals[1]} ({totals[1] / before_n:.2f}/problem) "
+                     f"| {totals[2]} | **{totals[3]} ({totals[3] / totals[0]:.2f}/problem)** | {totals[4]} |")
         lines += ["", "`full` shows every step the engine records (the output before detail levels, with "
                   "today's typesetting); `lecture` is the default.", ""]
         for pid, (name, steps) in LECTURE.items():

@@ -58,7 +58,7 @@ def run_one(args: tuple[int, int, float, bool]) -> tuple[int, str, str, str, flo
             signal.setitimer(signal.ITIMER_REAL, 0)
     except CaseTimeout:  # also when the alarm lands just as the case ends: never lose a case
         outcome = Outcome("timeout", f"more than {timeout:g} s")
-    except Exception as e:  # noqa: BLE001 - the harness itself must survive anything
+    except Exception as e:  # the harness itself must survive anything
         outcome = Outcome("crash", f"harness: {type(e).__name__}: {e}")
     return k, outcome.kind, outcome.message, case.describe(), time.perf_counter() - start
 
@@ -126,11 +126,13 @@ def _report(started: dt.datetime, done: int, counts: Counter[str], kinds: Counte
         f"\n## Run of {started:%Y-%m-%d %H:%M} UTC\n",
         f"- command: `{command}`",
         f"- cases tried: {done}",
-        f"- **wrong gradients: {counts['wrong']}** (finite differences or SymPy disagree with a derived form)",
+        (f"- **wrong gradients: {counts['wrong']}** "
+         "(finite differences or SymPy disagree with a derived form)"),
         (f"- crashes (an exception other than DerivationError): {counts['crash']}; "
          f"already reported (known): {counts['known']}"),
         f"- timeouts: {counts['timeout']}",
-        f"- derived and checked: {counts['ok']}; could not be checked (no usable point): {counts['unverifiable']}",
+        (f"- derived and checked: {counts['ok']}; "
+         f"could not be checked (no usable point): {counts['unverifiable']}"),
         f"- DerivationErrors (\"no rule applies\", stated plainly): {counts['derivation_error']}",
         (f"- time: {elapsed / 60:.1f} min ({done / max(elapsed, 1e-9):.1f} cases/s); "
          f"slowest case {slowest[1]} ({slowest[0]:.1f} s)"),

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from derivgen.problem.expr import BinOp, Call, Dim, Expr, Index, ListLit, Name, Neg, Num, Shape, Transpose
-from derivgen.problem.text import to_text
 from derivgen.problem.model import Definition, Find, Problem, Var
 from derivgen.problem.shapes import ShapeEnv, as_matrix, from_matrix, infer, transpose_shape
+from derivgen.problem.text import to_text
 
 SIZES = {"M": 2, "N": 3}
 DIMS = ("M", "N")
@@ -464,7 +464,9 @@ def _sympy_call(e: Call, env, sizes):  # type: ignore[no-untyped-def]
                    "sqrt": sympy.sqrt, "tanh": sympy.tanh, "sigma": lambda t: 1 / (1 + sympy.exp(-t))}
     if f in elementwise:
         return m.applyfunc(elementwise[f])
-    one = lambda v: sympy.Matrix([[v]])
+    def one(v: sympy.Expr) -> sympy.Matrix:
+        return sympy.Matrix([[v]])
+
     if f == "inv":
         d = _det(m)
         return sympy.Matrix(m.rows, m.cols, lambda i, j: _cofactor(m, j, i) / d)
@@ -523,9 +525,9 @@ def check_case(case: Case, use_sympy: bool = True, seed: int = 0) -> Outcome:
     import numpy as np
 
     from derivgen.check import numeric
+    from derivgen.check.verify import evaluate_result, verify
     from derivgen.engine.derive import derive
     from derivgen.errors import DerivationError, LimitError, VerificationError
-    from derivgen.check.verify import evaluate_result, verify
 
     p, f = case.problem, case.find
     try:
@@ -534,7 +536,7 @@ def check_case(case: Case, use_sympy: bool = True, seed: int = 0) -> Outcome:
         return Outcome("derivation_error", str(e))
     except LimitError as e:  # a documented limit, reported plainly at the find's line
         return Outcome("limit", str(e))
-    except Exception as e:  # noqa: BLE001 - any other exception is a crash of the engine
+    except Exception as e:  # any other exception is a crash of the engine
         message = f"derive: {type(e).__name__}: {e}"
         known = any(k.pattern in message for k in KNOWN_CRASHES)
         return Outcome("known" if known else "crash", message)
@@ -543,7 +545,7 @@ def check_case(case: Case, use_sympy: bool = True, seed: int = 0) -> Outcome:
     except VerificationError as e:
         kind = "unverifiable" if any(s in str(e) for s in UNVERIFIABLE) else "wrong"
         return Outcome(kind, str(e))
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         return Outcome("crash", f"verify: {type(e).__name__}: {e}")
     if not use_sympy:
         return Outcome("ok")

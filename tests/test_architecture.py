@@ -186,7 +186,6 @@ def test_the_checker_sees_a_circle_and_a_private_name() -> None:
 def _source(text: str) -> Path:
     import tempfile
 
-    f = tempfile.NamedTemporaryFile("w", suffix=".py", delete=False, encoding="utf-8")
-    f.write(text)
-    f.close()
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False, encoding="utf-8") as f:
+        f.write(text)
     return Path(f.name)

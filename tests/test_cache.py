@@ -8,8 +8,8 @@ from pathlib import Path
 import fakestages as fake
 import pytest
 
-from derivgen.build.pipeline import build
 from derivgen.build.cache import Cache, digest
+from derivgen.build.pipeline import build
 
 FORMATS = ("md", "json", "tex", "pdf", "html")
 

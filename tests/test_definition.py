@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 
 from derivgen import cli
+from derivgen.check.verify import verify
 from derivgen.derivation import Binomial, Derivation, Limit, SumOver, Vanishing
 from derivgen.engine.derive import derive
 from derivgen.engine.scalar.symbolic import equal_scalar
 from derivgen.problem.expr import BinOp, Name, Num
 from derivgen.problem.loader import load_problem
-from derivgen.render.narrate import present
-from derivgen.problem.parser import parse_expression
 from derivgen.problem.model import Problem
-from derivgen.check.verify import verify
+from derivgen.problem.parser import parse_expression
+from derivgen.render.narrate import present
 
 BANK = Path(__file__).resolve().parent.parent / "problems"
 
@@ -34,9 +34,7 @@ def derived(problem: Problem, index: int = 0) -> Derivation:
 def walk(obj: object) -> list[object]:
     """Every math object inside a relation's parts (display objects and expressions)."""
     out = [obj]
-    if isinstance(obj, (Limit, Vanishing)):
-        out += walk(obj.body)
-    elif isinstance(obj, SumOver):
+    if isinstance(obj, (Limit, Vanishing, SumOver)):
         out += walk(obj.body)
     elif isinstance(obj, BinOp):
         out += walk(obj.left) + walk(obj.right)
@@ -76,7 +74,7 @@ def test_difference_quotient_then_binomial_sum(lecture: tuple[Problem, Derivatio
 def test_cancellation_starts_the_sum_at_one(lecture: tuple[Problem, Derivation]) -> None:
     _, d = lecture
     cancel = d.steps[3]
-    first, rest = cancel.math
+    first, _rest = cancel.math
     assert first.parts[0] == BinOp("^", Name("x"), Name("n"))  # x^n = C(n,0) x^{n-0} h^0
     assert Binomial(Name("n"), Num(0)) in walk(first.parts[1])
     assert [s.lower for s in objects(cancel) if isinstance(s, SumOver)] == [Num(1)]

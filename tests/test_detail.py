@@ -17,8 +17,8 @@ import pytest
 from derivgen.engine.derive import derive_problem
 from derivgen.errors import ProblemError
 from derivgen.problem.loader import load_problem
-from derivgen.render.narrate import Para, present, present_answer
 from derivgen.problem.model import Problem
+from derivgen.render.narrate import Para, present, present_answer
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "problems"

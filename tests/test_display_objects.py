@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from derivgen.derivation import Bracket, Deriv, Dots, Entry, EntryOf, Product, SumEntries, Symmetric
-from derivgen.derivation.index_form import Delta, Ent, IExpr, Idx, IndexForm, Term, iexpr_text, prettify
+from derivgen.derivation.index_form import Delta, Ent, Idx, IExpr, IndexForm, Term, iexpr_text, prettify
 from derivgen.problem.expr import Name, Transpose
 from derivgen.render.mathlatex import MathLatex
 from derivgen.render.sentences import fact_words
 
-I, K, Q = Idx("i", "M"), Idx("k", "M"), Idx("q", "N")
+I, K, Q = Idx("i", "M"), Idx("k", "M"), Idx("q", "N")  # noqa: E741 - the index i, in capitals like K and Q
 DELTA_X = IExpr((Term(1, (Delta(I, K), Ent("x", (Q,)))),))
 
 

@@ -166,7 +166,7 @@ def test_every_variant_is_derived_and_verified(tmp_path: Path) -> None:
         assert len(version.derivations) == 3
         assert all(d.verified is not None for ds in version.derivations for d in ds)
         assert [ds[0].wrt for ds in version.derivations] == [
-            r.names.get(w, w) for r, w in zip(version.renamings, ("theta", "x", "x"))]
+            r.names.get(w, w) for r, w in zip(version.renamings, ("theta", "x", "x"), strict=True)]
 
 
 def test_single_version_keeps_the_problems_as_written(tmp_path: Path) -> None:

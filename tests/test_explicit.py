@@ -96,8 +96,10 @@ def finite_differences(point: np.ndarray) -> np.ndarray:
         down[k] -= h
         for p in range(4):
             for q in range(2):
-                at = lambda v: value(A_OF_X[p][q], {x1: v[0], x2: v[1], x3: v[2]})  # noqa: E731
-                out[p, q, k] = (at(up) - at(down)) / (2 * h)
+                entry = A_OF_X[p][q]
+                above = value(entry, {x1: up[0], x2: up[1], x3: up[2]})
+                below = value(entry, {x1: down[0], x2: down[1], x3: down[2]})
+                out[p, q, k] = (above - below) / (2 * h)
     return out
 
 

@@ -74,7 +74,7 @@ def _errors(text: str) -> list[str]:
 
 
 def test_the_parser_knows_exactly_the_tables_names() -> None:
-    assert BUILTINS == frozenset(FUNCTIONS)
+    assert frozenset(FUNCTIONS) == BUILTINS
     for name, fn in FUNCTIONS.items():
         arg = "N" if fn.kind == "size" else ("X" if fn.takes == "a square matrix" else "x")
         assert _errors(f"{name}({arg})") == []

@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from derivgen.derivation import Step
-from derivgen.engine.derive import derive_problem
-from derivgen.derivation.index_form import IExpr, Idx
 from derivgen.check.index_values import IndexEvaluator
+from derivgen.derivation import Step
+from derivgen.derivation.index_form import Idx, IExpr
+from derivgen.engine.derive import derive_problem
 from derivgen.problem.loader import load_problem
-from derivgen.render.narrate import Para, present
 from derivgen.render import identities
 from derivgen.render.identities import KIND, lecture_identity_steps
+from derivgen.render.narrate import Para, present
 
 SHEET = Path(__file__).resolve().parent.parent / "problems" / "4-identities"
 
@@ -176,8 +176,8 @@ def _numeric_gradient(f, X: np.ndarray, h: float = 1e-6) -> np.ndarray:  # type:
 def _iexpr(problem_name: str, move: str, rel: int, part: int):  # type: ignore[no-untyped-def]
     """The displayed index expression ``part`` of relation ``rel`` of the step ``move``."""
     problem, derivation = _load(problem_name)
-    from derivgen.render.narrate import Context, printer_for  # noqa: F401  (the same steps present() shows)
     from derivgen.render.detail import Names, steps_for
+    from derivgen.render.narrate import Context, printer_for  # noqa: F401  (the same steps present() shows)
     shown = steps_for(derivation.steps, "lecture", Names(problem, derivation.of))
     steps = lecture_identity_steps(problem, derivation, shown)
     step = next(s for s in steps if s.kind == KIND and s.facts.get("move") == move)

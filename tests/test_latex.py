@@ -121,7 +121,7 @@ def test_substeps_nest_under_their_step() -> None:
 
 
 def test_exam_uses_exam_class_conventions() -> None:
-    items = [(p, ds, pts) for (p, ds), pts in zip([least_squares(), f_equals_Ax()], (6, 4))]
+    items = [(p, ds, pts) for (p, ds), pts in zip([least_squares(), f_equals_Ax()], (6, 4), strict=True)]
     meta = {"title": "Midterm", "course": "MML", "date": "2024", "variant": "B", "instructions": "No notes."}
     student = render_exam_tex(meta, items, solutions=False, with_space=True, user_templates=None)
     assert r"\documentclass[11pt,addpoints]{exam}" in student

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from derivgen.check.verify import verify
 from derivgen.derivation import Cases, Space, Step, Under
 from derivgen.engine.derive import derive
 from derivgen.problem.loader import find_problem_files, load_problem
 from derivgen.problem.text import to_text
-from derivgen.check.verify import verify
 
 BANK = Path(__file__).resolve().parent.parent / "problems"
 
@@ -213,6 +213,6 @@ def test_tensor_identities_are_cited_and_5_102_justified() -> None:
 
 def test_5_108_derived_through_z_uses_symmetry() -> None:
     d = solve("4-identities/5-108-derivation.yaml")["df/ds"]
-    dz = [s for s in d.steps if s.kind == "factor"][0]
+    dz = next(s for s in d.steps if s.kind == "factor")
     assert text(dz.math[0].parts[1]) == "2 * z.T @ W"
     assert text(d.result.closed) == "-2 * (x - A @ s).T @ W @ A"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from derivgen.build.typeset import tex_available
 from derivgen.lint import (
     Finding,
     find_line_symbols,
@@ -21,7 +22,6 @@ from derivgen.lint import (
     symbols,
     typeset_log,
 )
-from derivgen.build.typeset import tex_available
 
 ROOT = Path(__file__).resolve().parents[1]
 NEEDS_TEX = pytest.mark.skipif(
@@ -424,7 +424,7 @@ def test_missing_outputs_and_failures(tmp_path: Path) -> None:
 
 @pytest.mark.needs_tex  # the lint typesets the sheets when TeX is installed
 def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out, files = make_build(tmp_path)
+    out, _files = make_build(tmp_path)
     assert main([str(out), str(tmp_path / "problems")]) == 0
     md = out / "week1/md/ls.md"
     md.write_text(md.read_text().replace("Least squares", "Least squares f?g", 1))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from derivgen.errors import ProblemError
-from derivgen.problem.expr import BinOp, Call, Index, ListLit, Name, Num, Transpose
 from derivgen.limits import MAX_FILE_BYTES, MAX_FINDS, MAX_YAML_NODES
+from derivgen.problem.expr import BinOp, Call, Index, ListLit, Name, Num, Transpose
 from derivgen.problem.loader import find_problem_files, load_problem
 
 BAD = Path(__file__).parent / "fixtures" / "bad"
@@ -358,8 +358,7 @@ FIXTURES = {
 
 @pytest.mark.parametrize("name", sorted(FIXTURES))
 def test_bad_fixture(name: str) -> None:
-    sep = ":" if FIXTURES[name].startswith(" ") else ":"
-    assert errors(BAD / name) == [f"problems/{name}{sep}{FIXTURES[name]}"]
+    assert errors(BAD / name) == [f"problems/{name}:{FIXTURES[name]}"]
 
 
 def test_flow_list_of_plain_items_is_a_vector(tmp_path: Path) -> None:

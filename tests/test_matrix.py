@@ -16,8 +16,8 @@ import pytest
 from derivgen.derivation import Symmetric
 from derivgen.engine.matrix.closed_form import RULES, closed_derivative, identity_for, tidy
 from derivgen.problem.expr import BinOp, Call, Expr, Index, ListLit, Name, Neg, Num, Transpose
-from derivgen.problem.text import to_text
 from derivgen.problem.shapes import ShapeEnv, infer, printed_shape
+from derivgen.problem.text import to_text
 
 # --- building expressions with Python operators (no parsing) ----------------------------
 

@@ -12,6 +12,7 @@ from conftest_render import ALL, Tex, chain_polynomial, f_equals_Ax, least_squar
 from derivgen.derivation import Block, Cases, Deriv, Entry, Product, Relation, Space, Step, Text, Tuple, Under
 from derivgen.errors import RenderError
 from derivgen.problem.expr import BinOp, Name, Num, Transpose
+from derivgen.problem.model import Problem, Var
 from derivgen.render.mathlatex import MathLatex
 from derivgen.render.narrate import (
     Para,
@@ -22,7 +23,6 @@ from derivgen.render.narrate import (
     verification_text,
 )
 from derivgen.render.notation import is_array_fn, symbols_for
-from derivgen.problem.model import Problem, Var
 
 
 def printer() -> MathLatex:
@@ -126,7 +126,7 @@ def test_result_and_answer() -> None:
 
 
 def test_verification_text_and_refusal() -> None:
-    problem, [d] = least_squares()
+    _problem, [d] = least_squares()
     assert verification_text(d) == ("Checked against central finite differences at 3 random points "
                                     "(N = 3, D = 2): largest difference 1.2e-10.")
     with pytest.raises(RenderError, match="has not been verified"):

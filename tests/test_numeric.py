@@ -8,13 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from derivgen.check.numeric import concrete_sizes, evaluate, numeric_derivative, random_values
 from derivgen.errors import ExpressionError, VerificationError
-from derivgen.check import numeric
 from derivgen.problem.expr import Call, Expr, Index, ListLit, Name, Neg, Num, matmul
 from derivgen.problem.functions import FUNCTIONS
-from derivgen.check.numeric import concrete_sizes, evaluate, numeric_derivative, random_values
-from derivgen.problem.parser import parse_expression as E
 from derivgen.problem.model import Definition, Find, Problem, Var
+from derivgen.problem.parser import parse_expression as E
 
 X3 = np.array([[2.0, 1.0, 0.5], [0.3, 3.0, -1.0], [0.2, 0.1, 1.5]])
 VALS = {

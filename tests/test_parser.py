@@ -7,8 +7,8 @@ import time
 import pytest
 
 from derivgen.errors import ExpressionError
-from derivgen.problem.expr import BinOp, Call, Index, ListLit, Name, Neg, Num, Transpose
 from derivgen.limits import MAX_EXPRESSION_CHARS, MAX_NESTING_DEPTH
+from derivgen.problem.expr import BinOp, Call, Index, ListLit, Name, Neg, Num, Transpose
 from derivgen.problem.parser import parse_expression, parse_find
 from derivgen.problem.text import to_text
 

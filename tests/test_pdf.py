@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from conftest_render import chain_polynomial, f_equals_Ax, k_equals_RtR, least_squares
 
+from derivgen.build.typeset import compile_pdf, tex_available, tex_error_excerpt, tex_to_pdf
 from derivgen.derivation import Derivation
 from derivgen.errors import RenderError
 from derivgen.problem.model import Problem
 from derivgen.render.latex import render_exam_tex, render_sheet_tex
-from derivgen.build.typeset import compile_pdf, tex_available, tex_error_excerpt, tex_to_pdf
 
 pytestmark = [pytest.mark.needs_tex, pytest.mark.skipif(
     tex_available() is not None or shutil.which("pdftotext") is None,
@@ -65,7 +65,7 @@ def test_handout_has_no_solutions(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_exam_and_its_solutions(tmp_path: Path) -> None:
-    items = [(p, ds, pts) for (p, ds), pts in zip(sheet_items(), (8, 6, 4, 2))]
+    items = [(p, ds, pts) for (p, ds), pts in zip(sheet_items(), (8, 6, 4, 2), strict=True)]
     meta = {"title": "Midterm", "course": "MML", "date": "2024", "variant": "A",
             "instructions": "Answer **all** questions."}
     student = pdf_text(render_exam_tex(meta, items, False, True, None), tmp_path, "exam")

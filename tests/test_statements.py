@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from derivgen.build.pipeline import build
 from derivgen.build.config import Config, load_config
+from derivgen.build.pipeline import build
+from derivgen.build.typeset import tex_available
 from derivgen.errors import ProblemError
 from derivgen.problem.loader import load_problem
-from derivgen.build.typeset import tex_available
 from derivgen.render.statement import asks, mentions, statement_asks, statement_markdown
 
 BANK = Path(__file__).resolve().parent.parent / "problems"

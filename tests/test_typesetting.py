@@ -21,11 +21,11 @@ import pytest
 
 from derivgen import cli
 from derivgen.derivation import Product, Text, Under
-from derivgen.derivation.index_form import Ent, IExpr, Idx, Size, Term
-from derivgen.render.index_latex import iexpr_latex
+from derivgen.derivation.index_form import Ent, Idx, IExpr, Size, Term
 from derivgen.errors import ProblemError
 from derivgen.problem.expr import BinOp, Call, Index, Name, Neg, Num, Transpose
 from derivgen.problem.loader import load_problem
+from derivgen.render.index_latex import iexpr_latex
 from derivgen.render.mathlatex import MathLatex
 from derivgen.render.notation import entry_letters, symbols_for
 from derivgen.render.printing import LatexPrinter, name_latex

@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from derivgen.derivation import Derivation, Result
-from derivgen.derivation.index_form import Delta, Ent, IExpr, Idx, IndexForm, Term
-from derivgen.errors import UsageError, VerificationError
-from derivgen.problem.expr import Shape
-from derivgen.problem.parser import parse_expression as E
-from derivgen.problem.model import Definition, Find, Problem, Var
-from derivgen.problem.shapes import printed_shape
 from derivgen.check.values import load_values, to_json_array
 from derivgen.check.verify import evaluate_result, point_seed, verify
+from derivgen.derivation import Derivation, Result
+from derivgen.derivation.index_form import Delta, Ent, Idx, IExpr, IndexForm, Term
+from derivgen.errors import UsageError, VerificationError
+from derivgen.problem.expr import Shape
+from derivgen.problem.model import Definition, Find, Problem, Var
+from derivgen.problem.parser import parse_expression as E
+from derivgen.problem.shapes import printed_shape
 
 
 def problem(given: dict[str, Shape], define: dict[str, str], sizes: dict[str, int] | None = None,
@@ -33,7 +33,7 @@ def find(of: str, *wrt: str) -> Find:
     return Find(f"d{of}/d{text}", of, tuple(E(w) for w in wrt))
 
 
-I, K, Q, J = Idx("i", "M"), Idx("k", "M"), Idx("q", "N"), Idx("j", "N")
+I, K, Q, J = Idx("i", "M"), Idx("k", "M"), Idx("q", "N"), Idx("j", "N")  # noqa: E741 - the index i, like K, Q, J
 KN = Idx("k", "N")
 
 
