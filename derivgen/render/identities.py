@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TypeGuard, TypeVar
+from typing import TypeVar
 
 from derivgen.derivation import (
     Deriv,
@@ -38,12 +38,37 @@ from derivgen.derivation import (
     Space,
     Step,
     SumOver,
-    Text,
     Under,
 )
 from derivgen.derivation.index_form import Delta, Ent, Idx, IExpr, Opaque, Term
 from derivgen.problem.expr import BinOp, Call, Dim, Expr, Name, Neg, Num, Shape, Transpose
 from derivgen.problem.model import Problem
+from derivgen.render.identity_parts import (
+    argument,
+    bilinear_inverse,
+    derives,
+    det_of,
+    dim_of,
+    factors_of,
+    find_step,
+    inverse_of,
+    is_call,
+    is_name,
+    letters,
+    m_det,
+    m_inverse,
+    m_inverse_bilinear,
+    m_log_det,
+    m_quadratic,
+    m_transpose,
+    m_weighted,
+    matched,
+    minus,
+    name_of,
+    plus,
+    quadratic,
+    shown,
+)
 
 __all__ = ["KIND", "lecture_identity_steps"]
 
@@ -71,152 +96,6 @@ def lecture_identity_steps(problem: Problem, derivation: Derivation, steps: Step
     return steps
 
 
-# --- which problems -----------------------------------------------------------------
-
-
-def _derives(problem: Problem, number: str) -> bool:
-    """Whether the problem's title names identity ``number`` (as ``Context.derives_identity``)."""
-    return f"({number})" in (problem.title or "")
-
-
-def _is(e: Expr, name: str) -> TypeGuard[Name]:
-    return isinstance(e, Name) and e.id == name
-
-
-def _call(e: Expr, func: str) -> TypeGuard[Call]:
-    return isinstance(e, Call) and e.func == func and len(e.args) == 1
-
-
-def _m_transpose(problem: Problem, body: Expr, wrt: str) -> bool:
-    return (_derives(problem, "5.99") and isinstance(body, Transpose) and isinstance(body.arg, BinOp)
-            and body.arg.op == "@" and _is(body.arg.left, wrt) and isinstance(body.arg.right, Name))
-
-
-def _m_det(problem: Problem, body: Expr, wrt: str) -> bool:
-    return _derives(problem, "5.101") and _call(body, "det") and _is(body.args[0], wrt)
-
-
-def _m_log_det(problem: Problem, body: Expr, wrt: str) -> bool:
-    return _call(body, "log") and _call(body.args[0], "det") and _is(body.args[0].args[0], wrt)
-
-
-def _m_inverse(problem: Problem, body: Expr, wrt: str) -> bool:
-    return _derives(problem, "5.102") and _call(body, "inv") and _is(body.args[0], wrt)
-
-
-def _bilinear_inverse(body: Expr, wrt: str) -> tuple[str, str] | None:
-    """``(a, b)`` for ``aᵀ X⁻¹ b``."""
-    if (isinstance(body, BinOp) and body.op == "@" and isinstance(body.right, Name)
-            and isinstance(body.left, BinOp) and body.left.op == "@"
-            and isinstance(body.left.left, Transpose) and isinstance(body.left.left.arg, Name)
-            and _call(body.left.right, "inv") and _is(body.left.right.args[0], wrt)):
-        return body.left.left.arg.id, body.right.id
-    return None
-
-
-def _m_inverse_bilinear(problem: Problem, body: Expr, wrt: str) -> bool:
-    return _derives(problem, "5.103") and _bilinear_inverse(body, wrt) is not None
-
-
-def _quadratic(body: Expr) -> tuple[Expr, str] | None:
-    """``(x, B)`` for ``xᵀ B x``: the vector (any expression) and the matrix's name."""
-    if (isinstance(body, BinOp) and body.op == "@" and isinstance(body.left, BinOp) and body.left.op == "@"
-            and isinstance(body.left.left, Transpose) and isinstance(body.left.right, Name)
-            and body.left.left.arg == body.right):
-        return body.right, body.left.right.id
-    return None
-
-
-def _m_quadratic(problem: Problem, body: Expr, wrt: str) -> bool:
-    q = _quadratic(body)
-    return _derives(problem, "5.107") and q is not None and _is(q[0], wrt)
-
-
-def _m_weighted(problem: Problem, body: Expr, wrt: str) -> bool:
-    return _derives(problem, "5.108") and _quadratic(body) is not None
-
-
-# --- small builders --------------------------------------------------------------------
-
-
-def _minus() -> Text:
-    return Text("−")
-
-
-def _plus() -> Text:
-    return Text("+")
-
-
-def _inv(x: Expr) -> Expr:
-    return Call("inv", (x,))
-
-
-def _det(x: Expr) -> Expr:
-    return Call("det", (x,))
-
-
-def _shown(d: Deriv) -> Expr:
-    """A derivative symbol inside an expression that is only displayed (``tr(A ∂X/∂X_ij)``).
-
-    The printer typesets it like any factor; nothing evaluates or differentiates these lines.
-    """
-    return d  # type: ignore[return-value]  # a display object where the Expr tree expects an Expr
-
-
-def _arg(e: Expr) -> Expr:
-    """The argument of a one-argument call (``ValueError``, so the steps are left as they are, if not)."""
-    if not isinstance(e, Call) or len(e.args) != 1:
-        raise ValueError(e)
-    return e.args[0]
-
-
-def _id(e: Expr) -> str:
-    if not isinstance(e, Name):
-        raise ValueError(e)
-    return e.id
-
-
-def _product(e: Expr) -> tuple[Expr, Expr]:
-    """The two sides of a matrix product ``left @ right``."""
-    if not isinstance(e, BinOp) or e.op != "@":
-        raise ValueError(e)
-    return e.left, e.right
-
-
-def _dim(problem: Problem, name: str, axis: int) -> Dim:
-    var = problem.var(name)
-    if var is None or len(var.shape) <= axis:
-        raise LookupError(name)
-    return var.shape[axis]
-
-
-def _matched(found: T | None) -> T:
-    """What a matcher found (``ValueError``, so the steps are left as they are, if nothing)."""
-    if found is None:
-        raise ValueError("the problem does not have the expected form")
-    return found
-
-
-def _find(steps: Steps, kind: str) -> Step:
-    for s in steps:
-        if s.kind == kind:
-            return s
-    raise LookupError(kind)
-
-
-def _letter(problem: Problem, *avoid: str) -> Callable[[str], str]:
-    """The first of the given index letters that names no variable of the problem."""
-    names = {v.name for v in problem.given} | {d.name for d in problem.define}
-
-    def pick(candidates: str) -> str:
-        for c in candidates:
-            if c not in names and c not in avoid:
-                return c
-        raise LookupError("no free index letter")
-
-    return pick
-
-
 # --- (5.99) the gradient of a transpose ---------------------------------------------------
 
 
@@ -225,10 +104,11 @@ def _transpose(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Ste
     if not isinstance(body, Transpose):
         raise ValueError(body)
     inner = body.arg
-    X, B = (_id(side) for side in _product(inner))
+    X, B = (name_of(side) for side in factors_of(inner))
     p, q, i, j, m = "p", "q", "i", "j", "m"
-    rows, cols = _dim(problem, X, 0), _dim(problem, X, 1)
-    idx = {p: Idx(p, _dim(problem, B, 1)), q: Idx(q, rows), i: Idx(i, rows), j: Idx(j, cols), m: Idx(m, cols)}
+    rows, cols = dim_of(problem, X, 0), dim_of(problem, X, 1)
+    idx = {p: Idx(p, dim_of(problem, B, 1)), q: Idx(q, rows), i: Idx(i, rows), j: Idx(j, cols),
+           m: Idx(m, cols)}
     f_entry = Entry("f", (q, p))
     f_sum = IExpr((Term(1, (Ent(X, (idx[q], idx[m])), Ent(B, (idx[m], idx[p]))), (idx[m],)),))
     f_partial = IExpr((Term(1, (Delta(idx[q], idx[i]), Ent(B, (idx[j], idx[p]))), ()),))
@@ -258,19 +138,19 @@ def _transpose(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Ste
 
 
 def _m_trace(problem: Problem, body: Expr, wrt: str) -> bool:
-    return (_derives(problem, "5.100") and _call(body, "tr") and isinstance(body.args[0], BinOp)
+    return (derives(problem, "5.100") and is_call(body, "tr") and isinstance(body.args[0], BinOp)
             and body.args[0].op == "@" and isinstance(body.args[0].left, Name)
-            and _is(body.args[0].right, wrt))
+            and is_name(body.args[0].right, wrt))
 
 
 def _trace(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
     """tr(AX): the derivative passes inside the trace, tr(A ∂X/∂X_ij) = A_ji."""
-    inner = _arg(body)
-    A, X = (_id(side) for side in _product(inner))
+    inner = argument(body)
+    A, X = (name_of(side) for side in factors_of(inner))
     X_ij = Entry(X, ("i", "j"))
     inside = Step(KIND, (
-        Relation((Deriv(Name(d.of), X_ij, True), Call("tr", (_shown(Deriv(inner, X_ij, True)),)),
-                  Call("tr", (BinOp("@", Name(A), _shown(Deriv(Name(X), X_ij, True))),)),
+        Relation((Deriv(Name(d.of), X_ij, True), Call("tr", (shown(Deriv(inner, X_ij, True)),)),
+                  Call("tr", (BinOp("@", Name(A), shown(Deriv(Name(X), X_ij, True))),)),
                   Entry(A, ("j", "i")))),
     ), {"move": "trace_inside", "identity": "5.100", "wrt": X, "f": inner, "matrix": A})
     out: list[Step] = []
@@ -286,39 +166,40 @@ def _trace(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
 
 def _det_steps(problem: Problem, X: str) -> list[Step]:
     """det(X) by the cofactor expansion along row i, then the adjugate: ∂det(X)/∂X_ij = det(X)(X⁻¹)_ji."""
-    n = _dim(problem, X, 0)
-    pick = _letter(problem)
+    n = dim_of(problem, X, 0)
+    pick = letters(problem)
     i, j, k = "i", "j", pick("kmnr")
     Xn = Name(X)
     expand = Step(KIND, (
-        Relation((_det(Xn), SumOver(Name(k), Num(1), Name(str(n)) if isinstance(n, str) else Num(n),
+        Relation((det_of(Xn), SumOver(Name(k), Num(1), Name(str(n)) if isinstance(n, str) else Num(n),
                                     Product((Entry(X, (i, k)), Entry("C", (i, k))))))),
         Relation((Entry("C", (i, k)),
                   Product((BinOp("^", Num(-1), BinOp("+", Name(i), Name(k))), Entry("M", (i, k)))))),
     ), {"move": "cofactor_expansion", "wrt": X, "row": i, "index": k})
     idx = {c: Idx(c, n) for c in (i, j, k)}
     partial = Step(KIND, (
-        Relation((Deriv(_det(Xn), Entry(X, (i, j)), True),
+        Relation((Deriv(det_of(Xn), Entry(X, (i, j)), True),
                   IExpr((Term(1, (Delta(idx[k], idx[j]), Ent("C", (idx[i], idx[k]))), (idx[k],)),)),
                   Entry("C", (i, j)))),
     ), {"move": "cofactor_partial", "wrt": X, "row": i, "index": k, "col": j})
     det_inv = IExpr((Term(1, (Opaque("det", Xn, ()), Opaque("inv", Xn, (idx[j], idx[i]))), ()),))
     adjugate = Step(KIND, (
-        Relation((_inv(Xn), BinOp("*", BinOp("/", Num(1), _det(Xn)), Call("adj", (Xn,))))),
-        Relation((Deriv(_det(Xn), Entry(X, (i, j)), True), Entry("C", (i, j)),
+        Relation((inverse_of(Xn), BinOp("*", BinOp("/", Num(1), det_of(Xn)), Call("adj", (Xn,))))),
+        Relation((Deriv(det_of(Xn), Entry(X, (i, j)), True), Entry("C", (i, j)),
                   EntryOf(Call("adj", (Xn,)), (j, i)), det_inv)),
     ), {"move": "adjugate", "wrt": X})
     general = Step(KIND, (
-        Relation((Product((_det(Xn),
-                           Call("tr", (BinOp("@", _inv(Xn), _shown(Deriv(Xn, Entry(X, (i, j)), True))),)))),
+        Relation((Product((det_of(Xn),
+                           Call("tr", (BinOp("@", inverse_of(Xn),
+                                             shown(Deriv(Xn, Entry(X, (i, j)), True))),)))),
                   det_inv)),
     ), {"move": "det_general", "wrt": X, "identity": "5.101"})
     return [expand, partial, adjugate, general]
 
 
 def _determinant(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
-    X = _id(_arg(body))
-    closed = _find(steps, "closed_form")
+    X = name_of(argument(body))
+    closed = find_step(steps, "closed_form")
     new = _det_steps(problem, X)
     out = [s for s in steps if s.kind == "dimension"] + new + [closed]
     return tuple(out)
@@ -326,19 +207,20 @@ def _determinant(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> S
 
 def _log_det(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
     """log det(X): the chain rule with (log u)' = 1/u, and ∂det(X)/∂X = det(X)X⁻ᵀ by (5.101)."""
-    X = Name(_id(_arg(_arg(body))))
-    closed = _find(steps, "closed_form")
+    X = Name(name_of(argument(argument(body))))
+    closed = find_step(steps, "closed_form")
     result = closed.math[0].parts[1]
-    if result != Transpose(_inv(X)):
+    if result != Transpose(inverse_of(X)):
         return steps
     f = Name(d.of)
     space = Space((tuple(_shape(problem, X.id)),))
-    recip = BinOp("/", Num(1), _det(X))
+    recip = BinOp("/", Num(1), det_of(X))
     chain = Step(KIND, (
-        Relation((Deriv(f, X), Product((recip, Deriv(_det(X), X))))),
-    ), {"move": "log_chain", "of": d.of, "inner": _det(X), "inner_name": "u"})
+        Relation((Deriv(f, X), Product((recip, Deriv(det_of(X), X))))),
+    ), {"move": "log_chain", "of": d.of, "inner": det_of(X), "inner_name": "u"})
     cite = Step(KIND, (
-        Relation((Deriv(f, X), Product((recip, _det(X), Transpose(_inv(X)))), Transpose(_inv(X)), space),
+        Relation((Deriv(f, X), Product((recip, det_of(X), Transpose(inverse_of(X)))),
+                  Transpose(inverse_of(X)), space),
                  ("=", "=", "∈")),
     ), {"move": "cite", "identity": "5.101", "wrt": X.id})
     return tuple([s for s in steps if s.kind == "dimension"] + [chain, cite])
@@ -357,16 +239,16 @@ def _shape(problem: Problem, name: str) -> Shape:
 def _inverse(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
     """The product rule on X⁻¹X = I first, solved for ∂X⁻¹/∂X;
     then its entries read off one X_ij at a time."""
-    X = _id(_arg(body))
-    Xn, Xi = Name(X), _inv(Name(X))
-    justify = _find(steps, "justify")
-    partials = _find(steps, "partials")
-    n = _dim(problem, X, 0)
+    X = name_of(argument(body))
+    Xn, Xi = Name(X), inverse_of(Name(X))
+    justify = find_step(steps, "justify")
+    partials = find_step(steps, "partials")
+    n = dim_of(problem, X, 0)
     d_inv, d_X = Deriv(Xi, Xn, True), Deriv(Xn, Xn, True)
     product_rule = Step(KIND, (justify.math[0],), {"move": "inverse_product_rule", "wrt": X})
     solve = Step(KIND, (
-        Relation((Product((d_inv, Xn)), Product((_minus(), Xi, d_X)))),
-        Relation((d_inv, Product((_minus(), Xi, d_X, Xi)))),
+        Relation((Product((d_inv, Xn)), Product((minus(), Xi, d_X)))),
+        Relation((d_inv, Product((minus(), Xi, d_X, Xi)))),
     ), {"move": "inverse_solve", "wrt": X, "identity": "5.102"})
     p, q, i, j, m, k = "p", "q", "i", "j", "m", "n"
     idx = {c: Idx(c, n) for c in (p, q, i, j, m, k)}
@@ -378,7 +260,7 @@ def _inverse(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps
     if partials.math and partials.math[0].parts[-1] != entry:
         return steps  # the engine's entries are not the ones written here
     read = Step(KIND, (
-        Relation((Deriv(Name(d.of), X_ij, True), Product((_minus(), Xi, Deriv(Xn, X_ij, True), Xi)))),
+        Relation((Deriv(Name(d.of), X_ij, True), Product((minus(), Xi, Deriv(Xn, X_ij, True), Xi)))),
         Relation((EntryOf(Deriv(Xn, X_ij, True), (m, k)), unit)),
         Relation((Deriv(Entry(d.of, (p, q)), X_ij, True), raw, entry)),
     ), {"move": "inverse_entries", "wrt": X, "of": d.of})
@@ -394,9 +276,9 @@ def _inverse(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps
 def _inverse_bilinear(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
     """Differentiate Σ_m Σ_n a_m (X⁻¹)_mn b_n under the sums, each entry of X⁻¹ by (5.102)."""
     X = _find_wrt(d)
-    a, b = _matched(_bilinear_inverse(body, X))
+    a, b = matched(bilinear_inverse(body, X))
     Xn = Name(X)
-    n = _dim(problem, X, 0)
+    n = dim_of(problem, X, 0)
     i, j, m, k = "i", "j", "m", "n"
     idx = {c: Idx(c, n) for c in (i, j, m, k)}
     X_ij = Entry(X, (i, j))
@@ -406,11 +288,11 @@ def _inverse_bilinear(problem: Problem, d: Derivation, body: Expr, steps: Steps)
         Entry(a, (m,)), Deriv(inv_mn, X_ij, True), Entry(b, (k,))))))
     contracted = IExpr((Term(-1, (Ent(a, (idx[m],)), Ent(b, (idx[k],)), Opaque("inv", Xn, (idx[m], idx[i])),
                                   Opaque("inv", Xn, (idx[j], idx[k]))), (idx[m], idx[k])),))
-    partials = _find(steps, "partials")
+    partials = find_step(steps, "partials")
     if partials.math and partials.math[0].parts[-1] != contracted:
         return steps
-    grouped = Product((_minus(), EntryOf(BinOp("@", Transpose(_inv(Xn)), Name(a)), (i,)),
-                       EntryOf(BinOp("@", _inv(Xn), Name(b)), (j,))))
+    grouped = Product((minus(), EntryOf(BinOp("@", Transpose(inverse_of(Xn)), Name(a)), (i,)),
+                       EntryOf(BinOp("@", inverse_of(Xn), Name(b)), (j,))))
     cited = Relation((Deriv(inv_mn, X_ij, True),
                       IExpr((Term(-1, (Opaque("inv", Xn, (idx[m], idx[i])),
                                        Opaque("inv", Xn, (idx[j], idx[k]))), ()),))))
@@ -435,19 +317,19 @@ def _find_wrt(d: Derivation) -> str:
 
 def _quadratic_form(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps:
     """The two sums of ∂f/∂x_k read as entries of rows: (xᵀBᵀ)_k + (xᵀB)_k = (xᵀ(B + Bᵀ))_k."""
-    x, B = _matched(_quadratic(body))
-    x_id = _id(x)
+    x, B = matched(quadratic(body))
+    x_id = name_of(x)
     Bn = Name(B)
     k = "k"
     rows = Step(KIND, (
         Relation((Deriv(Name(d.of), Entry(x_id, (k,)), True),
-                  Product((EntryOf(BinOp("@", Bn, x), (k,)), _plus(),
+                  Product((EntryOf(BinOp("@", Bn, x), (k,)), plus(),
                            EntryOf(BinOp("@", Transpose(x), Bn), (k,)))),
-                  Product((EntryOf(BinOp("@", Transpose(x), Transpose(Bn)), (k,)), _plus(),
+                  Product((EntryOf(BinOp("@", Transpose(x), Transpose(Bn)), (k,)), plus(),
                            EntryOf(BinOp("@", Transpose(x), Bn), (k,)))),
                   EntryOf(BinOp("@", Transpose(x), BinOp("+", Bn, Transpose(Bn))), (k,)))),
     ), {"move": "quadratic_rows", "wrt": x_id, "matrix": B, "index": k})
-    partials = _find(steps, "partials")
+    partials = find_step(steps, "partials")
     if not partials.math:
         return steps
     summed = partials.math[0].parts[-1]
@@ -482,7 +364,7 @@ def _text(e: Expr) -> str:
 
 def _weighted(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Steps | None:
     """(5.108) the lecture's way: with z = x − As, (5.107) gives 2zᵀW, times ∂z/∂s = −A."""
-    residual, W = _matched(_quadratic(body))
+    residual, W = matched(quadratic(body))
     s_name = _find_wrt(d)
     weight = problem.var(W)
     if weight is None or "symmetric" not in (weight.assume or ()):
@@ -495,7 +377,7 @@ def _weighted(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Step
             closed = s.facts.get("identity") == "5.107" and s.facts.get("closed")
             lhs = s.math[0].parts[0] if s.kind == "factor" and closed else None
             if isinstance(lhs, Deriv) and isinstance(lhs.wrt, Expr):
-                out.append(_z_factor(lhs.wrt, W, d.of, _dim(problem, W, 0)))
+                out.append(_z_factor(lhs.wrt, W, d.of, dim_of(problem, W, 0)))
             else:
                 out.append(s)
         return tuple(out)
@@ -504,10 +386,10 @@ def _weighted(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Step
     if z_name is None or not (isinstance(residual, BinOp) and residual.op == "-"
                               and isinstance(residual.right, BinOp)
                               and residual.right.op == "@" and isinstance(residual.right.left, Name)
-                              and _is(residual.right.right, s_name)):
+                              and is_name(residual.right.right, s_name)):
         return None
     A = residual.right.left.id
-    m, n = _dim(problem, A, 0), _dim(problem, A, 1)
+    m, n = dim_of(problem, A, 0), dim_of(problem, A, 1)
     z, wrt, f = Name(z_name), Name(s_name), Name(d.of)
     substitute = Step(KIND, (
         Relation((z, residual), (":=",)),
@@ -532,12 +414,12 @@ def _weighted(problem: Problem, d: Derivation, body: Expr, steps: Steps) -> Step
 #: (matches, rewrite) in order; the first that matches rewrites the steps.
 _ROUTES: tuple[tuple[Callable[[Problem, Expr, str], bool],
                      Callable[[Problem, Derivation, Expr, Steps], Steps | None]], ...] = (
-    (_m_transpose, _transpose),
+    (m_transpose, _transpose),
     (_m_trace, _trace),
-    (_m_det, _determinant),
-    (_m_log_det, _log_det),
-    (_m_inverse, _inverse),
-    (_m_inverse_bilinear, _inverse_bilinear),
-    (_m_quadratic, _quadratic_form),
-    (_m_weighted, _weighted),
+    (m_det, _determinant),
+    (m_log_det, _log_det),
+    (m_inverse, _inverse),
+    (m_inverse_bilinear, _inverse_bilinear),
+    (m_quadratic, _quadratic_form),
+    (m_weighted, _weighted),
 )
