@@ -17,10 +17,10 @@ level, which of those steps a reader sees.  It maps a step tree to a step tree
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from derivgen.derivation import Block, Deriv, Math, Product, Relation, Space, Step
+from derivgen.derivation import Block, Deriv, Math, Product, Relation, Space, Step, Under
 from derivgen.errors import RenderError
 from derivgen.problem.expr import (
     BinOp,
@@ -59,7 +59,7 @@ def steps_for(steps: tuple[Step, ...], detail: str, names: Names | None = None,
         steps = tuple(_dimension_symbol(s, whole) for s in steps)
     if detail == "answer":
         return tuple(s for s in steps if s.kind == "dimension")
-    out = _substitutions(_lecture(steps, top=True, letters=letters, earlier=earlier), names)
+    out = _flatten_chains(_substitutions(_lecture(steps, top=True, letters=letters, earlier=earlier), names))
     if whole is not None:
         out = [_name_whole(s, whole) for s in out]
     if names is not None:
@@ -448,3 +448,56 @@ def _append(rel: Relation, part: Math) -> Relation:
     if rel.ops and rel.ops[-1] in ("∈", "in"):
         return Relation(rel.parts[:-1] + (part, rel.parts[-1]), rel.ops[:-1] + ("=", rel.ops[-1]))
     return Relation(rel.parts + (part,), rel.ops + ("=",))
+
+
+# --- one chain rule for a chain of intermediates --------------------------------------------------
+
+
+def _flatten_chains(steps: list[Step]) -> list[Step]:
+    """dL/dx = ∂L/∂z ∂z/∂x with ∂z/∂x = ∂z/∂h ∂h/∂x becomes one chain rule of three factors, as the
+    lectures write a network's gradient: ∂L/∂z ∂z/∂h ∂h/∂x, each factor derived once, one product."""
+    chain = next((n for n, s in enumerate(steps) if s.kind == "chain_rule"), None)
+    product = next((n for n, s in enumerate(steps) if s.kind == "multiply"), None)
+    nested = [n for n, s in enumerate(steps)
+              if s.kind == "factor" and s.facts.get("lead") and len(s.substeps) >= 3
+              and s.substeps[0].kind == "chain_rule" and s.substeps[-1].kind == "multiply"]
+    if chain is None or product is None or len(nested) != 1:
+        return steps
+    n = nested[0]
+    inner = steps[n].substeps
+    symbol = steps[n].facts.get("symbol")
+    outer_chain = _splice(steps[chain], symbol, inner[0],
+                          lambda u: isinstance(u.body, Deriv) and u.body == symbol)
+    inner_value = _value(inner[-1].math[-1]) if inner[-1].math else None
+    outer_product = _splice(steps[product], symbol, inner[-1], lambda u: u.body == inner_value)
+    if outer_chain is None or outer_product is None:
+        return steps
+    return steps[:chain] + [outer_chain] + steps[chain + 1:n] + list(inner[1:-1]) + steps[n + 1:product] + \
+        [outer_product] + steps[product + 1:]
+
+
+def _splice(step: Step, symbol: object, inner: Step, here: Callable[[Under], bool]) -> Step | None:
+    """``step`` with the braced factor ``here`` replaced by the braced factors of ``inner``'s product,
+    and ``inner``'s definitions (``h := σ(W₁x + b₁)``) beside its own."""
+    rel, inner_rel = step.math[-1], inner.math[-1]
+    products = [p for p in rel.parts if isinstance(p, Product)]
+    inner_products = [p for p in inner_rel.parts if isinstance(p, Product)]
+    if len(products) != 1 or len(inner_products) != 1:
+        return None
+    factors: list[Math] = []
+    found = False
+    for f in products[0].factors:
+        if isinstance(f, Under) and here(f) and not found:
+            factors.extend(inner_products[0].factors)
+            found = True
+        else:
+            factors.append(f)
+    if not found:
+        return None
+    new = Relation(tuple(Product(tuple(factors)) if p is products[0] else p for p in rel.parts), rel.ops)
+    definitions = tuple(r for r in inner.math[:-1] if step.kind == "chain_rule")
+    facts = dict(step.facts)
+    if step.kind == "chain_rule":  # through z and h
+        via = [*step.facts.get("via", ()), *inner.facts.get("via", ())]  # type: ignore[misc]
+        facts["via"] = list(dict.fromkeys(via))
+    return replace(step, math=step.math[:-1] + definitions + (new,), facts=facts)

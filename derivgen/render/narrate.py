@@ -10,9 +10,19 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from derivgen.derivation import Block, Deriv, Derivation, Explicit, Relation, Space, Step, Verification
+from derivgen.derivation import (
+    Block,
+    Deriv,
+    Derivation,
+    Explicit,
+    Product,
+    Relation,
+    Space,
+    Step,
+    Verification,
+)
 from derivgen.errors import RenderError
 from derivgen.problem.expr import Expr, Name, names_in
 from derivgen.problem.model import Problem
@@ -76,8 +86,11 @@ def present(derivation: Derivation, problem: Problem, earlier: Sequence[Derivati
     shown = _lecture_steps(derivation, problem, earlier, ctx)
     for step in shown:
         _present_step(step, 0, ctx, out, compact=detail != "full")
-    if detail != "full" and shown and shown[-1].kind == "closed_form" and out[-1].display:
-        # The matrix form is the answer, displayed in its box right after: say it once.
+    said_in_box = shown and (shown[-1].kind == "closed_form" or (
+        shown[-1].kind == "collate" and shown[-1].facts.get("layout") == "entries"))
+    if detail != "full" and said_in_box and out[-1].display:
+        # The matrix form (or the collated tensor's entries) is the answer, displayed in its box
+        # right after: say it once.
         out[-1] = dataclasses.replace(out[-1], display=())
     if detail != "full" and shown and shown[-1].kind == "gradient" and shown[-1].math:
         # The partials collected: their values are the answer, in its box right after.
@@ -119,16 +132,24 @@ def _quote_earlier_factors(derivation: Derivation, problem: Problem,
     """A factor an earlier part derived (∂f/∂z in both df/dx and df/db) is quoted, with its result."""
     labels = _earlier_parts_by_derivation(problem, earlier)
     seen: dict[tuple[object, object], str] = {}
+    defined: set[Relation] = set()  # intermediates an earlier part's chain rule introduced
     for e in earlier:
         for step in e.steps:
             if step.kind == "factor" and step.math and e is not derivation:
                 seen.setdefault((step.facts.get("symbol"), step.math[0]), labels.get(id(e), ""))
+            if step.kind == "chain_rule" and e is not derivation:
+                defined |= {r for r in step.math if r.ops[:1] == (":=",)}
     out = []
     for step in derivation.steps:
         quoted = step.kind == "factor" and step.math
         label = seen.get((step.facts.get("symbol"), step.math[0])) if quoted else None
         if label:
             step = Step("factor", step.math[-1:], {**step.facts, "from_part": label})
+        if step.kind == "chain_rule" and defined:
+            # z := Ax + b was introduced in an earlier part: the chain rule names it without saying it again.
+            kept = tuple(r for r in step.math if r not in defined)
+            if kept and len(kept) < len(step.math):
+                step = replace(step, math=kept)
         out.append(step)
     return tuple(out)
 
@@ -141,6 +162,19 @@ def _earlier_parts_by_derivation(problem: Problem, earlier: Sequence[Derivation]
             if find.of == e.of and find.wrt_text == e.wrt:
                 out[id(e)] = letters[i % 26]
     return out
+
+
+_BRACES = re.compile(r"\\underbrace\{|\}_\{[^{}]*\}|\\,|\s")
+
+
+def _without_rewritten_product(rel: Relation, ctx: Context) -> Relation:
+    """``A B = AB`` with only the braces gone says nothing: the product is written once, with its shapes."""
+    for n in range(1, len(rel.parts) - 1):
+        here, after = rel.parts[n], rel.parts[n + 1]
+        if isinstance(here, Product) and rel.ops[n] == "=" and \
+                _BRACES.sub("", ctx.printer.print(here)) == _BRACES.sub("", ctx.printer.print(after)):
+            return Relation(rel.parts[:n + 1] + rel.parts[n + 2:], rel.ops[:n] + rel.ops[n + 1:])
+    return rel
 
 
 def _share_lines(displays: tuple[str, ...]) -> tuple[str, ...]:
@@ -176,7 +210,10 @@ def _earlier_parts(derivation: Derivation, problem: Problem) -> dict[str, str]:
 
 def _present_step(step: Step, depth: int, ctx: Context, out: list[Para], compact: bool) -> None:
     text = sentence(step.kind, step.facts, ctx)
-    display = tuple(ctx.printer.display(rel) for rel in step.math)
+    math = step.math
+    if compact and step.kind == "multiply":
+        math = tuple(_without_rewritten_product(rel, ctx) for rel in math)
+    display = tuple(ctx.printer.display(rel) for rel in math)
     if compact and step.kind == "dimension" and not ctx.derivation.of_shape and not ctx.derivation.wrt_shape:
         # A scalar by a scalar: the dimension is said in passing, not displayed.
         text, display = text.rstrip(".") + ", $" + display[0] + "$.", ()
