@@ -157,3 +157,41 @@ def test_detail_from_the_command_line_and_derivgen_yaml(tmp_path: Path) -> None:
     (folder / "derivgen.yaml").write_text("detail: full\n")
     assert "By the sum rule" in build()
     assert "By the sum rule" not in build("--detail", "lecture")
+
+
+def test_a_networks_gradient_is_one_chain_rule_of_all_its_factors() -> None:
+    """dL/dx = ∂L/∂z ∂z/∂h ∂h/∂x (MML 5.6's backpropagation order), not a chain rule inside a factor."""
+    problem, ds = solved("3-matrix/two-layer-network.yaml")
+    paras = present(ds[1], problem, ds[:1])
+    assert [p.depth for p in paras] == [0] * len(paras)  # nothing nested
+    chain = next(p for p in paras if p.kind == "chain_rule")
+    assert "through $\\boldsymbol{z}$ and $\\boldsymbol{h}$" in chain.text
+    assert chain.display[0].count(r"\underbrace") == 3
+    factors = [p.text for p in paras if p.kind == "factor"]
+    assert len(factors) == 3 and "found in part (a)" in factors[0]  # ∂L/∂z is quoted, not derived again
+    product = next(p for p in paras if p.kind == "multiply")
+    assert product.display[0].count(r"\underbrace") == 3 and "aligned" not in product.display[0]
+
+
+def test_cancelling_terms_are_written_out_before_the_tidy_result() -> None:
+    """d/dθ xᵀA(θ)x: the entries of the sum, where x₁x₂ cos θ and x₂x₁ cos θ cancel, then −sin θ (x₁² + 2x₂²)."""
+    problem, [d] = solved("3-matrix/quadratic-form-of-rotation.yaml")
+    product = next(p for p in present(d, problem) if p.kind == "multiply").display[0]
+    written = r"x_{1} x_{2} \left(-\cos\left(\theta\right)\right) + x_{2} x_{1} \cos\left(\theta\right)"
+    assert written in product
+    assert product.index(written) < product.index(r"-\sin\left(\theta\right) \left(x_{1}^{2} + 2 x_{2}^{2}\right)")
+
+
+def test_the_quotient_rule_shows_where_the_square_comes_from() -> None:
+    problem, [d] = solved("1-scalar/quotient-rule.yaml")
+    line = present(d, problem)[-1].display[0]
+    assert line.index(r"\left(x^{2} - 2 x + 1\right)") < line.index(r"\left(x - 1\right)^{2}")
+
+
+def test_a_constant_result_is_named_and_repeated_entries_are_not_introduced_again() -> None:
+    """Example 5.9 with numbers: the Jacobian of Ax is A; f₂'s row follows "in the same way"."""
+    problem, [d] = solved("2-multivariate/jacobian-linear-map.yaml")
+    assert present_answer(d, problem).endswith(r"= \boldsymbol{A} \in \mathbb{R}^{2\times 3}")
+    texts = [p.text for p in present(d, problem) if p.kind == "partials"]
+    assert texts == ["Differentiate each entry with respect to $\\boldsymbol{x}$, by the sum rule.",
+                     "The next entry in the same way:"]
