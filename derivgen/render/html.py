@@ -18,6 +18,7 @@ import base64
 import os
 import re
 import shutil
+from html import unescape
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -140,14 +141,19 @@ def text_html(text: str) -> Markup:
 
 def markdown_html(text: str) -> Markup:
     """A user's Markdown statement as HTML, its math kept away from the Markdown parser."""
-    formulas: list[str] = []
-    source = []
-    for kind, piece in split_math(text):
-        if kind == "text":
-            source.append(piece)
-            continue
-        source.append(f"DGMATH{len(formulas)}X")
-        formulas.append(math_html(kind, piece).replace("<div", "<span").replace("</div>", "</span>"))
-    html = MarkdownIt("commonmark", {"html": False}).render("".join(source))
-    html = re.sub(r"DGMATH(\d+)X", lambda m: formulas[int(m.group(1))], html)
-    return Markup(html)
+    pieces = split_math(text)
+    formulas = [math_html(kind, piece).replace("<div", "<span").replace("</div>", "</span>")
+                for kind, piece in pieces if kind != "text"]
+    marker = "DGMATH"
+    while marker in unescape(text):  # the user's text, entities decoded (&#68;GMATH0X), never spells it
+        marker += "Q"
+    while True:  # and, should Markdown still make one up, a longer marker
+        source, n = [], 0
+        for kind, piece in pieces:
+            source.append(piece if kind == "text" else f"{marker}{n}X")
+            n += kind != "text"
+        html = MarkdownIt("commonmark", {"html": False}).render("".join(source))
+        found = [int(m) for m in re.findall(rf"{marker}(\d+)X", html)]
+        if len(set(found)) == len(found) and all(i < len(formulas) for i in found):
+            return Markup(re.sub(rf"{marker}(\d+)X", lambda m: formulas[int(m.group(1))], html))
+        marker += "Q"  # longer than any text it could collide with, in the end
