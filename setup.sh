@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up derivgen in this clone: system packages (TeX for PDFs, KaTeX for HTML,
-# Chromium for the HTML tests), a virtual environment in .venv, derivgen itself.
+# Set up derivgen in this clone: system packages (TeX for PDFs, Chromium for the
+# HTML tests; KaTeX for HTML is vendored in derivgen/render/katex), a virtual
+# environment in .venv, derivgen itself.
 # Idempotent: when everything is present it only checks, in about a second.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,7 +12,6 @@ have() { command -v "$1" >/dev/null 2>&1; }
 have latexmk || missing+=(latexmk)
 if ! have pdflatex || ! kpsewhich exam.cls >/dev/null 2>&1; then missing+=(texlive-latex-extra); fi
 have pdftotext || missing+=(poppler-utils)
-[ -f /usr/share/javascript/katex/katex.min.js ] || missing+=(libjs-katex)
 "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1 || missing+=(python3-venv)
 browser=()
 have chromium || have chromium-browser || browser=(chromium)
@@ -31,7 +31,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   if ! install_packages "${missing[@]}"; then
     echo "setup: please install: apt-get install -y ${missing[*]}" >&2
-    echo "setup: (without TeX derivgen skips PDFs; without KaTeX it cannot write HTML)" >&2
+    echo "setup: (without TeX derivgen skips PDFs)" >&2
   fi
 fi
 if [ ${#browser[@]} -gt 0 ]; then

@@ -1,9 +1,12 @@
 """HTML pages with KaTeX, working offline: no CDN is ever contacted.
 
-KaTeX comes from Debian's ``libjs-katex`` package (``apt-get install -y
-libjs-katex``: files under ``/usr/share/javascript/katex``), or from any KaTeX
-``dist`` folder named by ``DERIVGEN_KATEX_DIR`` (for example
-``node_modules/katex/dist`` after ``npm install katex``).  A page either
+KaTeX is vendored in the package (``derivgen/render/katex``: the script, the CSS
+and its woff2 fonts from the npm release named in its README), so HTML needs no
+system package; ``DERIVGEN_KATEX_DIR`` may name another KaTeX ``dist`` folder,
+which must be at least :data:`MIN_KATEX` (older releases let a formula expand
+``\\edef`` macros without bound, CVE-2024-28243).  Formulas are typeset with
+``maxExpand`` bounded (:data:`MAX_EXPAND`), so a macro bomb in a statement ends
+in KaTeX's red error text instead of a page that hangs.  A page either
 carries KaTeX inline (``assets="inline"``: CSS, fonts as data URIs and the
 script in the page, so the one file works anywhere) or links to a folder that
 :func:`copy_katex_assets` filled (``assets="katex"``, a path relative to the page).
@@ -31,19 +34,50 @@ from derivgen.render.markdown import DEFAULT_LABEL, ProblemView, problem_view
 from derivgen.render.mdmath import split_math
 from derivgen.render.templating import make_env
 
-DEBIAN_KATEX = Path("/usr/share/javascript/katex")
+BUNDLED_KATEX = Path(__file__).with_name("katex")
 KATEX_FILES = ("katex.min.css", "katex.min.js")
-MISSING = ("KaTeX not found: install it with `apt-get install -y libjs-katex`, "
+MIN_KATEX = (0, 16, 10)
+"""The first KaTeX release with CVE-2024-28243 (unbounded ``\\edef`` expansion) fixed."""
+MAX_EXPAND = 1000
+"""Macro expansions KaTeX allows per formula (its default, 1000, stated so a page never relies on it)."""
+MISSING = ("KaTeX not found: the copy vendored in derivgen/render/katex is missing (reinstall derivgen), "
            "or set DERIVGEN_KATEX_DIR to a KaTeX dist folder")
 
 
 def katex_assets() -> Path:
-    """The folder holding katex.min.css, katex.min.js and fonts/; RenderError with the fix if none."""
-    candidates = [Path(p) for p in [os.environ.get("DERIVGEN_KATEX_DIR", "")] if p] + [DEBIAN_KATEX]
-    for folder in candidates:
-        if all((folder / f).is_file() for f in KATEX_FILES) and (folder / "fonts").is_dir():
+    """The folder holding katex.min.css, katex.min.js and fonts/; RenderError with the fix if none.
+
+    ``DERIVGEN_KATEX_DIR`` wins when set, but only with a KaTeX of at least :data:`MIN_KATEX`.
+    """
+    override = os.environ.get("DERIVGEN_KATEX_DIR", "")
+    if override:
+        folder = Path(override)
+        if _complete(folder):
+            version = katex_version(folder)
+            if version is None or version < MIN_KATEX:
+                shown = ".".join(map(str, version)) if version else "of unknown version"
+                raise RenderError(
+                    f"DERIVGEN_KATEX_DIR={override}: KaTeX {shown} is older than "
+                    f"{'.'.join(map(str, MIN_KATEX))} (CVE-2024-28243: a formula can hang the page); "
+                    "unset it to use the KaTeX vendored in derivgen")
             return folder
+    if _complete(BUNDLED_KATEX):
+        return BUNDLED_KATEX
     raise RenderError(MISSING)
+
+
+def _complete(folder: Path) -> bool:
+    return all((folder / f).is_file() for f in KATEX_FILES) and (folder / "fonts").is_dir()
+
+
+def katex_version(folder: Path) -> tuple[int, ...] | None:
+    """The release of the KaTeX in ``folder``, read from its script (``version:"0.16.11"``)."""
+    try:
+        js = (folder / "katex.min.js").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    m = re.search(r'version:"(\d+)\.(\d+)\.(\d+)"', js)
+    return tuple(int(g) for g in m.groups()) if m else None
 
 
 def copy_katex_assets(dest: Path) -> Path:
@@ -110,10 +144,11 @@ def render_sheet_html(
 
 
 def _katex(assets: str) -> dict[str, object]:
+    options = Markup(f"maxExpand: {MAX_EXPAND}, throwOnError: false")
     if assets == "inline":
-        return {"inline": True, **inline_katex()}
-    katex_assets()  # fail early, with the install hint, when KaTeX is missing
-    return {"inline": False, "href": assets.rstrip("/")}
+        return {"inline": True, "options": options, **inline_katex()}
+    katex_assets()  # fail early, with the fix, when KaTeX is missing
+    return {"inline": False, "options": options, "href": assets.rstrip("/")}
 
 
 def html_view(problem: Problem, derivations: list[Derivation], solutions: bool, number: str | None,
