@@ -195,3 +195,16 @@ def test_a_constant_result_is_named_and_repeated_entries_are_not_introduced_agai
     texts = [p.text for p in present(d, problem) if p.kind == "partials"]
     assert texts == ["Differentiate each entry with respect to $\\boldsymbol{x}$, by the sum rule.",
                      "The next entry in the same way:"]
+
+
+def test_the_lectures_pictures_of_a_gram_matrix_and_of_a_linear_maps_jacobian() -> None:
+    """MML 5.13: K_pq = r_pᵀ r_q = Σ_m R_mp R_mq; MML 5.9: the Jacobian's entries A_ij make up A."""
+    problem, [d] = solved("3-matrix/gradient-RtR.yaml")
+    index = next(p for p in present(d, problem) if p.kind == "index_notation")
+    assert r"K_{pq} = \boldsymbol{r}_{p}^{\top}\,\boldsymbol{r}_{q} = \sum_{m=1}^{M} R_{mp} R_{mq}" in index.display[0]
+    assert "dot product of two columns" in index.text
+    problem, [d] = solved("3-matrix/gradient-Ax-by-x.yaml")
+    paras = present(d, problem)
+    collect = next(p for p in paras if p.kind == "collate").display[0]
+    assert r"A_{11} & \cdots & A_{1N}" in collect and collect.endswith(r"&= \boldsymbol{A} \in \mathbb{R}^{M\times N}\end{aligned}")
+    assert paras[-1].kind == "collate"  # no "in matrix form" after it: "= A" says it

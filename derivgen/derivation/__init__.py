@@ -179,6 +179,26 @@ class Dots:
     """A vertical ellipsis inside a stacked block."""
 
 
+@dataclass(frozen=True)
+class MatrixDots:
+    """An ellipsis inside a written-out matrix: ``h`` along a row, ``v`` down a column, ``d`` across."""
+
+    direction: str
+    """``h``, ``v`` or ``d``."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """Column ``index`` of matrix ``matrix``, written as the lectures do: ``r_p`` for column p of R."""
+
+    matrix: str
+    """The matrix's name (its column is written in its lower-case letter, bold)."""
+    index: str
+    """Which column (an index letter)."""
+    transposed: bool = False
+    """Written as a row, ``r_pᵀ``."""
+
+
 def _zero() -> Expr:
     from derivgen.problem.expr import Num
 
@@ -200,7 +220,7 @@ class IndexNotation:
 #: index notation.
 Math: TypeAlias = (
     Expr | Deriv | Entry | Tuple | Space | Under | Product | Block | Cases | Text | Limit | Binomial
-    | SumOver | Vanishing | SumEntries | EntryOf | Bracket | Dots | IndexNotation
+    | SumOver | Vanishing | SumEntries | EntryOf | Bracket | Dots | MatrixDots | Column | IndexNotation
 )
 
 

@@ -15,11 +15,13 @@ from derivgen.derivation import (
     Block,
     Bracket,
     Cases,
+    Column,
     Deriv,
     Dots,
     Entry,
     EntryOf,
     Limit,
+    MatrixDots,
     Product,
     Relation,
     Space,
@@ -275,6 +277,14 @@ class MathLatex(LatexPrinter):
 
     def _print_Dots(self, d: Dots) -> str:
         return r"\vdots"
+
+    def _print_MatrixDots(self, d: MatrixDots) -> str:
+        return {"h": r"\cdots", "v": r"\vdots", "d": r"\ddots"}.get(d.direction, r"\cdots")
+
+    def _print_Column(self, c: Column) -> str:
+        letter = self.letters.get(c.matrix) or name_latex(c.matrix)
+        column = r"\boldsymbol{" + letter.lower() + "}_{" + c.index + "}"
+        return column + (r"^{\top}" if c.transposed else "")
 
     def _print_Vanishing(self, v: Vanishing) -> str:
         h = self.print(v.var)

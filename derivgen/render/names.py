@@ -11,8 +11,35 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from derivgen.derivation import Block, Cases, Deriv, Math, Product, Relation, Space, Step, Under
-from derivgen.problem.expr import Call, Expr, Index, ListLit, Name, Num, children, map_children, names_in
+from derivgen.derivation import (
+    Block,
+    Cases,
+    Column,
+    Deriv,
+    Derivation,
+    Entry,
+    Math,
+    MatrixDots,
+    Product,
+    Relation,
+    Space,
+    Step,
+    Under,
+)
+from derivgen.derivation.index_form import Ent, Idx, IExpr
+from derivgen.problem.expr import (
+    BinOp,
+    Call,
+    Expr,
+    Index,
+    ListLit,
+    Name,
+    Num,
+    Transpose,
+    children,
+    map_children,
+    names_in,
+)
 from derivgen.problem.model import Problem
 
 # --- the problem's intermediates, kept as names --------------------------------------
@@ -159,3 +186,66 @@ def rename_outer(steps: tuple[Step, ...], of: str, outer: tuple[str, str]) -> tu
 
 def _about(wrt: object, param: str) -> bool:
     return wrt == Name(param) or (isinstance(wrt, Index) and wrt.base == Name(param))
+
+
+# --- names the lectures introduce ----------------------------------------------------------------
+
+
+def gram_columns(problem: Problem, derivation: Derivation, steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    """K = RᵀR entry by entry as MML 5.13 writes it: K_pq = r_pᵀ r_q = Σ_m R_mp R_mq, r_i column i of R."""
+    d = problem.definition(derivation.of)
+    body = d.expr if d is not None else None
+    if not (isinstance(body, BinOp) and body.op == "@" and isinstance(body.left, Transpose)
+            and isinstance(body.left.arg, Name) and body.left.arg == body.right):
+        return steps
+    matrix = body.left.arg.id
+    out = []
+    for step in steps:
+        rel = step.math[0] if step.kind == "index_notation" and len(step.math) == 1 else None
+        if rel is not None and isinstance(rel.parts[0], Entry) and len(rel.parts[0].indices) == 2:
+            p, q = rel.parts[0].indices
+            columns = Product((Column(matrix, p, transposed=True), Column(matrix, q)))
+            step = replace(step, math=(Relation((rel.parts[0], columns, *rel.parts[1:])),),
+                           facts={**step.facts, "columns": matrix})
+        out.append(step)
+    return tuple(out)
+
+
+def entries_matrix(problem: Problem, steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    """∂f_i/∂x_j = A_ij collected as MML Example 5.9 writes it: [A_11 ⋯ A_1N; ⋮; A_M1 ⋯ A_MN] = A."""
+    partial = next((s for s in steps if s.kind == "partials" and s.math), None)
+    collate = next((n for n, s in enumerate(steps)
+                    if s.kind == "collate" and s.facts.get("layout") == "stack"), None)
+    if partial is None or collate is None:
+        return steps
+    entry = _single_entry(partial.math[-1].parts[-1])
+    rel = steps[collate].math[0] if steps[collate].math else None
+    if entry is None or rel is None or len(rel.parts) != 3:
+        return steps
+    name, (rows, cols) = entry
+    var = problem.var(name)
+    if var is None or len(var.shape) != 2 or (str(var.shape[0]), str(var.shape[1])) != (rows, cols):
+        return steps
+    corner = {"h": MatrixDots("h"), "v": MatrixDots("v"), "d": MatrixDots("d")}
+    block = Block((
+        (Entry(name, ("1", "1")), corner["h"], Entry(name, ("1", cols))),
+        (corner["v"], corner["d"], corner["v"]),
+        (Entry(name, (rows, "1")), corner["h"], Entry(name, (rows, cols))),
+    ))
+    new = Relation((rel.parts[0], rel.parts[1], block, Name(name), rel.parts[2]), ("=", "=", "=", "∈"))
+    rest = tuple(s for s in steps[collate + 1:] if s.kind != "closed_form")  # "= A" says it
+    return steps[:collate] + (replace(steps[collate], math=(new,)),) + rest
+
+
+def _single_entry(x: object) -> tuple[str, tuple[str, str]] | None:
+    """``A_ij`` as (A, (M, N)) when an index expression is exactly one entry of a matrix by its two
+    free indices, in order."""
+    if not isinstance(x, IExpr) or len(x.terms) != 1:
+        return None
+    term = x.terms[0]
+    if term.coeff != 1 or term.sums or len(term.factors) != 1 or not isinstance(term.factors[0], Ent):
+        return None
+    ent = term.factors[0]
+    if len(ent.idx) != 2 or not all(isinstance(i, Idx) for i in ent.idx):
+        return None
+    return ent.name, (str(ent.idx[0].dim), str(ent.idx[1].dim))  # type: ignore[union-attr]

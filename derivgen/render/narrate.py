@@ -30,7 +30,14 @@ from derivgen.render.context import Context
 from derivgen.render.detail import DEFAULT_DETAIL, steps_for
 from derivgen.render.identities import lecture_identity_steps
 from derivgen.render.mathlatex import MathLatex
-from derivgen.render.names import Names, composition_letters, outer_function, rename_outer
+from derivgen.render.names import (
+    Names,
+    composition_letters,
+    entries_matrix,
+    gram_columns,
+    outer_function,
+    rename_outer,
+)
 from derivgen.render.notation import entry_letters, is_array_fn, symbols_for
 from derivgen.render.sentences import sentence
 
@@ -114,6 +121,7 @@ def _lecture_steps(derivation: Derivation, problem: Problem, earlier: Sequence[D
         outer = outer_function(problem, derivation.of)
         if outer is not None:  # h = f(g(t)): the factor is ∂f/∂x, as the lecture writes it
             shown = rename_outer(shown, derivation.of, outer)
+        shown = entries_matrix(problem, gram_columns(problem, derivation, shown))
     return shown
 
 

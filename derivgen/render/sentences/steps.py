@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from derivgen.derivation import Symmetric
+from derivgen.derivation import Column, Symmetric
 from derivgen.problem.shapes import printed_shape
 from derivgen.render.context import Context
 from derivgen.render.sentences.registry import Facts, and_list, fact, fact_items, fact_shape, items, says
@@ -67,7 +67,13 @@ def _index_notation(facts: Facts, ctx: Context) -> str:
         return "Write the function entry by entry, in index notation."
     spans = [f"${ctx.printer.print(ctx.math(str(i)))} = 1, \\ldots, {ctx.printer.print(ctx.math(str(n)))}$"
              for i, n in ranges]
-    return f"Write the function entry by entry, in index notation, for {and_list(spans)}."
+    lead = f"Write the function entry by entry, in index notation, for {and_list(spans)}."
+    matrix = facts.get("columns")
+    if isinstance(matrix, str):  # K = RᵀR: entries are dot products of columns (MML 5.13)
+        column = ctx.printer.print(Column(matrix, "i"))
+        return (f"{lead} With ${column}$ the $i$th column of {ctx.tex(matrix)}, every entry is the dot "
+                "product of two columns.")
+    return lead
 
 
 @says("partials")
