@@ -42,3 +42,7 @@ MAX_CONSTANT_EXPONENT = 1000
 
 #: Longest time derive + verify + render may take for one problem, in seconds.
 MAX_SECONDS_PER_PROBLEM = 60
+
+#: Most memory (address space) derive + verify + render may add for one problem, in bytes:
+#: the worker process that builds the problem is stopped with a clear message beyond it.
+MAX_BYTES_PER_PROBLEM = 1 << 30

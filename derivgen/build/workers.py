@@ -1,10 +1,18 @@
 """Derive, verify and render problems in parallel: the fork pool, the time limit per problem.
 
-Each problem runs in a worker process (forked, so the engine imported once in
-the parent is shared), under :data:`derivgen.limits.MAX_SECONDS_PER_PROBLEM`
-enforced with ``SIGALRM``.  Whatever happens in a worker, an :class:`Outcome`
-comes back: derivations and rendered files, or error lines; one problem's
-crash or timeout never stops the others.
+Each problem runs in a worker process of its own (forked, so the engine
+imported once in the parent is shared).  The parent enforces
+:data:`derivgen.limits.MAX_SECONDS_PER_PROBLEM` from outside: a worker still
+running at its deadline is killed (``SIGKILL``), wherever it is, even inside
+NumPy, where a signal handler in the worker would never run.  Each worker also
+has an address-space limit (:data:`derivgen.limits.MAX_BYTES_PER_PROBLEM`
+more than it started with).  Whatever happens in a worker, an
+:class:`Outcome` comes back: derivations and rendered files, or error lines;
+one problem's crash, timeout or memory use never stops the others.
+
+Where ``fork`` is not available (or :data:`ISOLATE` is turned off, as the
+tests that trace calls in one process do) the problems run one by one in the
+build's own process, under ``SIGALRM``.
 """
 
 from __future__ import annotations
@@ -17,7 +25,6 @@ import threading
 import time
 import traceback
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +32,7 @@ from derivgen.build.progress import Progress
 from derivgen.build.report import error_lines
 from derivgen.build.stages import RenderOptions, Stages
 from derivgen.errors import DerivgenError, LimitError
-from derivgen.limits import MAX_SECONDS_PER_PROBLEM
+from derivgen.limits import MAX_BYTES_PER_PROBLEM, MAX_SECONDS_PER_PROBLEM
 
 if TYPE_CHECKING:
     from derivgen.problem.model import Problem
@@ -53,12 +60,16 @@ class Outcome:
     internal: str | None = None
 
 
+#: Run each problem in a worker process the parent can kill (False: in the build's own process).
+ISOLATE = True
+
+
 def process_all(tasks: Sequence[Task], stages: Stages, opts: RenderOptions, jobs: int | None,
                 progress: Progress) -> list[Outcome]:
-    """Every task's outcome, in the tasks' order: in a pool of ``jobs`` workers (default all cores)."""
-    workers = min(jobs or os.cpu_count() or 1, len(tasks))
-    if workers > 1:
-        return _in_pool(tasks, stages, opts, workers, progress)
+    """Every task's outcome, in the tasks' order: in at most ``jobs`` workers at once (default all cores)."""
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
+    if ISOLATE and "fork" in _start_methods():
+        return _in_workers(tasks, stages, opts, workers, progress)
     return _in_process(tasks, stages, opts, progress)
 
 
@@ -71,9 +82,23 @@ def process_problem(problem: Problem, display: str, number: str, stages: Stages,
             return _process(problem, display, number, stages, opts, timings)
     except DerivgenError as e:
         return Outcome(None, {}, error_lines(e, display), timings)
+    except MemoryError:
+        return Outcome(None, {}, [f"{display}: {_memory_message()}"], timings)
+    except RecursionError:
+        return Outcome(None, {}, [f"{display}: derive, check and render nest too deeply for derivgen "
+                                  "(simplify the expression or split it into defines)"], timings)
     except Exception as e:  # one problem's internal error must not stop the others
         return Outcome(None, {}, [f"{display}: internal error: {type(e).__name__}: {e}"], timings,
                        traceback.format_exc())
+
+
+def _time_message(seconds: float) -> str:
+    return f"derive, check and render took longer than derivgen's limit of {seconds:g} s per problem"
+
+
+def _memory_message() -> str:
+    return (f"derive, check and render needed more memory than derivgen's limit of "
+            f"{MAX_BYTES_PER_PROBLEM >> 20} MiB per problem")
 
 
 @contextlib.contextmanager
@@ -84,8 +109,7 @@ def time_limit(seconds: float) -> Iterator[None]:
         return
 
     def expire(signum: int, frame: object) -> None:
-        raise LimitError(f"derive, check and render took longer than derivgen's limit of {seconds:g} s "
-                         "per problem")
+        raise LimitError(_time_message(seconds))
 
     old = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -119,29 +143,125 @@ def _in_process(tasks: Sequence[Task], stages: Stages, opts: RenderOptions,
     return outcomes
 
 
-def _in_pool(tasks: Sequence[Task], stages: Stages, opts: RenderOptions, workers: int,
-             progress: Progress) -> list[Outcome]:
-    """Outcomes in the tasks' order, whatever order the workers finish in."""
+def _start_methods() -> list[str]:
     import multiprocessing
+
+    return multiprocessing.get_all_start_methods()
+
+
+@dataclass
+class _Running:
+    number: int
+    process: Any
+    deadline: float
+
+
+def _in_workers(tasks: Sequence[Task], stages: Stages, opts: RenderOptions, workers: int,
+                progress: Progress) -> list[Outcome]:
+    """Outcomes in the tasks' order; a worker past its deadline is killed, its problem fails alone."""
+    import multiprocessing
+    from multiprocessing.connection import wait
 
     stages.prepare()  # imported before forking: workers start warm
     gc.freeze()  # the workers' collector then leaves the shared pages alone (no copy-on-write storm)
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    ctx = multiprocessing.get_context("fork")
     outcomes: list[Outcome | None] = [None] * len(tasks)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {pool.submit(process_problem, t.problem, t.display, t.number, stages, opts): n
-                   for n, t in enumerate(tasks)}
-        for future in as_completed(futures):
-            outcomes[futures[future]] = _result(future, tasks[futures[future]])
-            progress.advance()
-    gc.unfreeze()
+    waiting = list(range(len(tasks)))[::-1]
+    running: dict[Any, _Running] = {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < workers:
+                n = waiting.pop()
+                receive, send = ctx.Pipe(duplex=False)
+                process = ctx.Process(target=_work, args=(send, tasks[n], stages, opts), daemon=True)
+                process.start()
+                send.close()
+                running[receive] = _Running(n, process, time.monotonic() + MAX_SECONDS_PER_PROBLEM)
+            timeout = max(0.0, min(r.deadline for r in running.values()) - time.monotonic())
+            for conn in wait(list(running), timeout):
+                job = running.pop(conn)
+                outcomes[job.number] = _receive(conn, job, tasks[job.number])
+                progress.advance()
+            now = time.monotonic()
+            for conn, job in list(running.items()):
+                if now >= job.deadline:
+                    del running[conn]
+                    _stop(job.process)
+                    conn.close()
+                    message = _time_message(MAX_SECONDS_PER_PROBLEM)
+                    outcomes[job.number] = Outcome(None, {}, [f"{tasks[job.number].display}: {message}"], {})
+                    progress.advance()
+    finally:
+        for conn, job in running.items():  # interrupted: no worker outlives the build
+            _stop(job.process)
+            conn.close()
+        gc.unfreeze()
     return [o for o in outcomes if o is not None]
 
 
-def _result(future: Future[Any], task: Task) -> Outcome:
+def _work(send: Any, task: Task, stages: Stages, opts: RenderOptions) -> None:
+    """In the worker: limit its memory, build the one problem, send the outcome back."""
+    _die_with_parent()
+    _limit_memory(MAX_BYTES_PER_PROBLEM)
+    outcome = process_problem(task.problem, task.display, task.number, stages, opts)
     try:
-        return future.result()
-    except Exception as e:  # a worker died (killed, out of memory) or the result did not pickle
-        return Outcome(None, {}, [f"{task.display}: internal error in a worker: {type(e).__name__}: {e}"], {},
-                       traceback.format_exc())
+        send.send(outcome)
+    except Exception as e:  # the result did not pickle, or memory ran out on the way
+        send.send(Outcome(None, {}, [f"{task.display}: internal error in a worker: {type(e).__name__}: {e}"],
+                          outcome.timings, traceback.format_exc()))
+    send.close()
+
+
+def _die_with_parent() -> None:
+    """On Linux: killed when the build is (a killed build leaves no worker running on)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:
+            os._exit(1)
+
+
+def _limit_memory(extra: int) -> None:
+    """At most ``extra`` bytes of address space beyond what this process has now (never raising a limit)."""
+    try:
+        import resource
+
+        with open("/proc/self/statm", encoding="ascii") as f:
+            current = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = current + extra
+        if soft != resource.RLIM_INFINITY:
+            limit = min(limit, soft)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, OSError, ValueError):
+        return  # no /proc or no setrlimit: the time limit still holds
+
+
+def _receive(conn: Any, job: _Running, task: Task) -> Outcome:
+    try:
+        outcome: Outcome = conn.recv()
+    except (EOFError, OSError, MemoryError, ValueError) as e:
+        job.process.join(5)
+        code = job.process.exitcode
+        if code is not None and code < 0:
+            why = f"it was stopped by signal {-code}"
+        else:
+            why = f"it ended with exit code {code}" if code is not None else f"{type(e).__name__}"
+        outcome = Outcome(None, {}, [f"{task.display}: the worker building it ended without a result "
+                                     f"({why}); it may have needed more memory than derivgen's limit of "
+                                     f"{MAX_BYTES_PER_PROBLEM >> 20} MiB per problem"], {})
+    finally:
+        conn.close()
+    job.process.join(5)
+    if job.process.is_alive():
+        _stop(job.process)
+    return outcome
+
+
+def _stop(process: Any) -> None:
+    with contextlib.suppress(Exception):
+        process.kill()
+    process.join()
