@@ -280,3 +280,120 @@ def test_eval_at_other_sizes_leaves_out_an_explicit_array_written_for_the_proble
     assert set(at_3) == {"closed", "explicit"} and float(at_3["explicit"]) == 3.0
     at_4 = evaluate_result(p, d, {"y": np.ones(4), "x": 2.0}, {"K": 4})
     assert set(at_4) == {"closed"} and float(at_4["closed"]) == 4.0
+
+
+# --- a check that can tell right from wrong -----------------------------------------------------
+
+
+def check_file(tmp_path: Path, name: str, body: str) -> tuple[int, str]:
+    """``derivgen check`` on one problem file written here: exit code and stderr."""
+    import contextlib
+    import io
+    import os
+
+    from derivgen import cli
+
+    (tmp_path / "problems").mkdir(exist_ok=True)
+    (tmp_path / "problems" / f"{name}.yaml").write_text(body, encoding="utf-8")
+    err = io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = cli.main(["check", f"problems/{name}.yaml"])
+    finally:
+        os.chdir(cwd)
+    return code, err.getvalue()
+
+
+def scalar_problem(f: str) -> str:
+    return f"title: t\ngiven:\n  x: scalar\ndefine:\n  f: {f}\nfind:\n  - df/dx\n"
+
+
+def test_a_tiny_constant_cannot_be_checked_and_is_not_published(tmp_path: Path) -> None:
+    code, err = check_file(tmp_path, "tiny", scalar_problem("1e-320*x**2"))
+    assert code != 0
+    assert re.search(r"problems/tiny\.yaml:7:5: find 'df/dx': the numeric check cannot tell a right result "
+                     r"from a wrong one, so it is not published as verified: f is so small \(about .*e-32\d\) "
+                     r"that its changes underflow.* Rescale the problem's constants", err), err
+
+
+def test_a_function_saturated_everywhere_cannot_be_checked(tmp_path: Path) -> None:
+    code, err = check_file(tmp_path, "flat", scalar_problem("tanh(x**2 + 50)"))
+    assert code != 0
+    assert "problems/flat.yaml:7:5: find 'df/dx': the numeric check cannot tell" in err
+    assert "f does not change when x does" in err and "saturates, scale its argument" in err
+
+
+def test_a_saturating_function_is_checked_where_it_varies() -> None:
+    p = problem({"x": ()}, {"f": "tanh(1000000 * x)"})
+    f = find("f", "x")
+    right = "1000000 * (1 - tanh(1000000 * x) ** 2)"
+    d = verify(p, f, derivation(f, (), (), right))
+    method = d.verified.method if d.verified else ""
+    assert re.fullmatch(r"central finite differences with every variable scaled by 1e-0[4-7] \(where f varies\)",
+                        method)
+    # and there it is a real check: off by 0.1 % (or a missing factor) fails
+    with pytest.raises(VerificationError, match=r"disagrees .*every variable scaled by 1e-0\d"):
+        verify(p, f, derivation(f, (), (), "1.001 * " + right))
+    with pytest.raises(VerificationError, match="disagrees"):
+        verify(p, f, derivation(f, (), (), "1 - tanh(1000000 * x) ** 2"))
+
+
+def test_before_the_check_could_tell_a_wrong_saturated_derivative_passed() -> None:
+    """The wrong result below would pass at points of size one; the check refuses to call it verified."""
+    p = problem({"x": ()}, {"f": "tanh(x ** 2 + 50)"})
+    f = find("f", "x")
+    with pytest.raises(VerificationError, match="cannot tell a right result from a wrong one"):
+        verify(p, f, derivation(f, (), (), "7 * x * (1 - tanh(x ** 2 + 50) ** 2)"))
+
+
+def test_small_but_resolvable_values_are_checked_relatively() -> None:
+    p = problem({"x": ("N",)}, {"f": "1e-20 * x.T @ x"})
+    f = find("f", "x")
+    assert verify(p, f, derivation(f, (), ("N",), "2e-20 * x.T")).verified
+    with pytest.raises(VerificationError, match="disagrees"):  # once, below 1e-5, anything passed
+        verify(p, f, derivation(f, (), ("N",), "2.0001e-20 * x.T"))
+
+
+def test_a_derivative_that_is_zero_because_f_does_not_use_x_is_verified() -> None:
+    p = problem({"x": ("N",), "y": ()}, {"f": "sin(y)"}, sizes={"N": 2})
+    f = find("f", "x")
+    d = verify(p, f, derivation(f, (), ("N",), "0 * x.T"))
+    assert d.verified is not None and d.verified.method == "finite differences"
+    assert d.verified.max_abs_error == 0.0
+    with pytest.raises(VerificationError, match="disagrees"):
+        verify(p, f, derivation(f, (), ("N",), "1e-9 * x.T"))
+
+
+def test_a_normal_problem_is_verified_as_before(tmp_path: Path) -> None:
+    code, err = check_file(tmp_path, "sigmoid", scalar_problem("sigma(3*x - 1)"))
+    assert code == 0, err
+    d = verify(QUAD, DF_DX, derivation(DF_DX, (), ("N",), "x.T @ (B + B.T)"))
+    assert d.verified is not None and d.verified.method == "finite differences" and d.verified.points == 3
+
+
+def test_a_derivation_wrong_by_a_small_relative_amount_is_caught(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    """The real engine's result for f = x·exp(x), patched to be off by 0.01 %, fails the check."""
+    from dataclasses import replace as dc_replace
+
+    from derivgen.build import stages
+    from derivgen.problem.expr import BinOp, Num
+
+    real = stages.derive_stage
+
+    def off(p: Problem) -> list[tuple[Find, Derivation]]:
+        out = []
+        for f, d in real(p):
+            closed = d.result.closed
+            assert closed is not None
+            wrong = dc_replace(d.result, closed=BinOp("*", Num(Fraction(10001, 10000)), closed),
+                               index=None, explicit=None, display=None)
+            out.append((f, dc_replace(d, result=wrong)))
+        return out
+
+    monkeypatch.setattr(stages, "derive_stage", off)
+    code, err = check_file(tmp_path, "xexp", scalar_problem("x * exp(x)"))
+    assert code != 0
+    assert "problems/xexp.yaml:7:5: find 'df/dx':" in err and "disagrees with finite differences" in err

@@ -57,7 +57,8 @@ def concrete_shape(shape: tuple[object, ...], sizes: Mapping[str, int]) -> tuple
         raise VerificationError(f"no size for dimension {e.args[0]}") from e
 
 
-def _draw(shape: tuple[int, ...], assume: frozenset[str], rng: np.random.Generator, safe: bool) -> np.ndarray:
+def _draw(shape: tuple[int, ...], assume: frozenset[str], rng: np.random.Generator, safe: bool,
+          scale: float = 1.0) -> np.ndarray:
     positive = safe or "positive" in assume
     a = rng.uniform(0.5, 1.5, size=shape) if positive else rng.standard_normal(size=shape)
     square = a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1
@@ -66,7 +67,7 @@ def _draw(shape: tuple[int, ...], assume: frozenset[str], rng: np.random.Generat
     if square and (safe or "invertible" in assume or {"positive", "symmetric"} <= assume):
         # Diagonally dominant with a positive diagonal: invertible, det > 0 (Gershgorin).
         a = a + (2 if safe else 1) * a.shape[0] * np.eye(a.shape[0])
-    return a
+    return a if scale == 1.0 else a * scale
 
 
 def _checked_quantities(problem: Problem) -> list[tuple[str, Expr]]:
@@ -112,13 +113,18 @@ def _calls(expr: Expr, funcs: tuple[str, ...]) -> list[Call]:
 
 
 def random_values(problem: Problem, sizes: Mapping[str, int],
-                  rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """A random point where every defined quantity and every ``of`` is finite and well posed."""
+                  rng: np.random.Generator, scale: float = 1.0) -> dict[str, np.ndarray]:
+    """A random point where every defined quantity and every ``of`` is finite and well posed.
+
+    ``scale`` multiplies every value drawn (signs, symmetry and invertibility are kept):
+    the check looks at smaller or larger values where a function is flat at size one.
+    """
     quantities = _checked_quantities(problem)
     reason = ""
     for attempt in range(ATTEMPTS):
         safe = attempt >= NORMAL_ATTEMPTS
-        values = {v.name: _draw(concrete_shape(v.shape, sizes), v.assume, rng, safe) for v in problem.given}
+        values = {v.name: _draw(concrete_shape(v.shape, sizes), v.assume, rng, safe, scale)
+                  for v in problem.given}
         defect = _defect(quantities, Evaluator(values, sizes))
         if defect is None:
             return values
@@ -212,3 +218,13 @@ def _central(f: Expr, point: dict[str, np.ndarray], sizes: Mapping[str, int], na
     # The actual step, after rounding x ± step to floats, keeps the quotient honest.
     width = float(plus[name][ix] - minus[name][ix])
     return (evaluate(f, plus, sizes) - evaluate(f, minus, sizes)) / width
+
+
+def depends_on(problem: Problem, of_expr: Expr, wrt: tuple[Expr, ...]) -> bool:
+    """Whether ``of_expr``, written out as the finite differences see it, names any wrt variable.
+
+    When it does not, its derivative is zero everywhere, whatever the numbers say.
+    """
+    names = {wrt_name(w) for w in wrt}
+    f = _independent(problem, names).expand(of_expr)
+    return any(isinstance(n, Name) and n.id in names for n in _nodes(f))

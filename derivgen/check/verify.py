@@ -14,13 +14,29 @@ relative amount of order one at random points, far above ``1e-5``.  Points
 where the differences themselves are unstable (``h`` and ``2h`` disagree) are
 redrawn instead of being held against the result; so are points where any part
 of the function is not finite (:func:`numeric.random_values`).
+
+The comparison is also relative to the derivative's own scale: the ``1`` above is
+replaced by the largest |numeric| entry at the point (plus the measured
+difference between steps ``h`` and ``2h``) whenever that is smaller, so that
+``1e-20·x²`` is checked to five digits instead of passing below ``1e-5``.
+
+A check must be able to tell right from wrong.  At a point it can when a result
+off by :data:`PERTURB` (relatively) would fail at some entry; a derivative below
+the noise everywhere (``1e-320·x²``, where the differences underflow) or a
+function flat at every point drawn (``tanh(1e6·x)`` at values of size one)
+cannot be.  When no point of the usual draw can tell, points are drawn again
+with every variable scaled by :data:`SCALES`, with the step scaled alike, so that
+``tanh(1e6·x)`` is compared where it varies (``x`` about ``1e-6``).  If no scale
+helps the result is not published: :class:`VerificationError` says why and what
+to do.  A derivative that is zero because the function does not name the
+variable at all is known to be zero and passes when the result is zero.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from math import prod
 from typing import TYPE_CHECKING
 
@@ -45,6 +61,16 @@ STEP = 1e-6
 """Relative step of the central differences."""
 EXTRA_POINTS = 3
 """Points that may be redrawn because the differences were unstable there."""
+PERTURB = 1e-3
+"""A result off by this relative amount must fail at some entry for a point to count as telling."""
+TINY = 1e-300
+"""Absolute floor of the tolerance, far below any value a check can resolve."""
+SCALES = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e1, 1e2, 1e3)
+"""Factors on every variable for the points drawn again when none of the usual ones could tell."""
+UNDERFLOW = 1e-290
+"""Values of f below this are near underflow: their differences lose every digit."""
+SCALE_TRIES = 2
+"""Points tried at a scale before the next one, unless one of them could tell."""
 
 
 def evaluate_result(problem: Problem, derivation: Derivation, values: Values,
@@ -135,9 +161,27 @@ def point_seed(problem: Problem, find: Find, seed: int = 0) -> int:
     return int.from_bytes(digest[:8], "little")
 
 
+@dataclass(frozen=True)
+class _Point:
+    """What one point showed: the largest error and whether it could tell right from wrong."""
+
+    error: float
+    telling: bool
+    zero: bool
+    """Numeric and derived values are all exactly zero."""
+    derivative: float
+    """Largest |numeric| entry."""
+    function: float
+    """Largest |f|."""
+
+
 def verify(problem: Problem, find: Find, derivation: Derivation, points: int = 3,
            seed: int = 0) -> Derivation:
-    """The derivation with ``verified`` set, or :class:`VerificationError` if any form is wrong."""
+    """The derivation with ``verified`` set, or :class:`VerificationError` if any form is wrong.
+
+    Also :class:`VerificationError` when the finite differences cannot tell a right
+    result from a wrong one at any point tried (see the module's docstring).
+    """
     import numpy as np
 
     from derivgen.check import numeric
@@ -150,39 +194,106 @@ def verify(problem: Problem, find: Find, derivation: Derivation, points: int = 3
         )
     sizes = numeric.concrete_sizes(problem)
     rng = np.random.default_rng(point_seed(problem, find, seed))
-    worst, checked = 0.0, 0
+    worst, seen = 0.0, list[_Point]()
     for _ in range(points + EXTRA_POINTS):
-        if checked == points:
+        if len(seen) == points:
             break
         values = numeric.random_values(problem, sizes, rng)
-        error = _check_point(problem, find, derivation, values, sizes, f"point {checked + 1} of {points}")
-        if error is not None:
-            worst, checked = max(worst, error), checked + 1
-    if checked < points:
+        point = _check_point(problem, find, derivation, values, sizes, f"point {len(seen) + 1} of {points}")
+        if point is not None:
+            worst = max(worst, point.error)
+            seen.append(point)
+    if len(seen) < points:
         raise VerificationError(
             f"{problem.id}: {find.text}: finite differences were unstable at {points + EXTRA_POINTS} "
             f"random points (sizes {_sizes(sizes)}); the result could not be checked"
         )
-    check = Verification(method="finite differences", sizes=dict(sizes), max_abs_error=worst, points=points)
+    method = "finite differences"
+    if not any(p.telling for p in seen):
+        independent = not numeric.depends_on(problem, Name(find.of), find.wrt)
+        if not (independent and all(p.zero for p in seen)):
+            scaled = _scaled_check(problem, find, derivation, sizes, rng, points)
+            if scaled is None:
+                raise VerificationError(_cannot_tell(problem, find, seen, sizes))
+            scale, worst = scaled
+            method = (f"central finite differences with every variable scaled by {scale:.0e} "
+                      f"(where {find.of} varies)")
+    check = Verification(method=method, sizes=dict(sizes), max_abs_error=worst, points=points)
     return replace(derivation, verified=check)
 
 
+def _scaled_check(problem: Problem, find: Find, derivation: Derivation, sizes: Mapping[str, int],
+                  rng: np.random.Generator, points: int) -> tuple[float, float] | None:
+    """The first scale of the variables at which ``points`` points can tell, and the largest error there.
+
+    A point that disagrees raises, as at the usual points: the result is wrong where it varies.
+    """
+    from derivgen.check import numeric
+
+    for scale in SCALES:
+        telling: list[_Point] = []
+        for attempt in range(points + EXTRA_POINTS):
+            if len(telling) == points or (attempt >= SCALE_TRIES and not telling):
+                break
+            try:
+                values = numeric.random_values(problem, sizes, rng, scale)
+            except VerificationError:
+                break  # nowhere defined at this scale (overflow, say): try the next
+            where = f"point {len(telling) + 1} of {points}, every variable scaled by {scale:.0e}"
+            point = _check_point(problem, find, derivation, values, sizes, where, STEP * min(1.0, scale))
+            if point is not None and point.telling:
+                telling.append(point)
+        if len(telling) == points:
+            return scale, max(p.error for p in telling)
+    return None
+
+
+def _cannot_tell(problem: Problem, find: Find, seen: list[_Point], sizes: Mapping[str, int]) -> str:
+    """Why the check could not tell right from wrong, and what to do, as one message."""
+    wrt, of = find.wrt_text, find.of
+    head = (f"{find.text}: the numeric check cannot tell a right result from a wrong one, so it is not "
+            f"published as verified: ")
+    at = f" (sizes {_sizes(sizes)})" if sizes else ""
+    tried = (f"{len(seen)} random points{at} and again with every variable scaled by factors from "
+             f"{min(SCALES):.0e} to {max(SCALES):.0e}")
+    d, f = max(p.derivative for p in seen), max(p.function for p in seen)
+    if d == 0.0 and 0.0 < f < UNDERFLOW:
+        return head + (
+            f"{of} is so small (about {f:.1e}) that its changes underflow: the finite differences are "
+            f"exactly zero at {tried}, so a wrong formula would pass as well. Rescale the problem's "
+            f"constants so that {of} is not near the smallest floating-point numbers (about 1e-308)")
+    if d == 0.0:
+        return head + (
+            f"{of} does not change when {wrt} does at any of {tried} (the finite differences are exactly "
+            f"zero: {of} is flat or saturated there, as tanh or exp of a large argument are), so a wrong "
+            f"formula would pass as well. If d{of}/d{wrt} is zero everywhere, write {of} without {wrt}; "
+            f"if {of} saturates, scale its argument so that it varies for values of size about 1")
+    return head + (
+        f"the derivative (largest entry {d:.1e}) is within the rounding noise of finite differences "
+        f"next to {of} of size {f:.1e} at {tried}, so a result off by {PERTURB:.0e} of itself would pass "
+        f"as well. Rescale the problem's constants so that {of} and its derivative are neither tiny "
+        f"(near 1e-308, where floating point underflows) nor dwarfed by the size of {of}")
+
+
 def _check_point(problem: Problem, find: Find, derivation: Derivation, values: dict[str, np.ndarray],
-                 sizes: Mapping[str, int], where: str) -> float | None:
-    """Largest error of every form at one point; None if the differences are unstable there."""
+                 sizes: Mapping[str, int], where: str, step: float = STEP) -> _Point | None:
+    """Largest error of every form at one point and whether it could tell; None if unstable there."""
     import numpy as np
 
     from derivgen.check.numeric import evaluate, numeric_derivative, with_intermediates
 
     of = Name(find.of)
-    numeric = numeric_derivative(problem, of, find.wrt, values, sizes, STEP)
-    coarse = numeric_derivative(problem, of, find.wrt, values, sizes, 2 * STEP)
+    numeric = numeric_derivative(problem, of, find.wrt, values, sizes, step)
+    coarse = numeric_derivative(problem, of, find.wrt, values, sizes, 2 * step)
     point = with_intermediates(problem, find.wrt, values, sizes)
     f_scale = float(np.max(np.abs(evaluate(problem.expand(of), values, sizes)), initial=0.0))
-    tol = RTOL * (1 + np.abs(numeric)) + NOISE * f_scale
-    if not np.all(np.isfinite(numeric)) or np.any(np.abs(numeric - coarse) > tol / 4):
+    usual = RTOL * (1 + np.abs(numeric)) + NOISE * f_scale
+    if not np.all(np.isfinite(numeric)) or np.any(np.abs(numeric - coarse) > usual / 4):
         return None
-    worst = 0.0
+    scale = float(np.max(np.abs(numeric), initial=0.0))
+    own = RTOL * (np.abs(numeric) + scale) + NOISE * f_scale + np.abs(numeric - coarse) + TINY
+    tol = np.minimum(usual, own)
+    worst, zero = 0.0, not np.any(numeric)
     forms = evaluate_result(problem, derivation, point, sizes)
     if derivation.result.explicit is not None and "explicit" not in forms:
         raise VerificationError(
@@ -190,7 +301,9 @@ def _check_point(problem: Problem, find: Find, derivation: Derivation, values: d
     for form, derived in forms.items():
         _compare(problem, find, derivation, form, derived, numeric, tol, f"{where}, sizes {_sizes(sizes)}")
         worst = max(worst, float(np.max(np.abs(derived - numeric), initial=0.0)))
-    return worst
+        zero = zero and not np.any(derived)
+    telling = bool(np.any(PERTURB * np.abs(numeric) > 2 * tol))
+    return _Point(worst, telling, zero, scale, f_scale)
 
 
 def _compare(problem: Problem, find: Find, derivation: Derivation, form: str, derived: np.ndarray,
