@@ -166,7 +166,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                    Path(args.templates) if args.templates else None, args.flavour,
                    use_cache=not args.no_cache, progress=progress_for(args.quiet),
                    cache_dir=Path(args.cache_dir) if args.cache_dir else None, detail=args.detail)
-    done = f"wrote {report.out_dir}/"
+    done = f"wrote {report.out_dir}/"  # printed through escape.terminal by _finish
     if report.removed:
         done += f", removed {report.removed} outdated file{'s' if report.removed != 1 else ''}"
     return _finish(report, args, done)
@@ -191,15 +191,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _finish(report: BuildReport, args: argparse.Namespace, done: str) -> int:
     """Notes, then every failure's errors, then one summary line; the exit code."""
+    from derivgen.render.escape import terminal
+
     err = sys.stderr
     if not args.quiet:
         for note in report.notes:
-            print(note, file=err)
+            print(terminal(note), file=err)
     for failure in report.failures:
         for line in failure.errors:
-            print(line, file=err)
+            print(terminal(line), file=err)
         if failure.internal and args.debug:
-            print(failure.internal, file=err)
+            print(terminal(failure.internal, keep_newlines=True), file=err)
     if any(f.internal for f in report.failures) and not args.debug:
         print(_internal_hint(), file=err)
     if report.failures:
@@ -208,7 +210,8 @@ def _finish(report: BuildReport, args: argparse.Namespace, done: str) -> int:
               file=err)
         return EXIT_FAILED
     if not args.quiet:
-        print(f"{report.problems} problems ({report.built} built, {report.cached} cached); {done}", file=err)
+        print(terminal(f"{report.problems} problems ({report.built} built, {report.cached} cached); {done}"),
+              file=err)
     return EXIT_OK
 
 
@@ -227,11 +230,13 @@ def cmd_exam(args: argparse.Namespace) -> int:
 
     written = make_exam(Path(args.exam_file), Path(args.out), args.variants, args.seed,
                         Path(args.templates) if args.templates else None, detail=args.detail)
+    from derivgen.render.escape import terminal
+
     for note in written.notes:
-        print(note, file=sys.stderr)
+        print(terminal(note), file=sys.stderr)
     if not args.quiet:
         for path in written.files:
-            print(path)
+            print(terminal(str(path)))
     return EXIT_OK
 
 
@@ -246,12 +251,15 @@ def _internal_hint() -> str:
 
 
 def print_error(error: DerivgenError, stream: TextIO) -> None:
-    """Every diagnostic on its own line: ``FILE:LINE:COL: message``."""
+    """Every diagnostic on its own line: ``FILE:LINE:COL: message``, control characters shown escaped."""
+    from derivgen.render.escape import terminal
+
     if isinstance(error, ProblemError):
         for d in error.diagnostics:
-            print(d, file=stream)
+            print(terminal(str(d)), file=stream)
     else:
-        print(f"derivgen: {error}" if isinstance(error, UsageError) else str(error), file=stream)
+        text = f"derivgen: {error}" if isinstance(error, UsageError) else str(error)
+        print(terminal(text, keep_newlines=True), file=stream)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -271,7 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # never a bare traceback unless asked for
         if args.debug or os.environ.get("DERIVGEN_DEBUG"):
             raise
-        print(f"derivgen: internal error: {type(e).__name__}: {e}", file=sys.stderr)
+        from derivgen.render.escape import terminal
+
+        print(terminal(f"derivgen: internal error: {type(e).__name__}: {e}"), file=sys.stderr)
         print(_internal_hint(), file=sys.stderr)
         return EXIT_FAILED
 

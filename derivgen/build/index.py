@@ -13,6 +13,7 @@ from derivgen.build.config import Config
 from derivgen.build.gather import Sheet
 from derivgen.build.report import BuildReport
 from derivgen.build.write import outputs_of
+from derivgen.render.escape import code_span, link_target, one_line
 from derivgen.render.mdmath import user_markdown
 
 
@@ -37,7 +38,8 @@ def index_json(sheets: list[Sheet], report: BuildReport) -> str:
 
 
 def _md_text(text: str) -> str:
-    return user_markdown(text, lambda tex: tex)
+    """A user string on one line of Markdown (a heading, a link's text): see :mod:`derivgen.render.escape`."""
+    return user_markdown(one_line(text), lambda tex: tex)
 
 
 def index_md(sheets: list[Sheet], report: BuildReport, config: Config) -> str:
@@ -49,13 +51,13 @@ def index_md(sheets: list[Sheet], report: BuildReport, config: Config) -> str:
             assert i.problem is not None
             link = outputs_of(i).get("md")
             name = _md_text(i.problem.title)
-            title = f"[{name}]({link})" if link else name
-            lines.append(f"- {i.number} {title} (`{i.problem.id}`)")
+            title = f"[{name}]({link_target(link)})" if link else name
+            lines.append(f"- {_md_text(str(i.number))} {title} ({code_span(i.problem.id)})")
         lines.append("")
     if report.failures:
         lines += ["## Failures", ""]
         for f in report.failures:
-            lines.append(f"- `{f.file}`")
-            lines += [f"    - `{e}`" for e in f.errors]
+            lines.append(f"- {code_span(f.file)}")
+            lines += [f"    - {code_span(e)}" for e in f.errors]
         lines.append("")
     return "\n".join(lines)

@@ -20,6 +20,7 @@ import jinja2
 from derivgen.derivation import Derivation
 from derivgen.errors import RenderError
 from derivgen.problem.model import Problem
+from derivgen.render.escape import front_matter, math_text, one_line
 from derivgen.render.mdmath import escape_math_commonmark, map_math, user_markdown
 from derivgen.render.narrate import present, present_answer, verification_text
 from derivgen.render.statement import Ask, asks, statement_markdown
@@ -111,7 +112,8 @@ def render_sheet_md(
              for (p, ds), n in zip(items, numbers, strict=True)]
     tags = sorted({t for p, _ in items for t in p.tags})
     return _tidy(env.get_template("sheet.md.j2").render(
-        title=title, heading=user_markdown(title, fn), problems=views, tags=tags, solutions=solutions
+        title=title, heading=user_markdown(one_line(title), fn), problems=views, tags=tags,
+        solutions=solutions,
     ))
 
 
@@ -124,12 +126,13 @@ def _env(user_templates: Path | None) -> jinja2.Environment:
 def _math_fn(flavour: str) -> Callable[[str], str]:
     if flavour not in FLAVOURS:
         raise RenderError(f"unknown Markdown flavour {flavour!r}; choose one of {', '.join(FLAVOURS)}")
-    return (lambda tex: tex) if flavour == "standard" else escape_math_commonmark
+    if flavour == "standard":
+        return math_text
+    return lambda tex: escape_math_commonmark(math_text(tex))
 
 
-def yaml_quote(text: str) -> str:
-    """A YAML single-quoted scalar: backslashes stay literal, ``'`` is doubled."""
-    return "'" + str(text).replace("'", "''").replace("\n", " ") + "'"
+#: Front matter values: YAML single-quoted, one line, no HTML (see :func:`.escape.front_matter`).
+yaml_quote = front_matter
 
 
 # --- the view handed to the templates ------------------------------------------------
@@ -148,17 +151,18 @@ def problem_view(
     The statement and the Find lines are those of :mod:`.statement`, the same in every format.
     """
     plain_title = "$" not in problem.title
-    title = user_markdown(problem.title, math)
+    title = user_markdown(one_line(problem.title), math)
+    label = user_markdown(one_line(label), math)
     heading = title if plain_title else label
     if number is not None:
-        heading = f"{label} {number}" + (f": {title}" if plain_title else "")
+        heading = f"{label} {user_markdown(one_line(number), math)}" + (f": {title}" if plain_title else "")
     statement = statement_markdown(problem)
     return {
         "heading": heading,
         "label": label,
         "number": number,
         "title_para": None if plain_title else title,
-        "source": user_markdown(problem.source, math) if problem.source else problem.source,
+        "source": user_markdown(one_line(problem.source), math) if problem.source else problem.source,
         "statement": user_markdown(statement, math).strip() if statement else None,
         "parts": [
             part_view(problem, d, math, solutions, ask, derivations[:i])

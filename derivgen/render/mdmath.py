@@ -20,6 +20,7 @@ import re
 import string
 from collections.abc import Callable
 
+from derivgen.render.escape import code_span_text, markdown_text, math_text, strip_controls
 from derivgen.render.texescape import math_unicode_to_tex
 
 PUNCT = frozenset(string.punctuation)
@@ -27,8 +28,10 @@ PUNCT = frozenset(string.punctuation)
 #: What is done to a piece of text (the TeX inside a formula, the text between formulas).
 TextFn = Callable[[str], str]
 
-#: ``$$...$$`` (possibly over several lines) or ``$...$`` on one line; ``\$`` is not a delimiter.
-MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?!\$)", re.S)
+#: ``$$...$$`` (over several lines, never across a blank one, as Markdown parsers read it) or
+#: ``$...$`` on one line; ``\$`` is not a delimiter.
+MATH = re.compile(r"(?<!\\)\$\$((?:(?!\n[ \t]*\n).)+?)(?<!\\)\$\$"
+                  r"|(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?!\$)", re.S)
 
 
 def escape_math_commonmark(tex: str) -> str:
@@ -61,39 +64,78 @@ def _math(m: re.Match[str], fn: TextFn) -> str:
     return "$$" + fn(m.group(1)) + "$$" if m.group(1) is not None else "$" + fn(m.group(2)) + "$"
 
 
-#: Where raw HTML starts in CommonMark: a tag, a closing tag, a comment, a declaration.
-HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
-#: Inline code spans, whose text Markdown shows literally (so nothing is escaped there).
-CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.S)
-#: Autolinks that stay links; any other ``<scheme:...>`` (``javascript:``) becomes text.
-SAFE_AUTOLINK = re.compile(r"<(?:https?|mailto):[^\s<>]*>", re.I)
-
-
 def user_markdown(text: str, fn: TextFn) -> str:
-    """A problem file's Markdown for a page: ``fn`` applied to its math, its raw HTML made text.
+    """A problem file's Markdown for a page: ``fn`` applied to its math, the rest made harmless text.
 
     Problem files are data, so a ``<script>`` or ``<img onerror=...>`` in a
-    title or statement must not reach a course site as HTML: outside math and
-    code spans, every ``<`` that would open raw HTML is written ``&lt;``,
-    which every Markdown engine shows as ``<``.  Links ``<https://...>`` stay.
+    title or statement must not reach a course site as HTML.  The text is cut
+    the way the site's Markdown parser cuts it: code spans first (a ``$``
+    inside one is no math), then math (``$$`` never across a blank line); each
+    piece is then escaped by :mod:`.escape` for what it is (text, code, math),
+    so a piece derivgen and the site read differently is harmless either way.
     """
-    return _between(MATH, text, _no_html, lambda m: _math(m, lambda tex: fn(math_unicode_to_tex(tex))))
+    out: list[str] = []
+    for kind, piece in code_spans(strip_controls(text)):
+        if kind == "code":
+            out.append(code_span_text(piece))
+        else:
+            out.append(_between(MATH, piece, markdown_text,
+                                lambda m: _math(m, lambda tex: fn(math_text(math_unicode_to_tex(tex))))))
+    return "".join(out)
 
 
-def _no_html(text: str) -> str:
-    return _between(CODE_SPAN, text, _no_tags)
+#: A run of backticks not preceded by a backslash that escapes it.
+_TICKS = re.compile(r"(?<!`)(`+)(?!`)")
 
 
-def _no_tags(text: str) -> str:
-    return _between(SAFE_AUTOLINK, text, lambda t: HTML_START.sub("&lt;", t))
+def code_spans(text: str) -> list[tuple[str, str]]:
+    """``text`` cut into ``("text", s)`` and ``("code", s)`` pieces as CommonMark cuts code spans.
+
+    A run of n backticks opens a span closed by the next run of exactly n
+    (across lines, but not across a blank line); a run with no such partner
+    is text.  A backtick escaped by a backslash opens nothing.  A span across a line
+    that could start a block (``<script>`` at a line's start is an HTML block that
+    interrupts the paragraph) is no span: its text is escaped as text.
+    """
+    pieces: list[tuple[str, str]] = []
+    pos = 0
+    search = 0
+    while (m := _TICKS.search(text, search)) is not None:
+        if _escaped(text, m.start()):
+            search = m.start() + 1
+            continue
+        n = len(m.group(1))
+        close = m.end()
+        while (c := _TICKS.search(text, close)) is not None and len(c.group(1)) != n:
+            close = c.end()
+        if c is None or _BLOCK_BREAK.search(text, m.end(), c.start()):
+            search = m.end()
+            continue
+        if m.start() > pos:
+            pieces.append(("text", text[pos:m.start()]))
+        pieces.append(("code", text[m.start():c.end()]))
+        pos = search = c.end()
+    if pos < len(text):
+        pieces.append(("text", text[pos:]))
+    return pieces
 
 
-def _whole(m: re.Match[str]) -> str:
-    return m.group(0)
+#: A line that ends the paragraph (blank) or may start a block inside it (an HTML block, a
+#: heading, a fence, a quote, a list item, a rule): a code span never spans it.
+_BLOCK_BREAK = re.compile(
+    r"\n(?:[ \t]*(?:\n|$)| {0,3}(?:[<#>]|```|~~~|[-*+_=](?:[-*_= \t]*$|\s)|\d+[.)]))", re.M)
+
+
+def _escaped(text: str, i: int) -> bool:
+    """Whether the character at ``i`` follows an odd number of backslashes."""
+    j = i
+    while j > 0 and text[j - 1] == "\\":
+        j -= 1
+    return (i - j) % 2 == 1
 
 
 def _between(pattern: re.Pattern[str], text: str, outside: TextFn,
-             inside: Callable[[re.Match[str]], str] = _whole) -> str:
+             inside: Callable[[re.Match[str]], str]) -> str:
     """``text`` with ``outside`` applied between the matches of ``pattern`` and ``inside`` to each match."""
     out: list[str] = []
     pos = 0
