@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from derivgen.build.entrydata import register
 from derivgen.build.stages import RenderOptions, Stages
 from derivgen.errors import DerivationError, Diagnostic, Location, ProblemError, VerificationError
 
@@ -35,6 +36,9 @@ class FakeDerivation:
     verified: bool = False
 
 
+register(FakeProblem, FakeDerivation)  # the cache stores only allow-listed types
+
+
 def find_files(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for p in paths:
@@ -42,8 +46,9 @@ def find_files(paths: list[Path]) -> list[Path]:
     return [f for f in found if f.name != "derivgen.yaml" and "exam" not in f.read_text()]
 
 
-def load(path: Path, display: str) -> FakeProblem:
-    fields = dict(line.split(": ", 1) for line in path.read_text().splitlines() if ": " in line)
+def load(path: Path, display: str, data: bytes | None = None) -> FakeProblem:
+    text = path.read_text() if data is None else data.decode("utf-8")
+    fields = dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
     if fields.get("fail") == "load":
         raise ProblemError([Diagnostic(Location(display, 2, 7), "define.f: unknown name 'q'")])
     return FakeProblem(fields.get("id", path.stem), fields.get("title", path.stem), fields.get("value", "1"),

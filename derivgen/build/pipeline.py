@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from derivgen.build.cache import Cache, ProblemEntry, context_key, problem_key, sheet_key
+from derivgen.build.cache import Cache, ProblemEntry, context_key, open_cache, problem_key, sheet_key
 from derivgen.build.config import Config
 from derivgen.build.gather import (
     Item,
@@ -44,6 +44,7 @@ from derivgen.build.typeset import Document, pdf_skipped, typeset_all
 from derivgen.build.workers import Task, process_all
 from derivgen.build.write import collect_outputs, write_outputs
 from derivgen.errors import DerivgenError, Diagnostic, Location, ProblemError
+from derivgen.problem.yamlsource import read_bytes
 
 
 def build(
@@ -69,11 +70,11 @@ def build(
     opts = replace(render_options(config, formats, templates_dir, flavour), detail=detail,
                    default_detail=config.detail)
     items = gather(roots, config, stages, report)
-    cache = Cache(Path(cache_dir) if cache_dir else out / ".cache", enabled=use_cache)
+    cache = open_cache(out, Path(cache_dir) if cache_dir else None, use_cache, report.notes)
     context = context_key([opts.templates, builtin_templates()], opts.formats, flavour,
                           config.fingerprint() + f"/detail={detail}")
-    reuse_cached(items, cache, context, report)
-    load_all(items, stages, report, progress)
+    contents = reuse_cached(items, cache, context, report)
+    load_all(items, stages, report, progress, contents)
     derive_all([i for i in items if pending(i)], stages, opts, jobs, report, progress)
     sheets = group_sheets(items, config)
     sheet_files = render_sheets(sheets, cache, context, stages, opts, out, jobs, report, progress)
@@ -87,17 +88,21 @@ def build(
 # --- load -------------------------------------------------------------------------------------------
 
 
-def reuse_cached(items: list[Item], cache: Cache, context: str, report: BuildReport) -> None:
+def reuse_cached(items: list[Item], cache: Cache, context: str, report: BuildReport) -> dict[str, bytes]:
     """Fill in problem, derivations and rendered files of every file whose key the cache knows.
 
-    The key needs only the file's bytes and place, so an unchanged file is not even loaded again.
+    Each file is read once, here: the key is the hash of those bytes (and the file's place), and
+    the loader parses the same bytes (returned by display path), so a file edited during the build
+    can never be stored under the key of its other content.  An unchanged file is not loaded again.
     """
     t0 = time.perf_counter()
+    contents: dict[str, bytes] = {}
     for item in items:
         try:
-            data = item.path.read_bytes()
-        except OSError:
-            continue  # the loader reports it
+            data = read_bytes(item.path, item.display)
+        except DerivgenError:
+            continue  # unreadable or too large: the loader reports it
+        contents[item.display] = data
         item.key = problem_key(context, data, item.display, item.number)
         entry = cache.get_problem(item.key)
         if entry is not None:
@@ -105,9 +110,11 @@ def reuse_cached(items: list[Item], cache: Cache, context: str, report: BuildRep
             item.files = {k: v.decode("utf-8") for k, v in entry.files.items()}
             report.cached += 1
     report.timings["cache"] += time.perf_counter() - t0
+    return contents
 
 
-def load_all(items: list[Item], stages: Stages, report: BuildReport, progress: Progress) -> None:
+def load_all(items: list[Item], stages: Stages, report: BuildReport, progress: Progress,
+             contents: dict[str, bytes] | None = None) -> None:
     """Load every item not taken from the cache; a file that fails is listed with all its errors."""
     t0 = time.perf_counter()
     progress.start("load", len(items))
@@ -116,7 +123,8 @@ def load_all(items: list[Item], stages: Stages, report: BuildReport, progress: P
             progress.advance()
             continue
         try:
-            item.problem = stages.load(item.path, item.display)
+            data = (contents or {}).get(item.display)
+            item.problem = stages.load(item.path, item.display, data)
             _check_id(item)
         except DerivgenError as e:
             _fail(item, error_lines(e, item.display), report)

@@ -53,9 +53,11 @@ class FindFiles(Protocol):
 
 
 class Load(Protocol):
-    """One problem file read and checked; ``display`` is its path as shown (real: :func:`load_stage`)."""
+    """One problem file read and checked; ``display`` is its path as shown (real: :func:`load_stage`).
 
-    def __call__(self, path: Path, display: str, /) -> Problem: ...
+    With ``data``, those bytes are the file's content (already read and hashed by the build)."""
+
+    def __call__(self, path: Path, display: str, data: bytes | None = None, /) -> Problem: ...
 
 
 class Derive(Protocol):
@@ -151,10 +153,10 @@ def find_files_stage(paths: list[Path]) -> list[Path]:
     return find_problem_files(paths)
 
 
-def load_stage(path: Path, display: str) -> Problem:
+def load_stage(path: Path, display: str, data: bytes | None = None) -> Problem:
     from derivgen.problem.loader import load_problem
 
-    return load_problem(path, display_path=display)
+    return load_problem(path, display_path=display, data=data)
 
 
 def derive_stage(problem: Problem) -> list[tuple[Find, Derivation]]:

@@ -22,7 +22,7 @@ from derivgen.problem.finds import read_finds
 from derivgen.problem.model import ASSUMPTIONS, DETAILS, Problem, Var
 from derivgen.problem.scope import Growth, Scope
 from derivgen.problem.shapes import ShapeEnv, fmt_shape
-from derivgen.problem.yamlsource import Report, Source, compose, read_source, scalar_value
+from derivgen.problem.yamlsource import Report, Source, compose, decode_source, read_source, scalar_value
 
 #: Top-level keys of a problem file; the last five are derivgen's own.
 KNOWN_KEYS = ("title", "id", "source", "tags", "statement", "given", "define", "find", "sizes",
@@ -36,9 +36,14 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _EXAM_KEY = re.compile(r"^(?:exam|'exam'|\"exam\")\s*:", re.MULTILINE)
 
 
-def load_problem(path: Path, display_path: str | None = None) -> Problem:
-    """Read, check and return one problem; raise ``ProblemError`` listing every problem of the file."""
-    source = read_source(path, display_path or str(path))
+def load_problem(path: Path, display_path: str | None = None, data: bytes | None = None) -> Problem:
+    """Read, check and return one problem; raise ``ProblemError`` listing every problem of the file.
+
+    With ``data``, those bytes are parsed as the file's content and the file is not read again
+    (the build hashes a file's bytes for its cache key and loads the very same bytes).
+    """
+    display = display_path or str(path)
+    source = read_source(path, display) if data is None else decode_source(data, display)
     return _Loader(source, path).load(compose(source))
 
 
@@ -112,10 +117,7 @@ class _Loader:
 
     def problem_id(self, node: Node | None) -> str:
         written = self.report.text(node, "id")
-        if written is None:  # the file name is the id: the same rule, or no page could link to it
-            if not _ID.fullmatch(self.path.stem):
-                self.report.error(None, "the file name is no valid id (only letters, digits, '-', '_' and "
-                                        "'.'): rename the file or give an id: key")
+        if written is None:
             return self.path.stem
         if not _ID.fullmatch(written):
             self.report.error(node, f"id: '{written}' may hold only letters, digits, '-', '_' and '.'")

@@ -117,14 +117,22 @@ def _escape_length(raw: str, j: int) -> int:
 # --- reading -------------------------------------------------------------------
 
 
-def read_source(path: Path, display: str) -> Source:
-    """The file's text, after the checks that need no YAML: size, UTF-8, not empty."""
-    fail = Source(display, "").fail
+def read_bytes(path: Path, display: str) -> bytes:
+    """The file's bytes, read once and no further than the size limit (a larger file is refused)."""
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as e:
-        raise fail(None, f"{display}: cannot read the file ({e.strerror or e})") from e
+        raise Source(display, "").fail(None, f"{display}: cannot read the file ({e.strerror or e})") from e
+    if len(data) > MAX_FILE_BYTES:
+        raise Source(display, "").fail(
+            None, f"{display}: the file is larger than the limit of {MAX_FILE_BYTES} bytes")
+    return data
+
+
+def decode_source(data: bytes, display: str) -> Source:
+    """The text of a file's bytes, after the checks that need no YAML: size, UTF-8, not empty."""
+    fail = Source(display, "").fail
     if len(data) > MAX_FILE_BYTES:
         raise fail(None, f"{display}: the file is larger than the limit of {MAX_FILE_BYTES} bytes")
     if b"\x00" in data:
@@ -136,6 +144,11 @@ def read_source(path: Path, display: str) -> Source:
     if not text.strip():
         raise fail(None, f"{display}: the file is empty; a problem needs at least a title and a find")
     return Source(display, text)
+
+
+def read_source(path: Path, display: str) -> Source:
+    """The file's text (:func:`read_bytes`, then :func:`decode_source`)."""
+    return decode_source(read_bytes(path, display), display)
 
 
 def compose(source: Source) -> MappingNode:
