@@ -14,7 +14,8 @@ sheets:                               # optional: only these folders, with their
 formats: [md, json, tex, pdf, html]   # optional: overridden by --format
 detail: lecture                       # answer | lecture | full; a problem's own detail: wins,
                                       # --detail on the command line overrides both
-templates: my-templates/              # optional, relative to this file; overridden by --templates
+templates: my-templates/              # optional, a folder inside this file's folder; overridden
+                                      # by --templates
 ```
 
 Every key is optional; an unknown key or a value of the wrong kind is an error
@@ -184,7 +185,12 @@ def _templates(node: yaml.Node, path: Path, diags: Diagnostics) -> Path | None:
     if text is None:
         diags.add(node, "templates must be a folder path")
         return None
+    project = path.parent.resolve()
     folder = (path.parent / text).resolve()
+    if folder != project and project not in folder.parents:
+        diags.add(node, f"templates: folder {text} is outside the project (the folder of derivgen.yaml "
+                        "and its subfolders); use --templates for a folder elsewhere")
+        return None
     if not folder.is_dir():
         diags.add(node, f"templates: folder {text} does not exist")
     return folder

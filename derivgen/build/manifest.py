@@ -14,20 +14,26 @@ At the end of a build a recorded file is outdated, and removed, when
 
 Nothing else is ever removed: not files derivgen did not write, not the
 earlier output of a problem that failed (it stays, as documented), not the
-PDFs when a build asks only for Markdown.  Removal goes through
-:func:`atomic.safe_target`, so it never reaches outside the output folder.
+PDFs when a build asks only for Markdown.  Each entry records the SHA-256 of
+the bytes derivgen wrote, and a file is removed only while it still holds
+exactly those bytes: a forged or stale manifest cannot delete a hand-written
+or hand-edited file.  Removal goes through :func:`atomic.safe_target`, so it
+never reaches outside the output folder nor through a symlink in it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from derivgen.build import atomic
 
 MANIFEST_NAME = ".manifest.json"
-FORMAT = 1
+FORMAT = 2
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,12 @@ class Entry:
     kind: str
     """``md``, ``json``, ``tex`` for a problem's file; ``sheet:<name>`` for a sheet's
     (``sheet:solutions.pdf``)."""
+    sha256: str = ""
+    """Hex SHA-256 of the bytes written; a file whose bytes differ is never removed."""
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def load(out: Path) -> dict[str, Entry]:
@@ -45,14 +57,17 @@ def load(out: Path) -> dict[str, Entry]:
         data = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
         if data.get("format") != FORMAT:
             return {}
-        return {rel: Entry(str(v["owner"]), str(v["kind"])) for rel, v in data["files"].items()}
+        entries = {rel: Entry(str(v["owner"]), str(v["kind"]), str(v["sha256"]))
+                   for rel, v in data["files"].items()}
+        return {rel: e for rel, e in entries.items() if isinstance(rel, str) and _SHA256.fullmatch(e.sha256)}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
 
 
 def save(out: Path, files: dict[str, Entry]) -> None:
     data = {"format": FORMAT,
-            "files": {rel: {"owner": e.owner, "kind": e.kind} for rel, e in sorted(files.items())}}
+            "files": {rel: {"owner": e.owner, "kind": e.kind, "sha256": e.sha256}
+                      for rel, e in sorted(files.items()) if e.sha256}}
     atomic.write_if_changed(atomic.safe_target(out, MANIFEST_NAME),
                             (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
 
@@ -77,13 +92,17 @@ def outdated(
                   if rel not in current and ((e.owner, e.kind) in rebuilt or owner_gone(e.owner)))
 
 
-def remove(out: Path, files: list[str]) -> int:
-    """Delete ``files`` (relative to ``out``) and the folders they leave empty; how many went."""
+def remove(out: Path, files: dict[str, Entry]) -> int:
+    """Delete ``files`` (relative to ``out``) that still hold the bytes recorded, and the folders
+    they leave empty; how many went."""
     removed = 0
     base = out.resolve()
-    for rel in files:
+    for rel, entry in sorted(files.items()):
         try:
             target = atomic.safe_target(out, rel)
+            if not target.is_file() or target.stat().st_size > 1 << 30 or \
+                    digest(target.read_bytes()) != entry.sha256:
+                continue  # not the file derivgen wrote: changed by hand, or the manifest is wrong
             target.unlink()
             removed += 1
         except FileNotFoundError:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 import traceback
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -42,7 +43,7 @@ from derivgen.build.report import BuildReport, Failure, error_lines
 from derivgen.build.stages import RenderOptions, Stages, real_stages
 from derivgen.build.typeset import Document, pdf_skipped, typeset_all
 from derivgen.build.workers import Task, process_all
-from derivgen.build.write import collect_outputs, write_outputs
+from derivgen.build.write import collect_outputs, prepare_out, write_outputs
 from derivgen.errors import DerivgenError, Diagnostic, Location, ProblemError
 from derivgen.problem.yamlsource import read_bytes
 
@@ -66,6 +67,7 @@ def build(
     report = BuildReport(out_dir=Path(out_dir))
     out = Path(out_dir)
     roots = check_roots(paths)
+    prepare_out(out)  # writable, and no temporary files of a killed build left in it
     config = read_config(roots)
     opts = replace(render_options(config, formats, templates_dir, flavour), detail=detail,
                    default_detail=config.detail)
@@ -146,16 +148,20 @@ def _check_id(item: Item) -> None:
 
 
 def _reject_duplicate_ids(items: list[Item], report: BuildReport) -> None:
-    by_id: dict[str, list[Item]] = defaultdict(list)
-    for item in items:
+    by_id: dict[str, list[Item]] = defaultdict(list)  # ids equal but for case or Unicode form collide
+    for item in items:  # on the file systems of macOS and Windows, so they count as duplicates
         if item.failure is None and item.problem is not None:
-            by_id[item.problem.id].append(item)
-    for pid, group in by_id.items():
+            by_id[unicodedata.normalize("NFKC", item.problem.id).casefold()].append(item)
+    for group in by_id.values():
         if len(group) < 2:
             continue
         for item in group:
+            assert item.problem is not None
             others = ", ".join(o.display for o in group if o is not item)
-            _fail(item, [f"{item.display}:1:1: duplicate id '{pid}': also the id of {others}"], report)
+            same = all(o.problem is not None and o.problem.id == item.problem.id for o in group)
+            why = "" if same else " (ids that differ only in case or Unicode form name the same file)"
+            message = f"duplicate id '{item.problem.id}': also the id of {others}{why}"
+            _fail(item, [f"{item.display}:1:1: {message}"], report)
 
 
 def _fail(item: Item, errors: list[str], report: BuildReport, internal: str | None = None) -> None:
@@ -287,9 +293,8 @@ def write_all(out: Path, items: list[Item], sheets: list[Sheet], sheet_files: di
               config: Config, report: BuildReport) -> None:
     """Write every output atomically; a failed problem's (or failed sheet's) old files stay as they were."""
     t0 = time.perf_counter()
-    outputs, owners = collect_outputs(out, items, sheets, sheet_files)
-    outputs.update(index_files(sheets, report, config))
-    write_outputs(out, outputs, owners, report)
+    outputs, owners = collect_outputs(out, items, sheets, sheet_files, report)
+    write_outputs(out, outputs, owners, report, lambda: index_files(sheets, report, config))
     report.timings["write"] += time.perf_counter() - t0
 
 

@@ -85,7 +85,7 @@ def typeset_all(docs: Sequence[Document], compile_pdf: Callable[[Path, float], P
     progress.start("pdf", len(docs))
     out.mkdir(parents=True, exist_ok=True)
     results: list[Typeset | None] = [None] * len(docs)
-    with tempfile.TemporaryDirectory(prefix=".derivgen-tex-", dir=out) as scratch, \
+    with tempfile.TemporaryDirectory(prefix=f".derivgen-tex-{os.getpid()}-", dir=out) as scratch, \
             ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
         futures = {pool.submit(_typeset_one, Path(scratch) / f"{n}", doc, compile_pdf): n
                    for n, doc in enumerate(docs)}

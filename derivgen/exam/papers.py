@@ -22,6 +22,7 @@ and verified like any problem; nothing is written unless all of them are.
 from __future__ import annotations
 
 import json
+import math
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,8 @@ MAX_VARIANTS = len(LETTERS)
 _META_KEYS = ("title", "course", "date", "instructions")
 #: Attempts at drawing a version that differs from the ones before.
 DRAW_ATTEMPTS = 20
+#: Most points one exam problem may be worth (points must be finite: no nan, no 1e400).
+MAX_POINTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -159,8 +162,11 @@ def _problem(node: yaml.Node, folder: Path, diags: Diagnostics, n: int) -> ExamP
         points = float(scalar_text(points_node) or "")
     except ValueError:
         points = -1.0
-    if points < 0:
+    if points < 0 or math.isnan(points):
         diags.add(points_node, f"problems[{n}].points must be a non-negative number")
+        return None
+    if points > MAX_POINTS:
+        diags.add(points_node, f"problems[{n}].points must be at most {MAX_POINTS} (not {points:g})")
         return None
     return ExamProblem(path, points, at(diags.display, file_node))
 

@@ -73,7 +73,8 @@ def _is_problem_file(path: Path, root: Path) -> bool:
 def is_exam_file(path: Path) -> bool:
     """True when the file's top level has the key ``exam`` (read as text: no YAML is run)."""
     try:
-        head = path.read_bytes()[:65536].decode("utf-8", errors="replace")
+        with path.open("rb") as handle:  # at most 64 KiB, however large the file
+            head = handle.read(65536).decode("utf-8", errors="replace")
     except OSError:
         return False
     return _EXAM_KEY.search(head) is not None

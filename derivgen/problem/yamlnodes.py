@@ -12,14 +12,20 @@ from pathlib import Path
 import yaml
 
 from derivgen.errors import Diagnostic, Location, ProblemError
+from derivgen.limits import MAX_FILE_BYTES
 
 
 def compose_file(path: Path, display: str) -> yaml.Node | None:
     """The YAML node tree of ``path``; a :class:`ProblemError` if YAML rejects it."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as handle:  # never more than the limit, however large the file
+            data = handle.read(MAX_FILE_BYTES + 1)
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise ProblemError([Diagnostic(Location(display, 1, 1), f"cannot read the file: {e}")]) from e
+    if len(data) > MAX_FILE_BYTES:
+        raise ProblemError([Diagnostic(Location(display, 1, 1),
+                                       f"the file is larger than the limit of {MAX_FILE_BYTES} bytes")])
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
