@@ -118,7 +118,10 @@ class _Loader:
 
     def problem_id(self, node: Node | None) -> str:
         written = self.report.text(node, "id")
-        if written is None:
+        if written is None:  # the file name is the id: the same rule, or no page could link to it
+            if not _ID.fullmatch(self.path.stem):
+                self.report.error(None, "the file name is no valid id (only letters, digits, '-', '_' and "
+                                        "'.'): rename the file or give an id: key")
             return self.path.stem
         if not _ID.fullmatch(written):
             self.report.error(node, f"id: '{written}' may hold only letters, digits, '-', '_' and '.'")
