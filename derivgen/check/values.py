@@ -58,6 +58,9 @@ def _read_json(path: Path) -> dict[str, object]:
         raise UsageError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from e
     except ValueError as e:
         raise UsageError(f"{path}: {e}") from e
+    except RecursionError as e:  # [[[[...]]]] thousands deep: no value derivgen reads nests like that
+        raise UsageError(f"{path}: the values are nested too deeply (a value is a number, "
+                         "a list of numbers, or a list of such lists)") from e
     if not isinstance(data, dict):
         raise UsageError(
             f"{path}: the values file must be a JSON object mapping each given name to its value")

@@ -50,8 +50,9 @@ def load_problem(path: Path, display_path: str | None = None, data: bytes | None
 def find_problem_files(paths: list[Path]) -> list[Path]:
     """Problem files named or under the given folders, sorted by path.
 
-    Skipped: files named ``derivgen.yaml``, hidden folders, and exam files
-    (a YAML file whose top level has the key ``exam``).
+    Skipped: files named ``derivgen.yaml``, hidden folders, exam files (a YAML
+    file whose top level has the key ``exam``), and links to files outside the
+    folder (never read, so nothing of them reaches a page).
     """
     found: set[Path] = set()
     for path in paths:
@@ -67,6 +68,8 @@ def _is_problem_file(path: Path, root: Path) -> bool:
         return False
     if any(part.startswith(".") for part in path.relative_to(root).parts):
         return False
+    if not path.resolve().is_relative_to(root.resolve()):
+        return False  # a link to a file outside the folder: not part of this bank, never read
     return not is_exam_file(path)
 
 

@@ -19,6 +19,7 @@ input ends in a clear error instead of a ``RecursionError``.
 from __future__ import annotations
 
 import keyword
+import math
 import re
 from dataclasses import dataclass
 
@@ -265,7 +266,12 @@ class _Parser:
     def atom(self) -> Expr:
         tok = self.take()
         if tok.kind == "num":
-            return Num(_number(tok.text), offset=tok.offset)
+            value = _number(tok.text)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ExpressionError(
+                    f"the number {tok.text} is too large to compute with (at most about 1.8e308); "
+                    "scale the problem, or give the constant a name in 'given'", tok.offset)
+            return Num(value, offset=tok.offset)
         if tok.kind == "name":
             return Name(tok.text, offset=tok.offset)
         if tok.kind == "(":

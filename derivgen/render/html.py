@@ -18,6 +18,7 @@ holding its TeX; a short script typesets every one with ``katex.render``.
 from __future__ import annotations
 
 import base64
+import html
 import os
 import re
 import shutil
@@ -155,6 +156,9 @@ def html_view(problem: Problem, derivations: list[Derivation], solutions: bool, 
               label: str = DEFAULT_LABEL) -> ProblemView:
     """The Markdown view with its text turned into HTML; TeX stays TeX (escaped by the template)."""
     view = problem_view(problem, derivations, lambda tex: tex, solutions, number, label)
+    # The heading is Markdown-safe text (a user's "<" written &lt;): as plain text again, so the
+    # template escapes it once for HTML, not twice.
+    view["heading"] = html.unescape(view["heading"])
     view["title_para"] = text_html(view["title_para"]) if view["title_para"] else None
     view["statement"] = markdown_html(view["statement"]) if view["statement"] else None
     for part in view["parts"]:
