@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 from derivgen.derivation import Derivation, Explicit, IndexNotation, Result, Verification
 from derivgen.derivation.index_form import IndexForm
 from derivgen.errors import VerificationError
-from derivgen.problem.expr import Expr, Name
+from derivgen.problem.expr import BinOp, Call, Expr, ListLit, Name, Neg, Num, Transpose
 from derivgen.problem.model import Find, Problem
 from derivgen.problem.shapes import fmt_shape
 from derivgen.problem.text import to_text
@@ -211,7 +211,8 @@ def verify(problem: Problem, find: Find, derivation: Derivation, points: int = 3
     method = "finite differences"
     if not any(p.telling for p in seen):
         independent = not numeric.depends_on(problem, Name(find.of), find.wrt)
-        if not (independent and all(p.zero for p in seen)):
+        zero = all(p.zero for p in seen) and (independent or _symbolically_zero(r))
+        if not zero:
             scaled = _scaled_check(problem, find, derivation, sizes, rng, points)
             if scaled is None:
                 raise VerificationError(_cannot_tell(problem, find, seen, sizes))
@@ -220,6 +221,47 @@ def verify(problem: Problem, find: Find, derivation: Derivation, points: int = 3
                       f"(where {find.of} varies)")
     check = Verification(method=method, sizes=dict(sizes), max_abs_error=worst, points=points)
     return replace(derivation, verified=check)
+
+
+def _symbolically_zero(r: object) -> bool:
+    """The derived result is zero as written, not only in value: ``0``, ``0 * X``, an index form of
+    no terms, or an explicit array of zeros (``x + x - (x + x)`` differentiates to this).  Then
+    exactly-zero finite differences agree with it, and a formula that is zero only in floating
+    point (a saturated ``tanh``) is not taken for it."""
+    closed = getattr(r, "closed", None)
+    if isinstance(closed, Expr) and _zero_expr(closed):
+        return True
+    index = getattr(r, "index", None)
+    expr = getattr(index, "expr", None)
+    if expr is not None and not getattr(expr, "terms", (1,)):
+        return True
+
+    def zeros(x: object) -> bool:
+        return all(zeros(i) for i in x) if isinstance(x, tuple) else x == Num(0)
+
+    explicit = getattr(r, "explicit", None)
+    return closed is None and index is None and explicit is not None and zeros(explicit)
+
+
+def _zero_expr(e: Expr) -> bool:
+    """Zero as written: ``0``, a product with a zero factor, ``u - u``, the norm or transpose of zero."""
+    if isinstance(e, Num):
+        return e.value == 0
+    if isinstance(e, BinOp):
+        if e.op in ("*", "@"):
+            return _zero_expr(e.left) or _zero_expr(e.right)
+        if e.op == "/":
+            return _zero_expr(e.left)
+        if e.op in ("+", "-"):
+            return (_zero_expr(e.left) and _zero_expr(e.right)) or (e.op == "-" and e.left == e.right)
+        return False
+    if isinstance(e, (Neg, Transpose)):
+        return _zero_expr(e.arg)
+    if isinstance(e, Call) and e.func in ("norm", "sqrt", "diag") and len(e.args) == 1:
+        return _zero_expr(e.args[0])
+    if isinstance(e, ListLit):
+        return all(_zero_expr(i) for i in e.items)
+    return False
 
 
 def _scaled_check(problem: Problem, find: Find, derivation: Derivation, sizes: Mapping[str, int],

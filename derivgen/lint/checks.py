@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -337,8 +338,10 @@ def words(text: str) -> list[str]:
 
     ``\\ensuremath{...}`` is what a non-ASCII character of the source became in LaTeX (ℝ is
     ``\\ensuremath{\\mathbb{R}}``); the source's character makes no word, so neither does it.
+    An HTML entity (the Markdown writes ``{`` as ``&#123;``) counts as the character it stands for.
     """
     text = re.sub(r"\\ensuremath\{(?:[^{}]|\{[^{}]*\})*\}", " ", text)
+    text = re.sub(r"&#?\w+;", lambda m: html.unescape(m.group(0)), text)  # &#123; is the page's "{"
     return re.findall(r"[A-Za-z0-9]+", re.sub(r"\\[A-Za-z]+", " ", text))
 
 
