@@ -397,3 +397,18 @@ def test_a_derivation_wrong_by_a_small_relative_amount_is_caught(monkeypatch: py
     code, err = check_file(tmp_path, "xexp", scalar_problem("x * exp(x)"))
     assert code != 0
     assert "problems/xexp.yaml:7:5: find 'df/dx':" in err and "disagrees with finite differences" in err
+
+
+def test_a_derivative_zero_as_written_verifies_and_one_zero_only_in_floating_point_does_not() -> None:
+    """L = x - x: the engine's zero array agrees with exactly-zero differences (a course may set it);
+    a made-up nonzero formula for the same problem is still caught by the same check."""
+    from derivgen.engine.derive import derive
+
+    problem = Problem(id="zero", title="t", path=Path("zero.yaml"), given=(Var("x", ("N",)),),
+                      define=(Definition("L", (), E("x - x"), ("N",)),),
+                      find=(Find("dL/dx", "L", (E("x"),)),), sizes={"N": 3})
+    [find] = problem.find
+    assert verify(problem, find, derive(problem, find)).verified is not None
+    wrong = Derivation("L", "x", ("N",), ("N",), (), Result(("N", "N"), ("N", "N"), closed=E("1e-9 * eye(N)")))
+    with pytest.raises(VerificationError):
+        verify(problem, find, wrong)
