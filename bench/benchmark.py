@@ -169,6 +169,10 @@ def main() -> int:
             sizes.append((n, r, t))
             print(f"size {n} {t:.2f}s", file=sys.stderr)
     lines += report_lines(cold, t_cold, warm, t_warm, (j1, t_j1, j2, t_j2, k1, t_k1, k2, t_k2), scale, sizes)
+    lines += ["", "See also [WORK_ONCE.md](WORK_ONCE.md) (call counts of the engine before and after "
+              "doing each piece of work once) and [LECTURE.md](LECTURE.md) (pages of the solution sheets "
+              "at each detail level). The cache is JSON with a SHA-256 per entry (no pickles): the warm "
+              "build decodes and checks every entry."]
     Path(args.output).write_text("\n".join(lines) + "\n")
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
