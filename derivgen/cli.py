@@ -204,6 +204,11 @@ def _finish(report: BuildReport, args: argparse.Namespace, done: str) -> int:
             print(terminal(failure.internal, keep_newlines=True), file=err)
     if any(f.internal for f in report.failures) and not args.debug:
         print(_internal_hint(), file=err)
+    if not report.problems and not report.failures:
+        named = " ".join(str(p) for p in args.paths)
+        print(terminal(f"derivgen: no problem files in {named} (a problem is a .yaml or .yml file; "
+                       "derivgen.yaml, exam files and files in hidden folders are skipped)"), file=err)
+        return EXIT_FAILED
     if report.failures:
         good = report.built + report.cached
         print(f"derivgen: {len(report.failures)} failed; {good} of {report.problems} problems built",

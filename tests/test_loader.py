@@ -10,6 +10,7 @@ import pytest
 from derivgen.errors import ProblemError
 from derivgen.limits import MAX_FILE_BYTES, MAX_FINDS, MAX_YAML_NODES
 from derivgen.problem.expr import BinOp, Call, Index, ListLit, Name, Num, Transpose
+from derivgen.problem.functions import FUNCTIONS
 from derivgen.problem.loader import find_problem_files, load_problem
 
 BAD = Path(__file__).parent / "fixtures" / "bad"
@@ -174,8 +175,8 @@ def test_every_error_of_a_file_at_once() -> None:
         "problems/many_errors.yaml:6:31: given.W: 'symmetric' needs a square matrix, but W is M×N",
         "problems/many_errors.yaml:7:7: given.V: a dimension is a positive whole number or a name such as N, not 0",
         "problems/many_errors.yaml:9:6: define.f: cannot multiply A (M×N) by x (M)",
-        "problems/many_errors.yaml:10:6: define.g: unknown name 'z'",
-        "problems/many_errors.yaml:13:11: define.k: unknown name 'q'",
+        "problems/many_errors.yaml:10:6: define.g: unknown name 'z' (names: A, x, W, M, N)",
+        "problems/many_errors.yaml:13:11: define.k: unknown name 'q' (names: A, x, W, M, N)",
         "problems/many_errors.yaml:14:11: define.m: strings are not part of the expression language",
         "problems/many_errors.yaml:15:3: define.A: A is already a given variable; choose another name",
         "problems/many_errors.yaml:17:6: define.p: h takes 1 argument, not 2",
@@ -204,9 +205,9 @@ HEAD = "title: t\ngiven:\n  A: [M, N]\n  x: [M]\n  t: []\ndefine:\n"
         ("  f: |\n    x +\n       A @ x\n", "9:8: define.f: cannot multiply A (M×N) by x (M)"),
         ("  f: >\n    x +\n    A @ x\n", "9:5: define.f: cannot multiply A (M×N) by x (M)"),
         ("  f: x + t +\n    A @ x\n", "8:5: define.f: cannot multiply A (M×N) by x (M)"),
-        ("  f:\n    - t\n    - zz + t\n", "9:7: define.f: unknown name 'zz'"),
+        ("  f:\n    - t\n    - zz + t\n", "9:7: define.f: unknown name 'zz' (names: A, x, t, M, N)"),
         ("  f: [t, 1, t ** ]\n", "7:17: define.f: unexpected end of expression"),
-        ("  f: t + unknown(t)\n", "7:10: define.f: unknown function 'unknown'"),
+        ("  f: t + unknown(t)\n", "7:10: define.f: unknown function 'unknown' (functions: " + ", ".join(FUNCTIONS) + ")"),
         ("  f: t + e\n  e: t\n", "7:10: define.f: e is used before its definition (line 8); define it above"),
         ("  f: f + t\n", "7:3: define.f: f is defined in terms of itself"),
         ("  exp: t\n", "7:3: define.exp: exp is a built-in function; choose another name"),

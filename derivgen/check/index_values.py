@@ -44,7 +44,8 @@ class IndexEvaluator:
     """Evaluates index expressions at given values of the variables."""
 
     def __init__(self, values: Values, sizes: Mapping[str, int]) -> None:
-        self.values = {k: np.asarray(v, dtype=float) for k, v in values.items()}
+        self.values = {k: np.asarray(float(v)) for k, v in sizes.items()}  # a size used as a number: x / N
+        self.values.update({k: np.asarray(v, dtype=float) for k, v in values.items()})
         self.sizes = sizes
         self._opaque: dict[object, np.ndarray] = {}
 

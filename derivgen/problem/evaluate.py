@@ -116,6 +116,8 @@ class Evaluator:
         raise ExpressionError(f"cannot evaluate {type(e).__name__}", getattr(e, "offset", 0))
 
     def _name(self, e: Name) -> np.ndarray:
+        if e.id not in self.values and e.id in self.sizes:  # a size name used as a number: x / N
+            return np.asarray(float(self.sizes[e.id]))
         if e.id not in self.values:
             known = ", ".join(sorted(self.values)) or "none"
             raise ExpressionError(f"no value for '{e.id}' (values are given for: {known})", e.offset)

@@ -22,6 +22,7 @@ from derivgen.problem.model import Find, Var
 from derivgen.problem.parser import parse_find
 from derivgen.problem.scope import Growth, Scope
 from derivgen.problem.shapes import ShapeEnv, derivative_shape, fmt_shape, infer
+from derivgen.problem.suggest import nearest
 from derivgen.problem.text import to_text
 from derivgen.problem.yamlsource import Report, Spans
 
@@ -91,7 +92,9 @@ class _FindChecker:
         if fn is None:
             defined = [n for n in self.scope.shapes if n not in self.given] + list(self.scope.functions)
             listed = f"given: {self.given_list}" + (f"; defined: {', '.join(defined)}" if defined else "")
-            raise ExpressionError(f"{of} is not a given or defined quantity ({listed})", 1)
+            guess = nearest(of, [*self.given, *defined])
+            hint = f": did you mean {guess}?" if guess is not None else ""
+            raise ExpressionError(f"{of} is not a given or defined quantity{hint} ({listed})", 1)
         missing = [p for p in fn.params if p not in self.given]
         if missing:
             raise ExpressionError(f"{of} is a function of {', '.join(fn.params)}, and {missing[0]} is not a "
@@ -108,8 +111,10 @@ class _FindChecker:
         for w in wrt:
             base = _variable(w)
             if base.id not in self.given:
+                guess = nearest(base.id, self.given)
+                hint = f": did you mean {guess}?" if guess is not None else ""
                 raise ExpressionError(
-                    f"{base.id} is not a given variable (given: {self.given_list})", base.offset)
+                    f"{base.id} is not a given variable{hint} (given: {self.given_list})", base.offset)
             shapes.append(infer(w, env))
         if len(wrt) == 1:
             return shapes[0]

@@ -111,7 +111,8 @@ class Problem:
 
     def shape_env(self) -> ShapeEnv:
         """Shapes of the givens and of the plain defines."""
-        shapes: dict[str, Shape] = {v.name: v.shape for v in self.given}
+        shapes: dict[str, Shape] = {d: () for v in self.given for d in v.shape if isinstance(d, str)}
+        shapes.update({v.name: v.shape for v in self.given})  # a size name is a number (x / N)
         for d in self.define:
             if d.shape is not None:
                 shapes[d.name] = d.shape

@@ -30,6 +30,7 @@ from derivgen.problem.expr import (
 )
 from derivgen.problem.functions import FUNCTIONS, takes_size
 from derivgen.problem.shapes import ShapeEnv, infer
+from derivgen.problem.suggest import caret_transposes, unknown_function, unknown_name
 from derivgen.problem.text import to_text
 
 
@@ -71,11 +72,14 @@ class Scope:
         """Errors about names and calls in ``e``, and whether it uses a define that had an error."""
         errors: list[ExpressionError] = []
         uses_broken = False
+        carets = caret_transposes(e)
         stack = [e]
         while stack:
             node = stack.pop()
             if isinstance(node, Name):
                 problem = self._name_problem(node.id, params)
+                if problem is not None and problem != "broken" and node.offset in carets:
+                    problem = carets[node.offset]  # e^T: the transpose is e.T
             elif isinstance(node, Call):
                 problem = self._call_problem(node, params)
                 if not takes_size(node):
@@ -90,19 +94,21 @@ class Scope:
         return sorted(errors, key=lambda x: x.offset), uses_broken
 
     def _name_problem(self, name: str, params: tuple[str, ...]) -> str | None:
-        if name in params or name in self.shapes:
+        if name in params or name in self.shapes or name in self.dims:  # a size is a number: x / N
             return None
         if name in self.functions or name in FUNCTIONS:
             example = ", ".join(self.functions[name].params) if name in self.functions else "x"
             return f"{name} is a function: call it, e.g. {name}({example})"
-        return self._missing(name, "name")
+        return self._missing(name, "name", params)
 
-    def _missing(self, name: str, what: str) -> str:
+    def _missing(self, name: str, what: str, params: tuple[str, ...]) -> str:
         if name in self.broken:
             return "broken"
         if name in self.later:
             return f"{name} is used before its definition (line {self.later[name]}); define it above"
-        return f"unknown {what} '{name}'"
+        if what == "function":
+            return unknown_function(name, self.functions)
+        return unknown_name(name, [*params, *self.shapes, *sorted(self.dims)])
 
     def _call_problem(self, call: Call, params: tuple[str, ...]) -> str | None:
         f, n = call.func, len(call.args)
@@ -113,7 +119,7 @@ class Scope:
             return self._eye_problem(call) if takes_size(call) else None
         if f in params or f in self.shapes:
             return f"{f} is a variable, not a function (write {f}*(...) for a product)"
-        return self._missing(f, "function")
+        return self._missing(f, "function", params)
 
     def _eye_problem(self, call: Call) -> str | None:
         arg = call.args[0]
@@ -128,8 +134,12 @@ class Scope:
 
     def shape(self, e: Expr, params: Mapping[str, Shape] | None = None) -> Shape:
         """The shape of ``e``, calls of user functions checked with their arguments' shapes."""
-        env = ShapeEnv({**self.shapes, **(params or {})}, self.sizes)
+        env = ShapeEnv({**self.numbers(), **self.shapes, **(params or {})}, self.sizes)
         return infer(self._resolve(e, env), env)
+
+    def numbers(self) -> dict[str, Shape]:
+        """The size names, each usable as a number (``x / N``): scalars."""
+        return {d: () for d in self.dims}
 
     def _resolve(self, e: Expr, env: ShapeEnv) -> Expr:
         """``e`` with each user call replaced by a name standing for its result,
@@ -147,7 +157,8 @@ class Scope:
         key = (call.func, arg_shapes)
         if key not in self._calls:
             fn = self.functions[call.func]
-            env = ShapeEnv({**fn.visible, **dict(zip(fn.params, arg_shapes, strict=True))}, self.sizes)
+            env = ShapeEnv({**self.numbers(), **fn.visible, **dict(zip(fn.params, arg_shapes, strict=True))},
+                           self.sizes)
             try:
                 self._calls[key] = infer(self._resolve(fn.body, env), env)
             except ExpressionError as err:

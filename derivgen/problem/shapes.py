@@ -160,7 +160,7 @@ def _infer_binop(e: BinOp, env: ShapeEnv, cache: dict[Expr, Shape]) -> Shape:
             raise ExpressionError(f"the exponent must be a scalar, not {_desc(e.right, b)}", e.offset)
         _check_exponent(e)
         return a
-    if e.op == "/" and b and not env.same_shape(a, b):
+    if e.op == "/" and a and b and not env.same_shape(a, b):  # a scalar over an array is elementwise
         raise ExpressionError(
             f"cannot divide {_desc(e.left, a)} by {_desc(e.right, b)}", e.offset
         )
@@ -237,7 +237,7 @@ def _size(e: Call, env: ShapeEnv) -> Dim:
                 f"eye({arg.value}) is larger than derivgen's limit of {MAX_DIMENSION_SIZE} for a dimension",
                 e.offset)
         return arg.value
-    if isinstance(arg, Name) and arg.id not in env.shapes:
+    if isinstance(arg, Name) and env.shapes.get(arg.id, ()) == ():  # a size name is also a number (x / N)
         return arg.id
     raise ExpressionError("eye takes a size: a positive whole number or a dimension name", e.offset)
 

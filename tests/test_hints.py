@@ -1,0 +1,107 @@
+"""Errors that suggest the fix: did you mean, what exists, e.T for e^T, a build that matches nothing.
+
+Every message is asserted word for word, with its FILE:LINE:COL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from derivgen.cli import main
+from derivgen.errors import ProblemError
+from derivgen.problem.functions import FUNCTIONS
+from derivgen.problem.loader import load_problem
+from derivgen.problem.suggest import nearest
+
+ALL_FUNCTIONS = ", ".join(FUNCTIONS)
+
+
+def errors_of(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ProblemError) as info:
+        load_problem(path, display_path="problems/p.yaml")
+    return [str(d) for d in info.value.diagnostics]
+
+
+TYPOS = """\
+title: typos
+given:
+  x: [N]
+  theta: [N]
+define:
+  e: x - thetta
+  f: sigmoid(x)
+  g: e^T @ e
+  h: (x - theta)^T @ x
+  q(u): u.T @ u
+  k: qq(x) + frobnicate(x)
+find:
+  - dk/dx
+  - dx/dthta
+  - dL/dx
+"""
+
+
+def test_every_error_of_a_file_suggests_its_fix(tmp_path: Path) -> None:
+    assert errors_of(tmp_path, TYPOS) == [
+        "problems/p.yaml:6:10: define.e: unknown name 'thetta': did you mean theta? (names: x, theta, N)",
+        f"problems/p.yaml:7:6: define.f: unknown function 'sigmoid': did you mean sigma? (functions: {ALL_FUNCTIONS})",
+        "problems/p.yaml:8:8: define.g: write e.T for the transpose ('^' is a power, so ^T raises to a power T)",
+        "problems/p.yaml:9:18: define.h: write (x - theta).T for the transpose ('^' is a power, so ^T raises to a "
+        "power T)",
+        f"problems/p.yaml:11:6: define.k: unknown function 'qq': did you mean q? (functions: {ALL_FUNCTIONS}; "
+        "defined: q)",
+        f"problems/p.yaml:11:14: define.k: unknown function 'frobnicate' (functions: {ALL_FUNCTIONS}; defined: q)",
+        "problems/p.yaml:14:9: find[2]: 'dx/dthta': thta is not a given variable: did you mean theta? "
+        "(given: x, theta)",
+        "problems/p.yaml:15:6: find[3]: 'dL/dx': L is not a given or defined quantity (given: x, theta; "
+        "defined: q)",
+    ]
+
+
+def test_an_unknown_name_without_a_near_one_lists_the_names(tmp_path: Path) -> None:
+    text = "title: t\ngiven:\n  x: [N]\n  a: []\ndefine:\n  L: x.T @ w\nfind:\n  - dL/dx\n"
+    assert errors_of(tmp_path, text) == [
+        "problems/p.yaml:6:12: define.L: unknown name 'w' (names: x, a, N)",
+    ]
+
+
+def test_a_misspelt_define_in_find_is_suggested(tmp_path: Path) -> None:
+    text = "title: t\ngiven:\n  x: [N]\ndefine:\n  loss: x.T @ x\nfind:\n  - dlos/dx\n"
+    assert errors_of(tmp_path, text) == [
+        "problems/p.yaml:7:6: find[1]: 'dlos/dx': los is not a given or defined quantity: did you mean loss? "
+        "(given: x; defined: loss)",
+    ]
+
+
+def test_the_function_list_is_the_table() -> None:
+    """A function added to problem/functions.py is listed and suggested without touching suggest.py."""
+    from derivgen.problem.suggest import unknown_function
+
+    assert unknown_function("tanhh") == f"unknown function 'tanhh': did you mean tanh? (functions: {ALL_FUNCTIONS})"
+    assert nearest("sgima", FUNCTIONS) == "sigma"
+    assert nearest("THETA", ["theta", "x"]) == "theta"
+    assert nearest("zzz", ["theta", "x"]) is None
+
+
+def test_a_power_named_T_still_works_when_T_is_a_given(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("title: t\ngiven:\n  x: []\n  T: []\ndefine:\n  f: x^T\nfind: df/dx\n", encoding="utf-8")
+    assert load_problem(path).define[0].name == "f"
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_paths_that_match_no_problem_exit_1_and_say_so(tmp_path: Path, command: str,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty"
+    (empty / ".hidden").mkdir(parents=True)
+    (empty / ".hidden" / "p.yaml").write_text("title: t\ngiven: {x: []}\nfind: dx/dx\n", encoding="utf-8")
+    (empty / "notes.txt").write_text("not a problem", encoding="utf-8")
+    extra = ["--out", str(tmp_path / "out")] if command == "build" else []
+    assert main([command, str(empty), *extra]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"derivgen: no problem files in {empty} (a problem is a .yaml or .yml file; derivgen.yaml, exam files "
+        "and files in hidden folders are skipped)")
