@@ -81,5 +81,5 @@ def test_the_parser_knows_exactly_the_tables_names() -> None:
         assert _errors(name) == [f"{name} is a function: call it, e.g. {name}(x)"]
         assert bad_name(name) == f"{name} is a built-in function; choose another name"
     for name in ("softmax", "relu", "dsigma", "abs"):
-        assert [e.split(" (functions: ")[0] for e in _errors(f"{name}(x)")] == [f"unknown function '{name}'"]
+        assert [e.startswith(f"unknown function '{name}'") for e in _errors(f"{name}(x)")] == [True]
         assert bad_name(name) is None
