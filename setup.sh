@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up derivgen in this clone: system packages (TeX for PDFs, Chromium for the
-# HTML tests; KaTeX for HTML is vendored in derivgen/render/katex), a virtual
+# Set up derivgen in this clone: system packages (TeX for PDFs, Node.js to check
+# statement math with KaTeX, Chromium for the HTML tests; KaTeX itself is vendored
+# in derivgen/render/katex), a virtual
 # environment in .venv, derivgen itself.
 # Idempotent: when everything is present it only checks, in about a second.
 set -euo pipefail
@@ -12,6 +13,8 @@ have() { command -v "$1" >/dev/null 2>&1; }
 have latexmk || missing+=(latexmk)
 if ! have pdflatex || ! kpsewhich exam.cls >/dev/null 2>&1; then missing+=(texlive-latex-extra); fi
 have pdftotext || missing+=(poppler-utils)
+# Node runs the vendored KaTeX that checks statement math at load (without it: a weaker check).
+have node || have nodejs || missing+=(nodejs)
 "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1 || missing+=(python3-venv)
 browser=()
 have chromium || have chromium-browser || browser=(chromium)

@@ -267,6 +267,15 @@ def print_error(error: DerivgenError, stream: TextIO) -> None:
         print(terminal(text, keep_newlines=True), file=stream)
 
 
+def _math_note() -> None:
+    """One line when statement math was checked without Node (so without KaTeX)."""
+    from derivgen.problem.katex import fallback_note
+
+    note = fallback_note()
+    if note:
+        print(note, file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run derivgen; returns the exit code (the console script exits with it)."""
     args = make_parser().parse_args(argv)
@@ -289,6 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(terminal(f"derivgen: internal error: {type(e).__name__}: {e}"), file=sys.stderr)
         print(_internal_hint(), file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        _math_note()
 
 
 if __name__ == "__main__":

@@ -61,9 +61,10 @@ def _limits() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def derivgen(args: list[str], cwd: Path, timeout: float = TIME_LIMIT) -> Run:
+def derivgen(args: list[str], cwd: Path, timeout: float = TIME_LIMIT, **extra_env: str) -> Run:
     """The real CLI in a subprocess: 1 GiB of address space, killed (with its workers) after timeout."""
-    env = dict(os.environ, TMPDIR=str(cwd / "tmp"), PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1")
+    env = dict(os.environ, TMPDIR=str(cwd / "tmp"), PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1",
+               **extra_env)
     env.pop("DERIVGEN_DEBUG", None)
     (cwd / "tmp").mkdir(exist_ok=True)
     start = time.monotonic()
@@ -170,7 +171,10 @@ def test_tex_in_titles_and_statements_is_text(tmp_path: Path) -> None:
     """A title, source, statement or latex override full of TeX primitives typesets as their text."""
     workspace(tmp_path, *(HOSTILE / n for n in TEX_FILES))
     formats = "md,json,tex,html" + (",pdf" if shutil.which("latexmk") else "")
-    run = derivgen(["build", "src", "-o", "out", "-j", "1", "--format", formats], tmp_path, timeout=180)
+    # The math check at load rejects these files (test_tex_in_math_is_refused_at_load); with it off
+    # they reach the renderers, whose own escaping is what this test is about.
+    run = derivgen(["build", "src", "-o", "out", "-j", "1", "--format", formats], tmp_path, timeout=180,
+                   DERIVGEN_MATH_CHECK="off")
     assert run.code == 0 and "Traceback" not in run.text, run.text
     tex = "\n".join(p.read_text() for p in (tmp_path / "out").rglob("*.tex"))
     for primitive in (r"\input{", r"\write18", r"\openout", r"\catcode", r"\openin", r"\def\loop", "^^5c",
@@ -186,6 +190,17 @@ def test_tex_in_titles_and_statements_is_text(tmp_path: Path) -> None:
             assert "root:" not in text and "/bin/bash" not in text, f"{pdf.name} shows /etc/passwd"
     created = {p for p in tree(tmp_path) if not p.startswith(("out", "tmp", "src"))}
     assert not created, created
+
+
+def test_tex_in_math_is_refused_at_load(tmp_path: Path) -> None:
+    """TeX primitives inside $...$ and latex: are unknown macros to KaTeX: errors at their place."""
+    workspace(tmp_path, *(HOSTILE / n for n in TEX_FILES))
+    run = derivgen(["check", "-j", "1", "src"], tmp_path)
+    assert run.code == 1 and "Traceback" not in run.text, run.text
+    lines = [line for line in run.err.splitlines() if not line.startswith("derivgen: ")]
+    assert lines and all(re.match(r"src/\w+\.yaml:\d+:\d+: \S", line) for line in lines), run.err
+    assert "src/latex_override.yaml:3:27: given.x.latex: unknown macro \\input" in run.err, run.err
+    assert "src/tex_title.yaml:5:13: statement: unknown macro \\input" in run.err, run.err
 
 
 def test_html_in_titles_and_statements_is_text(tmp_path: Path) -> None:

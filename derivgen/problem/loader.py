@@ -19,6 +19,7 @@ from derivgen.limits import MAX_DIMENSION_SIZE, MAX_EXPANDED_DEPTH, MAX_EXPANDED
 from derivgen.problem.defines import NAME, bad_name, read_defines
 from derivgen.problem.expr import Shape
 from derivgen.problem.finds import read_finds
+from derivgen.problem.mathcheck import check_math
 from derivgen.problem.model import ASSUMPTIONS, DETAILS, Problem, Var
 from derivgen.problem.scope import Growth, Scope
 from derivgen.problem.shapes import ShapeEnv, fmt_shape
@@ -114,6 +115,7 @@ class _Loader:
             define=tuple(define), find=tuple(find), sizes=sizes,
             options={**self.options(value), **self.show(value.get("show"), define)},
         )
+        check_math(self.report, value)  # the formulas of title, source, statement and latex:
         self.report.raise_if_any()
         return problem
 
