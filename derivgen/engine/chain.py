@@ -291,7 +291,7 @@ def _scalar_only(e: Expr, ctx: Ctx) -> bool:
         return True
     if isinstance(e, BinOp) and e.op == "@":
         return False
-    if isinstance(e, Call) and e.func in ("inv", "det", "tr", "norm", "sum", "diag", "eye"):
+    if isinstance(e, Call) and e.func in ("inv", "det", "tr", "norm", "sum", "diag", "eye", "ones", "zeros"):
         return False
     return all(_scalar_only(c, ctx) for c in children(e))
 

@@ -207,6 +207,16 @@ def has_literal(e: Expr) -> bool:
     return any(has_literal(c) for c in children(e))
 
 
+def has_literal_in(e: Expr, wrt: str) -> bool:
+    """Whether a literal array in ``e`` varies with ``wrt`` (``[t*cos(t), t*sin(t)]`` by t).
+
+    A literal that does not (``[1, 1, 1].T @ v``, ``[[a, b], [c, d]] @ x`` by x) is a constant
+    like any given matrix: the index and closed-form routes take it."""
+    if isinstance(e, ListLit):
+        return wrt in names_in(e)
+    return any(has_literal_in(c, wrt) for c in children(e))
+
+
 def uses_components(e: Expr, name: str) -> bool:
     if isinstance(e, Index) and isinstance(e.base, Name) and e.base.id == name:
         return True

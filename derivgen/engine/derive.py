@@ -11,7 +11,7 @@ from __future__ import annotations
 from derivgen.derivation import Derivation, Result, Step
 from derivgen.derivation.index_form import IndexForm
 from derivgen.engine.chain import chain_links, chain_part, tidy_any
-from derivgen.engine.context import Ctx, Part, has_literal, uses_components
+from derivgen.engine.context import Ctx, Part, has_literal, has_literal_in, uses_components
 from derivgen.engine.index.to_index import NotIndexable
 from derivgen.engine.routes import (
     atoms_of,
@@ -76,7 +76,7 @@ def _closed_after_index_chain(ctx: Ctx, of: str, body: Expr, wrt: str, of_shape:
     from derivgen.derivation import Deriv, Relation, Space
 
     expanded = ctx.full_expand(body)
-    if has_literal(expanded):
+    if has_literal_in(expanded, wrt):
         return None
     cf = closed_of(ctx, expanded, wrt)
     if cf is None:
@@ -117,7 +117,7 @@ def _index_form(ctx: Ctx, of: str, body: Expr, wrt: str) -> IndexForm | None:
     shares nothing with the chain-rule factors it checks.
     """
     expanded = ctx.full_expand(body)
-    if has_literal(expanded):
+    if has_literal_in(expanded, wrt):
         return None
     try:
         return index_form_of(ctx, of, expanded, wrt)
@@ -172,19 +172,20 @@ def _derive_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], wrt_shape
     # Components of a vector read best as partials collected into a gradient; components of
     # a matrix go through index notation, where constant indices meet Kronecker deltas.
     by_components = uses_components(expanded, w) and len(wrt_shape) == 1
-    explicit_wanted = ctx.method in ("explicit", "vec") or has_literal(expanded) or by_components
-    if explicit_wanted:
-        atoms = atoms_of(ctx, wrt)
-        if atoms is None:
-            raise DerivationError(
-                f"d{of}/d{w}: {w} is used by components or with literals, "
-                "so it needs a concrete size (add it to sizes)"
-            )
-        return atoms_part(ctx, of, expr, wrt, atoms)
-    try:
-        return index_part(ctx, of, expanded, w)
-    except NotIndexable as e:
-        raise DerivationError(f"d{of}/d{w}: {e}") from e
+    explicit_wanted = ctx.method in ("explicit", "vec") or has_literal_in(expanded, w) or by_components
+    if not explicit_wanted:
+        try:
+            return index_part(ctx, of, expanded, w)
+        except NotIndexable as e:
+            if not has_literal(expanded):  # a constant literal indexed symbolically: entry by entry
+                raise DerivationError(f"d{of}/d{w}: {e}") from e
+    atoms = atoms_of(ctx, wrt)
+    if atoms is None:
+        raise DerivationError(
+            f"d{of}/d{w}: {w} is used by components or with literals, "
+            "so it needs a concrete size (add it to sizes)"
+        )
+    return atoms_part(ctx, of, expr, wrt, atoms)
 
 
 def _all_scalar(ctx: Ctx, e: Expr) -> bool:

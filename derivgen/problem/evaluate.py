@@ -140,8 +140,8 @@ class Evaluator:
         if isinstance(arg, Name) and arg.id in self.sizes:
             return int(self.sizes[arg.id])
         if isinstance(arg, Name):
-            raise ExpressionError(f"eye({arg.id}): no size given for dimension '{arg.id}'", e.offset)
-        raise ExpressionError("eye takes a size: a positive whole number or a dimension name", e.offset)
+            raise ExpressionError(f"{e.func}({arg.id}): no size given for dimension '{arg.id}'", e.offset)
+        raise ExpressionError(f"{e.func} takes a size: a positive whole number or a dimension name", e.offset)
 
 
 def _payload(e: Expr) -> object:

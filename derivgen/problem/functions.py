@@ -216,6 +216,10 @@ _ROWS = (
            "the diagonal matrix", "a vector, put on the diagonal"),
     _array("eye", "a size: a positive whole number or a dimension name", lambda s, same: (s[0], s[0]),
            _numpy("eye"), None, "the identity matrix", "a size, not a value", kind="size"),
+    _array("ones", "a size: a positive whole number or a dimension name", lambda s, same: (s[0],),
+           _numpy("ones"), None, "the vector of ones", "a size, not a value", kind="size"),
+    _array("zeros", "a size: a positive whole number or a dimension name", lambda s, same: (s[0],),
+           _numpy("zeros"), None, "the vector of zeros", "a size, not a value", kind="size"),
 )
 
 #: Every built-in function, by its name in the language, in the order of the table.

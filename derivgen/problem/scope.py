@@ -128,7 +128,7 @@ class Scope:
         if isinstance(arg, Name) and arg.id in self.dims:
             return None
         dims = ", ".join(sorted(self.dims)) or "none"
-        return f"eye takes a size: a positive whole number or a dimension name (dimensions: {dims})"
+        return f"{call.func} takes a size: a positive whole number or a dimension name (dimensions: {dims})"
 
     # --- shapes ----------------------------------------------------------------
 

@@ -234,12 +234,12 @@ def _size(e: Call, env: ShapeEnv) -> Dim:
 
         if arg.value > MAX_DIMENSION_SIZE:
             raise ExpressionError(
-                f"eye({arg.value}) is larger than derivgen's limit of {MAX_DIMENSION_SIZE} for a dimension",
+                f"{e.func}({arg.value}) is larger than derivgen's limit of {MAX_DIMENSION_SIZE} for a dimension",
                 e.offset)
         return arg.value
     if isinstance(arg, Name) and env.shapes.get(arg.id, ()) == ():  # a size name is also a number (x / N)
         return arg.id
-    raise ExpressionError("eye takes a size: a positive whole number or a dimension name", e.offset)
+    raise ExpressionError(f"{e.func} takes a size: a positive whole number or a dimension name", e.offset)
 
 
 def _infer_index(e: Index, env: ShapeEnv, cache: dict[Expr, Shape]) -> Shape:

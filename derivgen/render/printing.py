@@ -213,6 +213,8 @@ class LatexPrinter:
             return r"\sqrt{" + self.print(args[0]) + "}"
         if f == "eye":
             return r"\boldsymbol{I}"
+        if f in ("ones", "zeros"):  # the vector of ones (zeros), as MML writes it
+            return r"\boldsymbol{1}" if f == "ones" else r"\boldsymbol{0}"
         if f == "vec":  # a matrix flattened into a vector: MML writes Ã
             return r"\tilde{" + self.print(args[0]) + "}"
         head = FUNC_LATEX.get(f) or self.symbols.get(f) or name_latex(f)

@@ -141,8 +141,13 @@ class IndexWriter:
             raise NotIndexable("a literal vector or matrix has no symbolic index form")
         item: Expr = e
         for i in idx:
-            assert isinstance(item, ListLit) and isinstance(i, int)
-            item = item.items[i - 1]
+            assert isinstance(item, ListLit)
+            if isinstance(i, int):
+                item = item.items[i - 1]
+            elif all(it == item.items[0] for it in item.items):
+                item = item.items[0]  # the same entry at every index (a ones vector): it is the entry
+            else:
+                raise NotIndexable("a literal vector or matrix has no symbolic index form")
         return self.write(item, ())
 
     def _w_Call(self, e: Call, idx: tuple[IndexLike, ...]) -> IExpr:
@@ -155,6 +160,8 @@ class IndexWriter:
             return single(Opaque("det", e.args[0], ()))
         if f == "eye":
             return single(Delta(idx[0], idx[1]))
+        if f in ("ones", "zeros"):
+            return const(Fraction(1 if f == "ones" else 0))
         if f == "diag":
             return mul(single(Delta(idx[0], idx[1])), self.write(e.args[0], (idx[0],)))
         arg = e.args[0]

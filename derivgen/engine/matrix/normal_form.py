@@ -326,7 +326,7 @@ def exponent(e: Expr) -> Fraction | None:
 
 
 def _form_call(e: Call, ctx: Ctx) -> Sum:
-    if e.func == "eye":
+    if e.func in ("eye", "ones", "zeros"):
         return atom(e, ctx)
     args = tuple(ctx.inner(a) for a in e.args)
     arg = args[0]

@@ -1,0 +1,99 @@
+"""Literals and sizes wherever an expression is allowed, checked against independent finite differences.
+
+Each problem is written only here.  The reference is the function written again
+in NumPy and differentiated by central differences (``test_eval.jacobian``), so
+neither derivgen's parser nor its evaluator is involved in the expected numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_eval import jacobian
+
+from derivgen.build.commands import evaluate
+from derivgen.problem.loader import load_problem
+
+RNG = np.random.default_rng(11)
+
+
+def row_softmax(S: np.ndarray) -> np.ndarray:
+    E = np.exp(S)
+    return E / E.sum(axis=1, keepdims=True)
+
+
+CASES = [
+    # (id, yaml given + define (+ sizes), find, reference, values)
+    (
+        "literal ones row in a product",
+        "given: {X: [N, D], w: [D]}\ndefine: {L: '[1, 1, 1].T @ log(1 + exp(X @ w))'}\nsizes: {N: 3, D: 2}",
+        "dL/dw", lambda X, w: np.sum(np.log1p(np.exp(X @ w))),
+        {"X": RNG.normal(size=(3, 2)), "w": RNG.normal(size=2)},
+    ),
+    (
+        "literal matrix times a vector",
+        "given: {x: [2], a: []}\ndefine: {f: 'sin([[1, 2], [a, 3]] @ x)'}",
+        "df/dx", lambda x, a: np.sin(np.array([[1, 2], [a, 3]]) @ x),
+        {"x": RNG.normal(size=2), "a": 0.4},
+    ),
+    (
+        "row softmax written with literal ones",
+        "given: {Q: [N, D], K: [N, D], V: [N, D]}\n"
+        "define: {A: 'exp(Q @ K.T) / (exp(Q @ K.T) @ [[1], [1], [1]] @ [[1, 1, 1]])', f: sum(A @ V)}\n"
+        "sizes: {N: 3, D: 2}",
+        "df/dQ", lambda Q, K, V: np.sum(row_softmax(Q @ K.T) @ V),
+        {"Q": RNG.normal(size=(3, 2)), "K": RNG.normal(size=(3, 2)), "V": RNG.normal(size=(3, 2))},
+    ),
+    (
+        "ones(N) and a size as a number: the variance",
+        "given: {x: [N]}\ndefine: {m: ones(N).T @ x / N, c: x - m * ones(N), v: c.T @ c / N}",
+        "dv/dx", lambda x: np.var(x), {"x": RNG.normal(size=4)},
+    ),
+    (
+        "zeros(N) adds nothing",
+        "given: {x: [N], w: [N]}\ndefine: {z: zeros(N).T @ x + w.T @ x}",
+        "dz/dx", lambda x, w: w @ x, {"x": RNG.normal(size=3), "w": RNG.normal(size=3)},
+    ),
+    (
+        "a size name as a number",
+        "given: {x: [N]}\ndefine: {m: sum(x) / N + N * x.T @ x}",
+        "dm/dx", lambda x: np.mean(x) + 5 * x @ x, {"x": RNG.normal(size=5)},
+    ),
+    (
+        "a scalar divided by a vector",
+        "given: {v: {shape: [N], assume: [positive]}, a: []}\ndefine: {s: sum(a / v) + sum(2 / v ** 2)}",
+        "ds/dv", lambda v, a: np.sum(a / v) + np.sum(2 / v**2),
+        {"v": RNG.uniform(0.5, 2.0, size=3), "a": 1.3},
+    ),
+]
+
+
+def eval_at(tmp_path: Path, body: str, find: str, values: dict) -> np.ndarray:
+    problem = tmp_path / "p.yaml"
+    problem.write_text(f"title: literal case\n{body}\nfind: ['{find}']\n", encoding="utf-8")
+    at = tmp_path / "at.json"
+    at.write_text(json.dumps({k: np.asarray(v).tolist() for k, v in values.items()}), encoding="utf-8")
+    return np.asarray(evaluate(problem, find, at))
+
+
+@pytest.mark.parametrize("name, body, find, f, values", CASES, ids=[c[0] for c in CASES])
+def test_literals_and_sizes_derive_right(tmp_path: Path, name: str, body, find, f, values) -> None:  # type: ignore[no-untyped-def]
+    got = eval_at(tmp_path, body, find, values)
+    expected = jacobian(f, values, find.split("/d", 1)[1])
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_ones_and_zeros_are_sizes_and_print_as_the_book_does(tmp_path: Path) -> None:
+    from derivgen.render.printing import LatexPrinter
+
+    path = tmp_path / "p.yaml"
+    path.write_text("title: t\ngiven: {x: [N]}\ndefine: {f: ones(N).T @ x + zeros(3).T @ ones(3)}\nfind: df/dx\n",
+                    encoding="utf-8")
+    problem = load_problem(path)
+    assert problem.define[0].shape == ()
+    printed = LatexPrinter({"x": r"\boldsymbol{x}"}).print(problem.define[0].expr)
+    assert printed == r"\boldsymbol{1}^{\top} \boldsymbol{x} + \boldsymbol{0}^{\top} \boldsymbol{1}"
