@@ -137,8 +137,6 @@ class IndexWriter:
         return summed(prod, (k,)) if not isinstance(k, int) else prod
 
     def _w_ListLit(self, e: ListLit, idx: tuple[IndexLike, ...]) -> IExpr:
-        if not all(isinstance(i, int) for i in idx):
-            raise NotIndexable("a literal vector or matrix has no symbolic index form")
         item: Expr = e
         for i in idx:
             assert isinstance(item, ListLit)
