@@ -80,6 +80,8 @@ def test_the_parser_knows_exactly_the_tables_names() -> None:
         assert _errors(f"{name}({arg})") == []
         assert _errors(name) == [f"{name} is a function: call it, e.g. {name}(x)"]
         assert bad_name(name) == f"{name} is a built-in function; choose another name"
-    for name in ("softmax", "relu", "dsigma", "abs"):
+    for name in ("softmax", "logsumexp", "relu", "abs", "softplus", "log1p"):  # the functions courses use
+        assert name in FUNCTIONS
+    for name in ("dsigma", "gelu", "softmin", "heaviside"):
         assert [e.startswith(f"unknown function '{name}'") for e in _errors(f"{name}(x)")] == [True]
         assert bad_name(name) is None

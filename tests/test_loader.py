@@ -242,7 +242,7 @@ def test_define_errors_point_into_the_file(tmp_path: Path, define: str, expected
         ("  x: {shape: [N], colour: red}\n", "3:19: given.x: unknown key 'colour' (known keys: shape, assume, latex)"),
         ("  x: {assume: [positive]}\n", "3:6: given.x: missing 'shape', e.g. {shape: [N, N], assume: [symmetric]}"),
         ("  x: {shape: [N], assume: [sparse]}\n",
-         "3:28: given.x: unknown assumption 'sparse' (known: symmetric, invertible, positive)"),
+         "3:28: given.x: unknown assumption 'sparse' (known: symmetric, invertible, positive, simplex)"),
         ("  x: {shape: [N], assume: invertible}\n", "3:27: given.x: 'invertible' needs a square matrix, but x is N"),
         ("  exp: [N]\n", "3:3: given.exp: exp is a built-in function; choose another name"),
     ],

@@ -14,7 +14,7 @@ import numpy as np
 from derivgen.errors import VerificationError
 from derivgen.problem.evaluate import Evaluator, Values, as_matrix, evaluate, from_matrix  # noqa: F401 - re-exported
 from derivgen.problem.expr import Call, Expr, Index, Name, children
-from derivgen.problem.functions import takes_size
+from derivgen.problem.functions import KINKED, takes_size
 from derivgen.problem.model import Problem
 from derivgen.problem.shapes import fmt_shape
 
@@ -27,6 +27,9 @@ NORMAL_ATTEMPTS = 3
 #: Largest condition number accepted for a matrix under ``inv``/``det``: beyond
 #: it the finite differences themselves lose the digits the check relies on.
 MAX_CONDITION = 1e3
+#: How close to 0 (relative to the argument's size, at least 1) the argument of relu, abs, step or
+#: sign may come: at its kink a function has no derivative, and near it finite differences straddle it.
+KINK_MARGIN = 1e-3
 
 
 def _dims(a: np.ndarray) -> str:
@@ -59,6 +62,8 @@ def concrete_shape(shape: tuple[object, ...], sizes: Mapping[str, int]) -> tuple
 
 def _draw(shape: tuple[int, ...], assume: frozenset[str], rng: np.random.Generator, safe: bool,
           scale: float = 1.0) -> np.ndarray:
+    if "simplex" in assume and len(shape) == 1:
+        return rng.dirichlet(np.ones(shape[0]))  # entries > 0 summing to 1, at any scale
     positive = safe or "positive" in assume
     a = rng.uniform(0.5, 1.5, size=shape) if positive else rng.standard_normal(size=shape)
     square = a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1
@@ -85,6 +90,10 @@ def _defect(quantities: list[tuple[str, Expr]], ev: Evaluator) -> str | None:
             # inv of an overflowed matrix is finite (zeros) but means nothing, and neither do
             # finite differences or a derivative evaluated there
             return f"a part of {name} overflows there"
+        for node in _calls(expr, KINKED):
+            arg = np.abs(ev.value(node.args[0]))
+            if arg.size and np.min(arg) < KINK_MARGIN * max(1.0, float(np.max(arg))):
+                return f"an argument of {node.func} in {name} is near 0, where {node.func} has a kink"
         for node in _calls(expr, ("inv", "det")):
             m = ev.value(node.args[0])
             if np.all(np.isfinite(m)) and np.linalg.cond(m) > MAX_CONDITION:

@@ -253,6 +253,14 @@ class Symmetric:
     """The symmetric matrix (a given variable with ``assume: [symmetric]``)."""
 
 
+@dataclass(frozen=True)
+class Simplex:
+    """A fact used on the way: the vector ``name`` lies on the simplex, so its entries sum to one."""
+
+    name: str
+    """The vector (a given variable with ``assume: [simplex]``), e.g. one-hot labels ``y``."""
+
+
 # --- steps and derivations -----------------------------------------------------
 
 #: The kinds of step, in the order the lectures use them.

@@ -136,7 +136,7 @@ def chain_part(
     pairs: list[tuple[Link, Part, Part]] = []
     for link in links:
         a = derive_part(inner, of, outer, (Name(link.name),), link.shape)
-        b = derive_part(ctx, link.name, link.definition, wrt, wrt_shape)
+        b = in_intermediate(derive_part(ctx, link.name, link.definition, wrt, wrt_shape), link)
         steps.append(_factor_step(of, f"d{of}/d{link.name}", a, of_shape, link.shape, Name(link.name)))
         steps.append(_factor_step(link.name, f"d{link.name}/d{_wrt_text(wrt)}", b, link.shape, wrt_shape, w))
         pairs.append((link, a, b))
@@ -159,6 +159,23 @@ def chain_part(
         f"cannot combine the chain-rule factors of d{of}/d{_wrt_text(wrt)}: "
         "a factor has neither a closed form nor an index form"
     )
+
+
+#: Intermediates whose factor is written in their own name, as the lectures write ∂p/∂z = diag(p) − ppᵀ
+#: for p = softmax(z) (the other factors keep the definition written out, as the bank's pages do).
+NAMED_IN_FACTOR = ("softmax",)
+
+
+def in_intermediate(part: Part, link: Link) -> Part:
+    """The factor ∂link/∂x with the link's definition written as its name: diag(p) − ppᵀ."""
+    d = link.definition
+    if part.closed is None or not (isinstance(d, Call) and d.func in NAMED_IN_FACTOR):
+        return part
+    return Part(part.steps, _replace_expr(part.closed, d, Name(link.name)), part.index, part.explicit)
+
+
+def _replace_expr(e: Expr, old: Expr, new: Expr) -> Expr:
+    return new if e == old else map_children(e, lambda c: _replace_expr(c, old, new))
 
 
 def _wrt_text(wrt: tuple[Expr, ...]) -> str:
@@ -334,13 +351,34 @@ def _multiply_closed(
     product = tidy_any(total, inner)
     written = _entries_written_out(inner, pairs) if direct is None and len(pairs) == 1 else None
     middle = (written,) if written is not None and written != product else ()
+    facts: dict[str, object] = {}
+    before, notes = _before_simplex(total, inner)
+    if notes and before != product:
+        middle, facts = (*middle, before), {"notes": notes}
     chain = (Deriv(Name(of), w), Product(tuple(shown)), *middle, product)
-    steps.append(Step("multiply", (Relation(chain),)))
+    steps.append(Step("multiply", (Relation(chain),), facts))
     expanded = tidy_any(inner.full_expand(product), ctx)
     if expanded != product:
         steps.append(Step("substitute", (Relation((Deriv(Name(of), w), product, expanded)),),
                           {"names": [link.name for link, _, _ in pairs]}))
     return Part(steps, closed=expanded)
+
+
+def _before_simplex(total: Expr, ctx: Ctx) -> tuple[Expr, list[object]]:
+    """The product tidied without 1ᵀy = 1 (−yᵀ + (1ᵀy)pᵀ), and the simplex facts the tidy one uses."""
+    from derivgen.engine.matrix.normal_form import Unsupported, form
+    from derivgen.engine.matrix.simplify import make_ctx, tidy
+
+    simplex = {n for n, a in ctx.assume.items() if "simplex" in a}
+    if not simplex:
+        return total, []
+    plain = {n: a - {"simplex"} for n, a in ctx.assume.items()}
+    tidy_ctx = make_ctx(ctx.env, ctx.assume)
+    try:
+        form(total, tidy_ctx)
+    except (Unsupported, ZeroDivisionError):
+        return total, []
+    return tidy(total, ctx.env, plain), list(tidy_ctx.notes)
 
 
 #: A sum over a concrete matrix's entries is written out when it has at most this many terms.

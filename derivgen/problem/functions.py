@@ -62,6 +62,11 @@ class Function:
     are defined (where tests draw points); None for the others."""
     note: str
     """Where it is defined, in words."""
+    kinks: bool = False
+    """Whether it has points where it is not differentiable (``relu`` and ``abs`` at 0): the numeric
+    check keeps its argument away from 0."""
+    axis: bool = False
+    """Whether it takes an optional second argument, the axis 0 or 1 (``sum(X, 1)``, NumPy's)."""
 
     @property
     def elementwise(self) -> bool:
@@ -114,10 +119,50 @@ def _sigma_numpy(z: Any) -> Any:
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def _sigma_sympy(z: Any) -> Any:
-    from derivgen.problem.logistic import sigma
+def _logistic(name: str) -> Callable[[Any], Any]:
+    """A SymPy function of :mod:`derivgen.problem.logistic` (σ, relu, softplus ...)."""
+    def make(z: Any) -> Any:
+        from derivgen.problem import logistic
 
-    return sigma(z)
+        return getattr(logistic, name)(z)
+    make.__name__ = name
+    return make
+
+
+def _relu_numpy(z: Any) -> Any:
+    import numpy as np
+
+    return np.maximum(z, 0.0)
+
+
+def _step_numpy(z: Any) -> Any:
+    import numpy as np
+
+    return np.where(np.asarray(z) > 0, 1.0, 0.0)
+
+
+def _softplus_numpy(z: Any) -> Any:
+    """log(1 + exp(z)) without overflow."""
+    import numpy as np
+
+    return np.logaddexp(0.0, z)
+
+
+def _softmax_numpy(z: Any) -> Any:
+    """exp(z) / sum(exp(z)) for a vector, shifted by its largest entry against overflow."""
+    import numpy as np
+
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(z - np.max(z))
+    return e / np.sum(e)
+
+
+def _logsumexp_numpy(z: Any) -> Any:
+    import numpy as np
+
+    z = np.asarray(z, dtype=np.float64)
+    m = np.max(z)
+    return m + np.log(np.sum(np.exp(z - m)))
 
 
 def _inv_numpy(a: Any) -> Any:
@@ -160,20 +205,40 @@ def _diagonal(s: Shape, same: Same) -> Shape | None:
     return (s[0], s[0]) if len(s) == 1 else None
 
 
+def _vector(s: Shape, same: Same) -> Shape | None:
+    return s if len(s) == 1 else None
+
+
+def _vector_to_scalar(s: Shape, same: Same) -> Shape | None:
+    return () if len(s) == 1 else None
+
+
+def axis_shape(s: Shape, axis: int) -> Shape | None:
+    """``sum(X, axis)``'s shape, NumPy's: axis 0 sums each column (N entries for an M×N matrix),
+    axis 1 each row (M entries), both as a vector; a vector's only axis is 0 (its sum, a scalar)."""
+    if len(s) == 1:
+        return () if axis == 0 else None
+    if len(s) == 2 and axis in (0, 1):
+        return (s[1 - axis],)
+    return None
+
+
 # --- the table ---------------------------------------------------------------------------------
 
 
 def _elementwise(name: str, derivative: Callable[[Expr], Expr], words: str, domain: tuple[float, float],
                  note: str, *, numpy: Callable[[Any], Any] | None = None,
                  sympy: Callable[[Any], Any] | None = None, latex: str | None = None,
-                 square_on_head: bool = False) -> Function:
+                 square_on_head: bool = False, kinks: bool = False) -> Function:
     return Function(name, 1, "elementwise", "a scalar, vector or matrix", _same_shape, derivative,
-                    numpy or _numpy(name), sympy or _sympy(name), latex, square_on_head, words, domain, note)
+                    numpy or _numpy(name), sympy or _sympy(name), latex, square_on_head, words, domain, note,
+                    kinks=kinks)
 
 
 def _array(name: str, takes: str, shape: ShapeRule, numpy: Callable[[Any], Any], latex: str | None,
-           words: str, note: str, kind: Kind = "array") -> Function:
-    return Function(name, 1, kind, takes, shape, None, numpy, None, latex, False, words, None, note)
+           words: str, note: str, kind: Kind = "array", axis: bool = False) -> Function:
+    return Function(name, 1, kind, takes, shape, None, numpy, None, latex, False, words, None, note,
+                    axis=axis)
 
 
 def _tan_derivative(z: Expr) -> Expr:
@@ -182,6 +247,10 @@ def _tan_derivative(z: Expr) -> Expr:
 
 def _sigma_derivative(z: Expr) -> Expr:
     return BinOp("*", Call("sigma", (z,)), BinOp("-", Num(1), Call("sigma", (z,))))
+
+
+def _zero(z: Expr) -> Expr:
+    return Num(0)
 
 
 _ROWS = (
@@ -200,8 +269,27 @@ _ROWS = (
     _elementwise("tanh", lambda z: BinOp("-", Num(1), BinOp("^", Call("tanh", (z,)), Num(2))), r"$\tanh$",
                  (-3.0, 3.0), "every real number", latex=r"\tanh", square_on_head=True),
     _elementwise("sigma", _sigma_derivative, r"the logistic function $\sigma$", (-5.0, 5.0),
-                 "every real number; σ(z) = 1 / (1 + exp(−z))", numpy=_sigma_numpy, sympy=_sigma_sympy,
+                 "every real number; σ(z) = 1 / (1 + exp(−z))", numpy=_sigma_numpy, sympy=_logistic("sigma"),
                  latex=r"\sigma"),
+    _elementwise("softplus", lambda z: Call("sigma", (z,)), "softplus", (-5.0, 5.0),
+                 "every real number; softplus(z) = log(1 + exp(z)), its derivative σ(z)",
+                 numpy=_softplus_numpy, sympy=_logistic("softplus"), latex=r"\operatorname{softplus}"),
+    _elementwise("log1p", lambda z: BinOp("/", Num(1), BinOp("+", Num(1), z)), r"$\log(1 + z)$",
+                 (-0.5, 5.0), "z > −1; log1p(z) = log(1 + z)", sympy=_logistic("log1p")),
+    _elementwise("relu", lambda z: Call("step", (z,)), "the rectifier ReLU", (-3.0, 3.0),
+                 "every real number; relu(z) = max(z, 0), not differentiable at z = 0",
+                 numpy=_relu_numpy, sympy=_logistic("relu"), latex=r"\operatorname{ReLU}", kinks=True),
+    _elementwise("abs", lambda z: Call("sign", (z,)), "the absolute value", (-3.0, 3.0),
+                 "every real number; not differentiable at z = 0", numpy=_numpy("abs"),
+                 sympy=_logistic("absolute"), kinks=True),
+    _elementwise("step", _zero, "the step function $H$", (-3.0, 3.0),
+                 "every real number; step(z) = 1 for z > 0 and 0 for z < 0 (the derivative of relu), "
+                 "not continuous at z = 0", numpy=_step_numpy, sympy=_logistic("step"), latex=r"\mathit{H}",
+                 kinks=True),
+    _elementwise("sign", _zero, "the sign function", (-3.0, 3.0),
+                 "every real number; sign(z) = 1 for z > 0, −1 for z < 0 (the derivative of abs), "
+                 "not continuous at z = 0", sympy=_logistic("sign"), latex=r"\operatorname{sign}",
+                 kinks=True),
     _array("inv", "a square matrix", lambda s, same: s if _square(s, same) else None, _inv_numpy, None,
            "the inverse", "an invertible square matrix"),
     _array("det", "a square matrix", lambda s, same: () if _square(s, same) else None,
@@ -211,7 +299,12 @@ _ROWS = (
     _array("norm", "a vector or matrix", _scalar, _norm_numpy, None, "the norm",
            "the 2-norm of a vector, the Frobenius norm of a matrix"),
     _array("sum", "a vector or matrix", _scalar, _numpy("sum"), r"\operatorname{sum}",
-           "the sum of the entries", "any array"),
+           "the sum of the entries", "any array; sum(X, 0) sums each column and sum(X, 1) each row, "
+           "as NumPy does", axis=True),
+    _array("softmax", "a vector", _vector, _softmax_numpy, r"\operatorname{softmax}", "the softmax function",
+           "a vector; softmax(z)_i = exp(z_i) / Σ_k exp(z_k)"),
+    _array("logsumexp", "a vector", _vector_to_scalar, _logsumexp_numpy, r"\operatorname{logsumexp}",
+           "the log-sum-exp function", "a vector; logsumexp(z) = log Σ_k exp(z_k)"),
     _array("diag", "a vector", _diagonal, _numpy("diag"), r"\operatorname{diag}",
            "the diagonal matrix", "a vector, put on the diagonal"),
     _array("eye", "a size: a positive whole number or a dimension name", lambda s, same: (s[0], s[0]),
@@ -228,6 +321,19 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in _ROWS}
 ELEMENTWISE: tuple[str, ...] = tuple(f.name for f in _ROWS if f.elementwise)
 #: Every name a problem file cannot take for its own variables or defines.
 BUILTINS: frozenset[str] = frozenset(FUNCTIONS)
+
+
+#: Functions with points where they are not differentiable, which the numeric check avoids.
+KINKED: tuple[str, ...] = tuple(f.name for f in _ROWS if f.kinks)
+
+
+def axis_of(e: Expr) -> int | None:
+    """The axis of ``sum(X, axis)`` (0 or 1), or None for a call without one."""
+    if isinstance(e, Call) and len(e.args) == 2 and e.func in FUNCTIONS and FUNCTIONS[e.func].axis:
+        a = e.args[1]
+        if isinstance(a, Num) and isinstance(a.value, int) and not isinstance(a.value, bool):
+            return a.value
+    return None
 
 
 def takes_size(e: Expr) -> bool:

@@ -295,7 +295,10 @@ class _Loader:
             if word is not None and word not in ASSUMPTIONS:
                 self.report.error(
                     item, f"{path}: unknown assumption '{word}' (known: {', '.join(ASSUMPTIONS)})")
-            elif word is not None and word != "positive" and not square:
+            elif word == "simplex" and len(shape) != 1:
+                self.report.error(item, f"{path}: 'simplex' (entries ≥ 0 summing to 1) needs a vector, "
+                                  f"but {name} is {fmt_shape(shape)}")
+            elif word is not None and word not in ("positive", "simplex") and not square:
                 self.report.error(
                     item, f"{path}: '{word}' needs a square matrix, but {name} is {fmt_shape(shape)}")
             elif word is not None:

@@ -11,7 +11,7 @@ from derivgen.problem.expr import Call, Expr, Index, Name, Shape, map_children, 
 from derivgen.problem.shapes import ShapeEnv
 
 #: Assumptions a variable may carry (``assume: [symmetric]``).
-ASSUMPTIONS = ("symmetric", "invertible", "positive")
+ASSUMPTIONS = ("symmetric", "invertible", "positive", "simplex")
 #: How much of a derivation a solution shows (``detail:``); the renderers' ``render/detail.py`` reads it.
 DETAILS = ("answer", "lecture", "full")
 #: The detail level when neither the problem, ``derivgen.yaml`` nor ``--detail`` chooses one.

@@ -114,6 +114,8 @@ class Scope:
         f, n = call.func, len(call.args)
         if f in self.functions or f in FUNCTIONS:
             arity = len(self.functions[f].params) if f in self.functions else FUNCTIONS[f].arity
+            if f not in self.functions and FUNCTIONS[f].axis and n == 2:
+                return None  # sum(X, axis): the axis is checked with the shapes
             if n != arity:
                 return f"{f} takes {arity} argument{'s' if arity != 1 else ''}, not {n}"
             return self._eye_problem(call) if takes_size(call) else None

@@ -220,9 +220,26 @@ def _infer_call(e: Call, env: ShapeEnv, cache: dict[Expr, Shape]) -> Shape:
         s = infer(e.args[0], env, cache)
     if fn is None:
         raise ExpressionError(f"unknown function '{f}'", e.offset)
+    if fn.axis and len(e.args) == 2:
+        return _axis_shape(e, s)
     out = fn.shape(s, env.same)
     if out is None:
         raise ExpressionError(f"{f} needs {fn.takes}, not {_desc(e.args[0], s)}", e.offset)
+    return out
+
+
+def _axis_shape(e: Call, s: Shape) -> Shape:
+    """``sum(X, 0)``: the column sums, ``sum(X, 1)``: the row sums, each a vector (NumPy's axes)."""
+    from derivgen.problem.functions import axis_of, axis_shape
+
+    axis = axis_of(e)
+    if axis is None:
+        raise ExpressionError(f"the axis of {e.func} is 0 (sum each column) or 1 (sum each row), "
+                              "a whole number", getattr(e.args[1], "offset", e.offset))
+    out = axis_shape(s, axis)
+    if out is None:
+        raise ExpressionError(f"{_desc(e.args[0], s)} has no axis {axis} to sum over "
+                              "(a matrix has axes 0 and 1, a vector only 0)", e.offset)
     return out
 
 

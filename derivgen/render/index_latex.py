@@ -93,6 +93,10 @@ def _factor_latex(f: Factor, printer: LatexPrinter) -> str:
         arg = iexpr_latex(f.arg, printer)
         if f.func == "sqrt":
             return rf"\sqrt{{{arg}}}"
+        if f.func == "abs":
+            return rf"\left\lvert {arg} \right\rvert"
+        if f.func == "log1p":
+            return rf"\log\left(1 + {arg}\right)"
         head = FUNC_LATEX[f.func]
         return rf"{head}\left({arg}\right)"
     assert isinstance(f, Pw)

@@ -53,7 +53,8 @@ class Names:
         self.table: list[tuple[Expr, Name]] = [
             (d.expr, Name(d.name)) for d in problem.define
             if not d.params and d.shape is not None and not isinstance(d.expr, (Name, Num, ListLit))
-            and d.name != differentiated and _size(d.expr) >= 4
+            and (d.name != differentiated or named_function(d.expr))
+            and (_size(d.expr) >= 4 or named_function(d.expr))
         ]
         self.bodies = {n.id: body for body, n in self.table}
         self.defined = {d.name for d in problem.define}
@@ -111,6 +112,11 @@ class Names:
         if isinstance(obj, Cases):
             return Cases(tuple((self.fold_math(v), c) for v, c in obj.cases))
         return obj
+
+
+def named_function(e: Expr) -> bool:
+    """``p = softmax(z)``: short, but the lectures write the result in p (∂p/∂z = diag(p) − ppᵀ)."""
+    return isinstance(e, Call) and e.func in ("softmax", "logsumexp")
 
 
 def _scalar_space(obj: object) -> bool:

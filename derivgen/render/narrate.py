@@ -35,6 +35,7 @@ from derivgen.render.names import (
     composition_letters,
     entries_matrix,
     gram_columns,
+    named_function,
     outer_function,
     rename_outer,
 )
@@ -313,7 +314,11 @@ def _named_answer(d: Derivation, problem: Problem) -> str | None:
     names = Names(problem, d.of)
     folded = names.fold(form)
     plain, short = printer.print(form), printer.print(folded)
-    if visible_width(plain) < LONG_RESULT or visible_width(short) > 0.7 * visible_width(plain):
+    # p = softmax(z) is short, but the result is written in p (diag(p) − ppᵀ, (p − y)ᵀ), as lectures do
+    named = any(named_function(names.bodies[n]) for n in names.used(folded))
+    width = visible_width(plain)
+    long_and_shorter = width >= LONG_RESULT and visible_width(short) <= 0.7 * width
+    if not (named or long_and_shorter):
         return None
     where = [f"{printer.print(Name(n))} = {printer.print(names.bodies[n])}" for n in names.used(folded)]
     return (r"\begin{gathered}LHS = " + short + r" \in SPACE, \\ \text{where } "
@@ -331,7 +336,29 @@ def verification_text(derivation: Derivation) -> str:
     if v.sizes:
         where += " (" + ", ".join(f"{k} = {n}" for k, n in v.sizes.items()) + ")"
     method = "central finite differences" if v.method == "finite differences" else v.method
-    return f"Checked against {method} {where}: largest difference {v.max_abs_error:.1e}."
+    check = f"Checked against {method} {where}: largest difference {v.max_abs_error:.1e}."
+    return kink_text(derivation) + check
+
+
+#: The derivative a kinked function leaves in a result, and the function it comes from.
+KINK_WORDS = {"step": (r"\mathit{H}", "the rectifier ReLU"),
+              "sign": (r"\operatorname{sign}", "the absolute value")}
+
+
+def kink_text(derivation: Derivation) -> str:
+    """Where a result holding H (ReLU's derivative) or sign (|z|'s) is valid, said before the check."""
+    from derivgen.derivation.index_form import IndexForm, iexpr_text
+    from derivgen.problem.text import to_text
+
+    r = derivation.result
+    text = (to_text(r.closed) if isinstance(r.closed, Expr) else "") + (
+        iexpr_text(r.index.expr) if isinstance(r.index, IndexForm) else "")
+    said = [f"${head}$ is the derivative of {words}, which has a kink at 0 and no derivative there"
+            for f, (head, words) in KINK_WORDS.items() if f + "(" in text]
+    if not said:
+        return ""
+    return "; ".join(said) + (": the result holds wherever no argument of it is 0, and the check draws "
+                              "its points away from 0. ")
 
 
 def _block(nested: Explicit) -> Block:

@@ -211,6 +211,13 @@ class LatexPrinter:
             return r"\left\lVert " + self.print(args[0]) + r" \right\rVert"
         if f == "sqrt":
             return r"\sqrt{" + self.print(args[0]) + "}"
+        if f == "abs":
+            return r"\left\lvert " + self.print(args[0]) + r" \right\rvert"
+        if f == "log1p":
+            return r"\log\left(1 + " + self.print(args[0]) + r"\right)"
+        if f == "sum" and len(args) == 2:  # NumPy's axis: 0 sums each column (Xᵀ1), 1 each row (X1)
+            arg = self.wrap(args[0], PREC["atom"])
+            return (arg + r"^\top" if args[1] == Num(0) else arg) + r" \boldsymbol{1}"
         if f == "eye":
             return r"\boldsymbol{I}"
         if f in ("ones", "zeros"):  # the vector of ones (zeros), as MML writes it

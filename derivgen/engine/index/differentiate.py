@@ -10,6 +10,7 @@ inverse and determinant rules are those of the lectures:
 from __future__ import annotations
 
 from dataclasses import replace
+from fractions import Fraction
 
 from derivgen.derivation.index_form import (
     ZERO,
@@ -119,6 +120,25 @@ def _diff_opaque(f: Opaque, wrt: str, widx: tuple[IndexLike, ...], writer: Index
 # --- contraction and tidying ----------------------------------------------------
 
 
+def _split_products(factors: tuple[Factor, ...]) -> list[Factor]:
+    """(a b)⁻¹ = a⁻¹ b⁻¹ for a whole power of one product, so that it can cancel against a and b:
+    log of softmax's entry e^{z_k} S⁻¹ leaves (e^{z_k} S⁻¹)⁻¹ S⁻¹ e^{z_k}, which is 1."""
+    out: list[Factor] = []
+    for f in factors:
+        if not isinstance(f, Pw) or len(f.base.terms) != 1:
+            out.append(f)
+            continue
+        inner = f.base.terms[0]
+        if inner.coeff != 1 or inner.sums or len(inner.factors) < 2 \
+                or not isinstance(f.exp, (int, Fraction)) or Fraction(f.exp).denominator != 1 \
+                or any(isinstance(g, Delta) for g in inner.factors):
+            out.append(f)
+            continue
+        for g in inner.factors:
+            out.append(Pw(g.base, g.exp * f.exp) if isinstance(g, Pw) else Pw(single(g), f.exp))
+    return out
+
+
 def contract(x: IExpr) -> IExpr:
     """Sum out every delta that meets a dummy index; drop zero terms; collect."""
     terms = [t2 for t in x.terms if (t2 := _contract_term(t)) is not None]
@@ -225,12 +245,12 @@ def _merge_powers(factors: tuple[Factor, ...]) -> tuple[Factor, ...]:
     order: list[tuple[str]] = []
     acc: dict[tuple[str], tuple[IExpr, Coeff]] = {}
     passthrough: list[Factor] = []
-    for f in factors:
+    for f in _split_products(factors):
         if isinstance(f, Delta):
             passthrough.append(f)
             continue
         base, e = (f.base, f.exp) if isinstance(f, Pw) else (single(f), 1)
-        key = (repr(base),)
+        key = (repr(tuple(_canon(t) for t in base.terms)),)  # Σ_m e^{z_m} and Σ_n e^{z_n} are one base
         if key in acc:
             acc[key] = (base, acc[key][1] + e)
         else:

@@ -40,7 +40,7 @@ from derivgen.problem.expr import (
     Shape,
     Transpose,
 )
-from derivgen.problem.functions import ELEMENTWISE
+from derivgen.problem.functions import ELEMENTWISE, axis_of
 from derivgen.problem.shapes import ShapeEnv, as_matrix, infer
 
 
@@ -164,6 +164,13 @@ class IndexWriter:
             return mul(single(Delta(idx[0], idx[1])), self.write(e.args[0], (idx[0],)))
         arg = e.args[0]
         s = self.shape(arg)
+        if f in ("softmax", "logsumexp"):
+            return self._softmax(f, arg, idx)
+        axis = axis_of(e)
+        if axis is not None and len(s) == 2:
+            # NumPy's axes: sum(X, 0)_j = Σ_i X_ij (column sums), sum(X, 1)_i = Σ_j X_ij (row sums)
+            k = self.fresh.idx(s[axis])
+            return summed(self.write(arg, (k, idx[0]) if axis == 0 else (idx[0], k)), (k,))
         if f == "tr":
             k = self.fresh.idx(s[0])
             return summed(self.write(arg, (k, k)), (k,))
@@ -175,6 +182,14 @@ class IndexWriter:
             total = summed(entry, ks)
             return single(Fn("sqrt", total)) if f == "norm" else total
         raise NotIndexable(f"function '{f}' has no index form")
+
+    def _softmax(self, f: str, arg: Expr, idx: tuple[IndexLike, ...]) -> IExpr:
+        """softmax(z)_i = exp(z_i) / Σ_k exp(z_k); logsumexp(z) = log Σ_k exp(z_k)."""
+        k = self.fresh.idx(self.shape(arg)[0])
+        total = summed(single(Fn("exp", self.write(arg, (k,)))), (k,))
+        if f == "logsumexp":
+            return single(Fn("log", total))
+        return mul(single(Fn("exp", self.write(arg, idx))), power(total, -1))
 
 
 def _has_literal(e: Expr) -> bool:

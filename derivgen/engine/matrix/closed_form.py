@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from derivgen.derivation import Symmetric
+from derivgen.derivation import Simplex, Symmetric
 from derivgen.engine.matrix.forward import jacobian
 from derivgen.engine.matrix.identities import identity_for
 from derivgen.engine.matrix.normal_form import Ctx, Sum, Unsupported, form, to_expr, transpose
@@ -28,7 +28,7 @@ from derivgen.problem.shapes import ShapeEnv, infer
 
 RULES = (
     "sum", "product", "transpose", "inverse", "determinant", "trace", "norm",
-    "elementwise", "chain", "log_det", "quadratic_form", "linear_form",
+    "elementwise", "chain", "log_det", "quadratic_form", "linear_form", "softmax", "logsumexp",
 )
 """Every name that may appear in :attr:`ClosedForm.rules`."""
 
@@ -45,7 +45,7 @@ class ClosedForm:
     """The MML identity the whole expression matches, e.g. ``"5.107"``, else None."""
     unsimplified: Expr
     """The raw result before collecting and factoring (for a ``simplify`` step)."""
-    notes: tuple[Symmetric, ...] = ()
+    notes: tuple[Symmetric | Simplex, ...] = ()
     """Facts used by the simplifier, e.g. ``Symmetric("W")`` (the renderers say them)."""
 
 

@@ -27,7 +27,12 @@ from derivgen.engine.matrix.normal_form import (
     to_expr,
     transpose,
 )
-from derivgen.engine.matrix.reverse import elementwise_derivative, elementwise_times, gradient
+from derivgen.engine.matrix.reverse import (
+    elementwise_derivative,
+    elementwise_times,
+    gradient,
+    softmax_jacobian,
+)
 from derivgen.problem.expr import (
     BinOp,
     Call,
@@ -206,6 +211,9 @@ def _call(fw: Forward, e: Call) -> Sum:
         fw.use("inverse")
         inv = atom(Call("inv", (ctx.inner(u),)), ctx)
         return neg(mm(mm(inv, fw.jac(u), ctx), inv, ctx))
+    if e.func == "softmax":
+        fw.use("softmax")
+        return mm(softmax_jacobian(e, ctx), fw.jac(u), ctx)
     if e.func == "diag":
         ju = fw.jac(u)
         return atom(Call("diag", (ctx.inner(to_expr(ju)),)), ctx) if ju else ()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from itertools import pairwise
 
-from derivgen.derivation import Symmetric
+from derivgen.derivation import Simplex, Symmetric
 from derivgen.problem.expr import (
     BinOp,
     Call,
@@ -70,7 +70,7 @@ class Ctx:
     """Tidies a sub-expression kept inside an atom (an argument, a bracketed sum)."""
     simplify: Callable[[Sum], Sum]
     """Collects like terms and factors a normal-form sum."""
-    notes: list[Symmetric] = field(default_factory=list)
+    notes: list[Symmetric | Simplex] = field(default_factory=list)
     """Facts used on the way, e.g. ``Symmetric("W")`` where ``Wᵀ`` became ``W``."""
     cache: dict[Expr, Shape] = field(default_factory=dict)
     """Shape cache for :func:`infer`."""
@@ -81,7 +81,10 @@ class Ctx:
     def symmetric(self, name: str) -> bool:
         return "symmetric" in self.assume.get(name, frozenset())
 
-    def note(self, fact: Symmetric) -> None:
+    def simplex(self, name: str) -> bool:
+        return "simplex" in self.assume.get(name, frozenset())
+
+    def note(self, fact: Symmetric | Simplex) -> None:
         if fact not in self.notes:
             self.notes.append(fact)
 
@@ -100,8 +103,19 @@ def const(v: int | Fraction | float) -> Sum:
 def atom(e: Expr, ctx: Ctx) -> Sum:
     """One factor: scalar-valued ones go with the scalars, arrays into the chain."""
     if not ctx.shape(e):
+        if _sums_to_one(e, ctx):
+            return const(1)
         return (Term(Fraction(1), ((e, Fraction(1)),)),)
     return (Term(Fraction(1), (), (e,)),)
+
+
+def _sums_to_one(e: Expr, ctx: Ctx) -> bool:
+    """``sum(y)`` = 1ᵀy = 1 for a vector ``y`` on the simplex (noted for the sentence)."""
+    if isinstance(e, Call) and e.func == "sum" and len(e.args) == 1 and isinstance(e.args[0], Name) \
+            and ctx.simplex(e.args[0].id):
+        ctx.note(Simplex(e.args[0].id))
+        return True
+    return False
 
 
 def neg(s: Sum) -> Sum:
@@ -119,8 +133,61 @@ def mm(a: Sum, b: Sum, ctx: Ctx) -> Sum:
 
 def mul_terms(x: Term, y: Term, ctx: Ctx) -> Term:
     scal = merge_scalars(x.scalars, y.scalars)
-    chain, extracted = split_scalars(drop_identities(x.chain + y.chain, ctx), ctx)
-    return Term(x.coeff * y.coeff, merge_scalars(scal, extracted), chain)
+    chain, extracted = split_scalars(cancel_diagonals(drop_identities(x.chain + y.chain, ctx)), ctx)
+    kept = tuple((b, k) for b, k in extracted if not _sums_to_one(b, ctx))
+    return Term(x.coeff * y.coeff, merge_scalars(scal, kept), chain)
+
+
+def reciprocal_of(w: Expr) -> Expr | None:
+    """``u`` when ``w`` is ``u^-1`` or ``1/u`` (elementwise), else None."""
+    if isinstance(w, BinOp) and w.op == "^" and exponent(w.right) == -1:
+        return w.left
+    if isinstance(w, BinOp) and w.op == "/" and w.left == Num(1):
+        return w.right
+    return None
+
+
+def _inverse_diagonals(a: Expr, b: Expr) -> bool:
+    """``diag(u^-1) diag(u)`` or ``diag(u) diag(u^-1)``: the identity."""
+    if not (isinstance(a, Call) and a.func == "diag" and isinstance(b, Call) and b.func == "diag"):
+        return False
+    u, v = a.args[0], b.args[0]
+    return reciprocal_of(u) == v or reciprocal_of(v) == u
+
+
+def cancel_diagonals(chain: tuple[Expr, ...]) -> tuple[Expr, ...]:
+    """Products that cancel in a chain: ``diag(u⁻¹) diag(u) = I`` (what the chain rule through
+    ``log p`` and the softmax Jacobian diag(p) − ppᵀ leaves), and ``vᵀ diag(u⁻¹) u = 1ᵀv = sum(v)``."""
+    out: list[Expr] = []
+    i = 0
+    while i < len(chain):
+        if i + 1 < len(chain) and _inverse_diagonals(chain[i], chain[i + 1]):
+            i += 2
+            continue
+        if i + 2 < len(chain) and _ones_stretch(chain[i:i + 3]) is not None:
+            out.append(_ones_stretch(chain[i:i + 3]))  # type: ignore[arg-type]
+            i += 3
+            continue
+        out.append(chain[i])
+        i += 1
+    if not out and chain:
+        return chain[:1] if isinstance(chain[0], Call) and chain[0].func == "eye" else chain
+    return tuple(out)
+
+
+def _ones_stretch(three: tuple[Expr, ...]) -> Expr | None:
+    """``vᵀ diag(u⁻¹) u`` (or ``uᵀ diag(u⁻¹) v``) = Σ_i v_i u_i⁻¹ u_i = ``sum(v)``; None otherwise."""
+    first, mid, last = three
+    if not (isinstance(first, Transpose) and isinstance(mid, Call) and mid.func == "diag"):
+        return None
+    u = reciprocal_of(mid.args[0])
+    if u is None:
+        return None
+    if last == u:
+        return Call("sum", (first.arg,))
+    if first.arg == u:
+        return Call("sum", (last,))
+    return None
 
 
 def merge_scalars(
@@ -282,6 +349,9 @@ def _form_addsub(e: BinOp, ctx: Ctx) -> Sum:
 
 
 def _form_matmul(e: BinOp, ctx: Ctx) -> Sum:
+    left, right = form(e.left, ctx), form(e.right, ctx)
+    if any(cancel_diagonals(a.chain + b.chain) != a.chain + b.chain for a in left for b in right):
+        return mm(left, right, ctx)  # multiplied out, the products that cancel go (diag(p⁻¹) diag(p))
     return mm(factor(e.left, ctx), factor(e.right, ctx), ctx)
 
 
@@ -364,6 +434,8 @@ def to_expr(s: Sum, zero: Expr | None = None) -> Expr:
     """The sum as an expression tree that prints the lectures' way: ``a - 2 * b``."""
     if not s:
         return zero if zero is not None else Num(0)
+    first = next((i for i, t in enumerate(s) if t.coeff > 0), 0)
+    s = (s[first], *s[:first], *s[first + 1:])  # pᵀ − yᵀ rather than −yᵀ + pᵀ
     out = term_expr(s[0])
     for t in s[1:]:
         negative = t.coeff < 0

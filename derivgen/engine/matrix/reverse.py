@@ -291,6 +291,24 @@ def _norm(bp: Backprop, v: Expr, g: Sum) -> None:
     bp.push(v, mm(mm(g, factor(v, ctx), ctx), reciprocal(atom(n, ctx), n, ctx), ctx))
 
 
+def softmax_jacobian(s: Expr, ctx: Ctx) -> Sum:
+    """∂p/∂u = diag(p) − p pᵀ for ``p = softmax(u)``, in p itself (p is ``s``, the call or its name)."""
+    p = ctx.inner(s)
+    return atom(Call("diag", (p,)), ctx) + neg(mm(atom(p, ctx), transpose(atom(p, ctx), ctx), ctx))
+
+
+def _softmax(bp: Backprop, u: Expr, g: Sum) -> None:
+    """The adjoint of u in softmax(u): (diag(p) − p pᵀ) G, the Jacobian being symmetric."""
+    bp.use("softmax")
+    bp.push(u, mm(softmax_jacobian(Call("softmax", (u,)), bp.ctx), g, bp.ctx))
+
+
+def _logsumexp(bp: Backprop, u: Expr, g: Sum) -> None:
+    """d/du logsumexp(u) = softmax(u)ᵀ: the adjoint of u is g · softmax(u)."""
+    bp.use("logsumexp")
+    bp.push(u, mm(g, atom(Call("softmax", (bp.ctx.inner(u),)), bp.ctx), bp.ctx))
+
+
 def _unsupported(bp: Backprop, e: Expr, g: Sum) -> None:
     """Components and literal arrays: unit vectors are no tidy matrix form (the scalar engine's job)."""
     raise Unsupported(f"no closed form through {type(e).__name__}")
@@ -301,11 +319,12 @@ _BINOP_RULES: dict[str, Callable[[Backprop, BinOp, Sum], None]] = {
 }
 
 _CALL_RULES: dict[str, Callable[[Backprop, Expr, Sum], None]] = {
-    "inv": _inverse, "det": _determinant, "tr": _trace, "norm": _norm,
+    "inv": _inverse, "det": _determinant, "tr": _trace, "norm": _norm, "softmax": _softmax,
+    "logsumexp": _logsumexp,
 }
 
 _RULES: dict[type, Callable[..., None]] = {
     Neg: _neg, Transpose: _transpose, BinOp: _binop, Call: _call, Index: _unsupported, ListLit: _unsupported,
 }
 
-__all__ = ["elementwise_derivative", "elementwise_times", "gradient", "inner_product"]
+__all__ = ["elementwise_derivative", "elementwise_times", "gradient", "inner_product", "softmax_jacobian"]

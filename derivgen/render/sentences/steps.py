@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from derivgen.derivation import Column, Symmetric
+from derivgen.derivation import Column, Simplex, Symmetric
 from derivgen.problem.shapes import printed_shape
 from derivgen.render.context import Context
 from derivgen.render.sentences.registry import Facts, and_list, fact, fact_items, fact_shape, items, says
@@ -181,9 +181,20 @@ def _factor(facts: Facts, ctx: Context) -> str:
 @says("multiply")
 def _multiply(facts: Facts, ctx: Context) -> str:
     names = [ctx.tex(str(n)) for n in fact_items(facts, "substituted")]
+    notes = [n for n in fact_items(facts, "notes") if isinstance(n, Simplex)]
+    if notes:
+        said = "; ".join(_simplex_words(n, ctx) for n in notes)
+        return (r"Multiplying the factors together, $\operatorname{diag}(\boldsymbol{u})^{-1}\boldsymbol{u}"
+                rf" = \boldsymbol{{1}}$ and the products that give it cancel; {said}.")
     if names:
         return f"Multiplying the factors and writing {and_list(names)} out gives the gradient."
     return "Multiplying the factors together gives the gradient."
+
+
+def _simplex_words(n: Simplex, ctx: Context) -> str:
+    y = ctx.tex(n.name).strip("$")
+    return (f"${y}$ lies on the simplex (its entries are at least 0 and sum to 1), so "
+            rf"$\operatorname{{sum}}({y}) = \boldsymbol{{1}}^\top {y} = 1$")
 
 
 @says("gradient")
@@ -229,6 +240,9 @@ def fact_words(fact: object) -> str:
     """A fact the simplifier used, in words: ``W is symmetric, so Wᵀ = W``."""
     if isinstance(fact, Symmetric):
         return f"{fact.name} is symmetric, so {fact.name}ᵀ = {fact.name}"
+    if isinstance(fact, Simplex):
+        return (f"{fact.name} lies on the simplex (its entries are at least 0 and sum to 1), "
+                f"so 1ᵀ{fact.name} = 1")
     return str(fact)
 
 
@@ -240,6 +254,8 @@ RULE_WORDS = {
     "elementwise": "elementwise-function",
     "inverse": "inverse",
     "determinant": "determinant",
+    "softmax": "softmax",
+    "logsumexp": "log-sum-exp",
 }
 
 

@@ -1,0 +1,212 @@
+"""The functions ML courses use (softmax, logsumexp, relu, abs, softplus, log1p, sums by axis) and the
+simplex assumption, on problems written only here.
+
+Every derivative is checked against the function written again in NumPy and differentiated by
+central differences here, so neither derivgen's parser nor its evaluator makes the expected
+numbers; the worked solutions are checked for what a lecturer would look for (diag(p) − ppᵀ,
+(p − y)ᵀ with the step that uses 1ᵀy = 1, the kink of ReLU stated).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from derivgen.build.pipeline import build
+from derivgen.check.verify import verify
+from derivgen.engine.derive import derive
+from derivgen.errors import ProblemError, VerificationError
+from derivgen.problem.evaluate import evaluate
+from derivgen.problem.loader import load_problem
+from tests.test_eval import jacobian, run_eval
+
+RNG = np.random.default_rng(11)
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def simplex(n: int) -> np.ndarray:
+    return RNG.dirichlet(np.ones(n))
+
+
+def away_from_zero(shape: tuple[int, ...]) -> np.ndarray:
+    """Values at least 0.2 from the kink of relu and abs."""
+    v = RNG.uniform(0.2, 1.5, size=shape)
+    return v * RNG.choice([-1.0, 1.0], size=shape)
+
+
+CASES = [
+    # (given + define, find, NumPy reference, values)
+    ("given: {z: [K]}\ndefine: {p: softmax(z)}", "dp/dz", lambda z: softmax(z), {"z": RNG.normal(size=4)}),
+    (
+        "given: {z: [K], y: {shape: [K], assume: [simplex]}}\ndefine: {p: softmax(z), L: -y.T @ log(p)}",
+        "dL/dz", lambda z, y: -y @ np.log(softmax(z)), {"z": RNG.normal(size=4), "y": simplex(4)},
+    ),
+    (
+        "given: {z: [K], y: [K]}\ndefine: {L: -y.T @ log(softmax(z))}",  # no simplex: 1ᵀy stays
+        "dL/dz", lambda z, y: -y @ np.log(softmax(z)), {"z": RNG.normal(size=3), "y": RNG.normal(size=3)},
+    ),
+    ("given: {z: [K]}\ndefine: {L: logsumexp(z)}", "dL/dz",
+     lambda z: np.log(np.sum(np.exp(z))), {"z": RNG.normal(size=5)}),
+    ("given: {x: [N], w: [N]}\ndefine: {L: w.T @ relu(x)}", "dL/dx",
+     lambda x, w: w @ np.maximum(x, 0), {"x": away_from_zero((4,)), "w": RNG.normal(size=4)}),
+    ("given: {A: [M, N], x: [N]}\ndefine: {f: relu(A @ x)}", "df/dA",
+     lambda A, x: np.maximum(A @ x, 0), {"A": RNG.normal(size=(3, 2)), "x": RNG.normal(size=2)}),
+    ("given: {x: [N], a: [N]}\ndefine: {L: sum(abs(x - a))}", "dL/dx",
+     lambda x, a: np.sum(np.abs(x - a)), {"x": away_from_zero((3,)), "a": np.zeros(3)}),
+    ("given: {X: [N, D], w: [D]}\ndefine: {L: sum(softplus(X @ w))}", "dL/dw",
+     lambda X, w: np.sum(np.log1p(np.exp(X @ w))), {"X": RNG.normal(size=(4, 2)), "w": RNG.normal(size=2)}),
+    ("given: {x: [N]}\ndefine: {L: sum(log1p(x * x))}", "dL/dx",
+     lambda x: np.sum(np.log1p(x * x)), {"x": RNG.normal(size=3)}),
+    ("given: {X: [M, N], a: [M]}\ndefine: {L: \"a.T @ sum(X, 1)\"}", "dL/dX",
+     lambda X, a: a @ X.sum(axis=1), {"X": RNG.normal(size=(3, 2)), "a": RNG.normal(size=3)}),
+    ("given: {X: [M, N], b: [N]}\ndefine: {L: \"b.T @ sum(exp(X), 0)\"}", "dL/dX",
+     lambda X, b: b @ np.exp(X).sum(axis=0), {"X": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2)}),
+    ("given: {X: [M, N]}\ndefine: {r: \"sum(X * X, 1)\"}", "dr/dX",
+     lambda X: (X * X).sum(axis=1), {"X": RNG.normal(size=(2, 3))}),
+    ("given: {W: [K, N], x: [N], b: [K]}\ndefine: {p: softmax(W @ x + b)}", "dp/dx",
+     lambda W, x, b: softmax(W @ x + b), {"W": RNG.normal(size=(3, 2)), "x": RNG.normal(size=2), "b": RNG.normal(size=3)}),
+    ("given: {W: [K, N], x: [N], b: [K]}\ndefine: {p: softmax(W @ x + b)}", "dp/dW",  # a 3-way tensor
+     lambda W, x, b: softmax(W @ x + b), {"W": RNG.normal(size=(3, 2)), "x": RNG.normal(size=2), "b": RNG.normal(size=3)}),
+    (
+        "given: {W: [K, N], x: [N], y: {shape: [K], assume: [simplex]}}\n"
+        "define: {z: W @ x, p: softmax(z), L: -y.T @ log(p)}",
+        "dL/dW", lambda W, x, y: -y @ np.log(softmax(W @ x)),
+        {"W": RNG.normal(size=(3, 2)), "x": RNG.normal(size=2), "y": simplex(3)},
+    ),
+    (
+        "given: {W: [K, N], x: [N], y: {shape: [K], assume: [simplex]}}\n"
+        "define: {p: softmax(W @ x), L: -y.T @ log(p)}",
+        "dL/dx", lambda W, x, y: -y @ np.log(softmax(W @ x)),
+        {"W": RNG.normal(size=(3, 2)), "x": RNG.normal(size=2), "y": simplex(3)},
+    ),
+    (  # layer norm's centring and scaling, with a size as a number written as a sum of ones
+        "given: {x: [N], g: [N]}\ndefine: {m: sum(x) / 4, v: sum((x - m)**2) / 4, L: g.T @ ((x - m) / sqrt(v + 1))}",
+        "dL/dx", lambda x, g: g @ ((x - x.mean()) / np.sqrt(((x - x.mean()) ** 2).mean() + 1)),
+        {"x": RNG.normal(size=4), "g": RNG.normal(size=4)},
+    ),
+    (  # a Gaussian log-likelihood with a diagonal precision, through softplus for a positive scale
+        "given: {x: [N], mu: [N], s: [N]}\ndefine: {L: sum(log1p(s * s)) - sum((x - mu)**2 / softplus(s))}",
+        "dL/ds", lambda x, mu, s: np.sum(np.log1p(s * s)) - np.sum((x - mu) ** 2 / np.logaddexp(0, s)),
+        {"x": RNG.normal(size=3), "mu": RNG.normal(size=3), "s": RNG.normal(size=3)},
+    ),
+]
+
+
+@pytest.mark.parametrize("body, find, f, values", CASES,
+                         ids=[c[1] + ":" + c[0].split("define: ")[1][:40] for c in CASES])
+def test_eval_matches_independent_finite_differences(tmp_path: Path, body, find, f, values) -> None:  # type: ignore[no-untyped-def]
+    got = run_eval(tmp_path, body, find, values)
+    expected = jacobian(f, values, find.split("/d", 1)[1])
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def _write(tmp_path: Path, text: str, name: str = "p") -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(f"title: {name}\n{text}", encoding="utf-8")
+    return path
+
+
+def _page(tmp_path: Path, text: str, name: str = "p") -> tuple[str, dict]:  # type: ignore[type-arg]
+    src = tmp_path / "src"
+    src.mkdir(exist_ok=True)
+    _write(src, text, name)
+    report = build([src], tmp_path / "out", formats=["md", "json"])
+    assert not report.failures, report.failures
+    md = (tmp_path / "out" / "src" / "md" / f"{name}.md").read_text(encoding="utf-8")
+    return md, json.loads((tmp_path / "out" / "json" / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def test_softmax_jacobian_is_diag_p_minus_p_p_transposed(tmp_path: Path) -> None:
+    md, data = _page(tmp_path, "given: {z: [K]}\ndefine: {p: softmax(z)}\nfind: [dp/dz]\n")
+    result = data["derivatives"][0]["result"]
+    assert result["expr"] == "diag(softmax(z)) - softmax(z) @ softmax(z).T"
+    assert (r"\operatorname{diag}\left(\boldsymbol{p}\right) - \boldsymbol{p} \boldsymbol{p}^{\top}"
+            r" \in \mathbb{R}^{K\times K}, \\ \text{where } \boldsymbol{p} = "
+            r"\operatorname{softmax}\left(\boldsymbol{z}\right)") in md
+    assert r"p_{i} = \exp\left(z_{i}\right)" in md  # the entries, in index notation
+
+
+def test_cross_entropy_with_simplex_labels_reaches_p_minus_y(tmp_path: Path) -> None:
+    md, data = _page(tmp_path, "given: {z: [K], y: {shape: [K], assume: [simplex]}}\n"
+                               "define: {p: softmax(z), L: -y.T @ log(p)}\nfind: [dL/dz]\n")
+    assert data["derivatives"][0]["result"]["expr"] == "softmax(z).T - y.T"
+    assert r"\frac{\partial \boldsymbol{p}}{\partial \boldsymbol{z}} = \operatorname{diag}\left(\boldsymbol{p}" \
+           r"\right) - \boldsymbol{p} \boldsymbol{p}^{\top}" in md
+    # the step that uses 1ᵀy = 1, with the line before it
+    assert r"\operatorname{sum}\left(\boldsymbol{y}\right) \boldsymbol{p}^{\top} - \boldsymbol{y}^{\top}" \
+           r" \\ &= \boldsymbol{p}^{\top} - \boldsymbol{y}^{\top}" in md
+    assert r"lies on the simplex (its entries are at least 0 and sum to 1), so $\operatorname{sum}" in md
+    # nothing left of log p's derivative against softmax's: no p⁻¹ in the result
+    assert "^{-1}" not in md.split("**Result.**")[1]
+
+
+def test_cross_entropy_without_simplex_keeps_the_sum_of_y(tmp_path: Path) -> None:
+    _, data = _page(tmp_path, "given: {z: [K], y: [K]}\ndefine: {p: softmax(z), L: -y.T @ log(p)}\n"
+                              "find: [dL/dz]\n")
+    assert data["derivatives"][0]["result"]["expr"] == "sum(y) * softmax(z).T - y.T"
+
+
+def test_index_form_of_log_softmax_cancels(tmp_path: Path) -> None:
+    """(e^{z_k} S⁻¹)⁻¹ S⁻¹ e^{z_k} is 1: the index result of the issue, written out, has no such product."""
+    _, data = _page(tmp_path, "given: {z: [K], y: [K]}\ndefine: {L: -y.T @ log(exp(z) / sum(exp(z)))}\n"
+                              "find: [dL/dz]\n")
+    index = data["derivatives"][0]["result"]["index"]
+    assert index == "d L / d z[k] = -y[k] + sum_{j=1..K} y[j]*(sum_{m=1..K} exp(z[m]))**-1*exp(z[k])"
+
+
+def test_relu_states_its_kink_and_the_check_avoids_it(tmp_path: Path) -> None:
+    md, data = _page(tmp_path, "given: {x: [N], w: [N]}\ndefine: {L: w.T @ relu(x)}\nfind: [dL/dx]\n")
+    assert "$\\mathit{H}$ is the derivative of the rectifier ReLU, which has a kink at 0 and no derivative there" in md
+    assert "step(" in data["derivatives"][0]["result"]["index"]
+
+
+def test_a_relu_always_at_its_kink_cannot_be_checked(tmp_path: Path) -> None:
+    problem = load_problem(_write(tmp_path, "given: {x: [N]}\ndefine: {L: sum(relu(x - x))}\nfind: [dL/dx]\n"))
+    d = derive(problem, problem.find[0])
+    with pytest.raises(VerificationError, match="an argument of relu in L is near 0, where relu has a kink"):
+        verify(problem, problem.find[0], d)
+
+
+def test_sum_by_axis_follows_numpy() -> None:
+    from derivgen.problem.parser import parse_expression
+
+    X = RNG.normal(size=(2, 3))
+    np.testing.assert_allclose(evaluate(parse_expression("sum(X, 0)"), {"X": X}), X.sum(axis=0))
+    np.testing.assert_allclose(evaluate(parse_expression("sum(X, 1)"), {"X": X}), X.sum(axis=1))
+
+
+def test_sum_by_axis_shapes_and_errors(tmp_path: Path) -> None:
+    ok = load_problem(_write(tmp_path, "given: {X: [M, N]}\ndefine: {c: \"sum(X, 0)\", r: \"sum(X, 1)\"}\n"
+                                       "find: [dc/dX]\n"))
+    assert ok.definition("c").shape == ("N",) and ok.definition("r").shape == ("M",)  # type: ignore[union-attr]
+    with pytest.raises(ProblemError, match=r"define.c: X \(M×N\) has no axis 2 to sum over \(a matrix has axes "
+                                           r"0 and 1, a vector only 0\)"):
+        load_problem(_write(tmp_path, "given: {X: [M, N]}\ndefine: {c: \"sum(X, 2)\"}\nfind: [dc/dX]\n", "q"))
+    with pytest.raises(ProblemError, match=r"define.c: the axis of sum is 0 \(sum each column\) or 1 \(sum each "
+                                           r"row\), a whole number"):
+        load_problem(_write(tmp_path, "given: {X: [M, N], t: []}\ndefine: {c: \"sum(X, t)\"}\nfind: [dc/dX]\n",
+                            "r"))
+
+
+def test_simplex_needs_a_vector(tmp_path: Path) -> None:
+    with pytest.raises(ProblemError, match=r"'simplex' \(entries ≥ 0 summing to 1\) needs a vector, but Y is M×N"):
+        load_problem(_write(tmp_path, "given: {Y: {shape: [M, N], assume: [simplex]}}\ndefine: {L: tr(Y.T @ Y)}\n"
+                                      "find: [dL/dY]\n"))
+
+
+def test_simplex_values_are_drawn_on_the_simplex(tmp_path: Path) -> None:
+    from derivgen.check.numeric import random_values
+
+    problem = load_problem(_write(tmp_path, "given: {y: {shape: [K], assume: [simplex]}, z: [K]}\n"
+                                            "define: {L: y.T @ z}\nfind: [dL/dz]\n"))
+    for seed in range(5):
+        y = random_values(problem, {"K": 4}, np.random.default_rng(seed))["y"]
+        assert np.all(y >= 0) and abs(y.sum() - 1) < 1e-12
