@@ -63,6 +63,19 @@ CASES = [
         "dm/dx", lambda x: np.mean(x) + 5 * x @ x, {"x": RNG.normal(size=5)},
     ),
     (
+        "trace and determinant of a literal matrix function",
+        "given: {t: scalar}\ndefine:\n  B(t): '[[t, t**2], [1, sin(t)]]'\n  f(t): tr(B(t) @ B(t)) + det(B(t))",
+        "df/dt", lambda t: np.trace(np.array([[t, t**2], [1, np.sin(t)]]) @ np.array([[t, t**2], [1, np.sin(t)]]))
+        + np.linalg.det(np.array([[t, t**2], [1, np.sin(t)]])), {"t": 0.8},
+    ),
+    (
+        "inverse and product of literal matrices by a component",
+        "given: {x: [2]}\ndefine: {f: 'sum(inv([[x[1], 1], [2, x[2]**2 + 3]]) @ [[1, x[2]], [0, 1]])'}",
+        "df/dx", lambda x: np.sum(np.linalg.inv(np.array([[x[0], 1], [2, x[1] ** 2 + 3]]))
+                                  @ np.array([[1, x[1]], [0, 1]])),
+        {"x": np.array([1.7, 0.4])},
+    ),
+    (
         "a scalar divided by a vector",
         "given: {v: {shape: [N], assume: [positive]}, a: []}\ndefine: {s: sum(a / v) + sum(2 / v ** 2)}",
         "ds/dv", lambda v, a: np.sum(a / v) + np.sum(2 / v**2),

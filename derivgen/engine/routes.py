@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from derivgen.derivation import Block, Deriv, Explicit, Math, Product, Relation, Space, Step, Text, Tuple
 from derivgen.engine.context import Ctx, DerivePart, Part
@@ -51,8 +52,28 @@ def scalar_part(ctx: Ctx, expr: Expr, wrt: Expr) -> Part:
     from derivgen.engine.scalar.rules import differentiate
 
     expanded = ctx.problem_expand_calls(expr)
-    d = differentiate(expanded, wrt, partial=isinstance(wrt, Index) or _has_other_scalars(ctx, expanded, wrt))
-    return Part(list(d.steps), closed=d.result, explicit=d.result)
+    partial = isinstance(wrt, Index) or _has_other_scalars(ctx, expanded, wrt)
+    rewrite, d = by_scalar_rules(ctx, expanded, lambda e: differentiate(e, wrt, partial=partial))
+    return Part([*rewrite, *d.steps], closed=d.result, explicit=d.result)
+
+
+R = TypeVar("R")
+
+
+def by_scalar_rules(ctx: Ctx, e: Expr, rules: Callable[[Expr], R]) -> tuple[list[Step], R]:
+    """``rules(e)``; where the scalar rules refuse ``tr``, ``det`` or a product of literal
+    matrices, the matrix operations are first carried out entry by entry (a ``rewrite`` step)."""
+    from derivgen.engine.context import has_literal
+    from derivgen.engine.multiply_out import multiplied_out
+    from derivgen.errors import DerivationError
+
+    try:
+        return [], rules(e)
+    except DerivationError:
+        written = multiplied_out(e, ctx.shapes, ctx.problem.sizes) if has_literal(e) else None
+        if written is None or written == e:
+            raise
+    return [Step("rewrite", (Relation((e, written)),), {"reason": "multiply_out"})], rules(written)
 
 
 def _has_other_scalars(ctx: Ctx, e: Expr, wrt: Expr) -> bool:
@@ -114,11 +135,12 @@ def atoms_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], atoms: tupl
     of_shape = ctx.shape(expr)
     scalar_wrt = single_scalar_wrt(ctx, wrt)
     if not of_shape:
-        g = partials_and_gradient(ctx.problem_expand_calls(expr), atoms)
+        expanded = ctx.problem_expand_calls(expr)
+        rewrite, g = by_scalar_rules(ctx, expanded, lambda e: partials_and_gradient(e, atoms))
         row = tuple(g.results)
         if scalar_wrt:
-            return Part(list(g.steps), closed=row[0], explicit=row[0])
-        return Part(list(g.steps), closed=ListLit((ListLit(row),)), explicit=row)
+            return Part([*rewrite, *g.steps], closed=row[0], explicit=row[0])
+        return Part([*rewrite, *g.steps], closed=ListLit((ListLit(row),)), explicit=row)
     lit = literal_entries(ctx, expr)
     if lit is None:
         raise NotIndexable("no literal entries")

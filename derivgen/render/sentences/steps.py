@@ -51,6 +51,8 @@ REWRITE = {
     "norm_squared": "A squared norm is the inner product of a vector with itself, so rewrite it as one.",
     "inner_function": "Give the inner function a name of its own, so that the chain rule applies.",
     "definition": "Write the quantity out from its definition.",
+    "multiply_out": "The matrices are given entry by entry, so carry out the matrix operations: what remains "
+                    "is a scalar function of the variable.",
 }
 
 
