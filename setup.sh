@@ -16,6 +16,7 @@ have pdftotext || missing+=(poppler-utils)
 # Node runs the vendored KaTeX that checks statement math at load (without it: a weaker check).
 have node || have nodejs || missing+=(nodejs)
 "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1 || missing+=(python3-venv)
+have jekyll || missing+=(jekyll)  # the example course site's Jekyll build (tests/test_sites.py)
 browser=()
 have chromium || have chromium-browser || browser=(chromium)
 

@@ -87,8 +87,10 @@ def _build_parser(commands: Commands) -> None:
                    help=f"comma-separated output formats (default: {FORMATS}, or derivgen.yaml's)")
     _jobs(p)
     p.add_argument("--templates", metavar="DIR", help="your templates, looked up before the built-in ones")
-    p.add_argument("--flavour", choices=("standard", "hugo", "jekyll"), default="standard",
-                   help="Markdown flavour (default: standard)")
+    p.add_argument("--flavour", choices=("standard", "myst", "hugo", "jekyll"), default="standard",
+                   help="Markdown for a site generator: standard (MkDocs, Quarto, Jupyter Book), myst "
+                        "(Sphinx + myst-parser), hugo (Goldmark passthrough), jekyll (kramdown); "
+                        "default: standard; see docs/sites.md")
     _detail(p)
     p.add_argument("--no-cache", action="store_true", help="derive and render everything again")
     p.add_argument("--cache-dir", metavar="DIR", help="cache folder (default: OUT/.cache)")

@@ -74,7 +74,7 @@ def test_every_command_has_help(command: str) -> None:
     (["build", "p", "--jobs", "0"], "derivgen build: error: argument -j/--jobs: must be at least 1, not 0"),
     (["build", "p", "--jobs", "two"], "derivgen build: error: argument -j/--jobs: 'two' is not a whole number"),
     (["build", "p", "--flavour", "rst"],
-     "derivgen build: error: argument --flavour: invalid choice: 'rst' (choose from 'standard', 'hugo', 'jekyll')"),
+     "derivgen build: error: argument --flavour: invalid choice: 'rst' (choose from 'standard', 'myst', 'hugo', 'jekyll')"),
     (["eval", "f.yaml", "--at", "v.json"], "derivgen eval: error: the following arguments are required: --find"),
     (["frobnicate"],
      "derivgen: error: argument COMMAND: invalid choice: 'frobnicate' (choose from 'build', 'check', 'eval', 'exam')"),

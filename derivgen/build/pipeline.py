@@ -80,7 +80,7 @@ def build(
     derive_all([i for i in items if pending(i)], stages, opts, jobs, report, progress)
     sheets = group_sheets(items, config)
     sheet_files = render_sheets(sheets, cache, context, stages, opts, out, jobs, report, progress)
-    write_all(out, items, sheets, sheet_files, config, report)
+    write_all(out, items, sheets, sheet_files, config, report, flavour)
     store(cache, items, sheets, sheet_files)
     cache.prune()
     report.timings["total"] = time.perf_counter() - t_start
@@ -290,11 +290,11 @@ def _typeset(sheets: list[tuple[Sheet, dict[str, bytes]]], stages: Stages, out: 
 
 
 def write_all(out: Path, items: list[Item], sheets: list[Sheet], sheet_files: dict[str, dict[str, bytes]],
-              config: Config, report: BuildReport) -> None:
+              config: Config, report: BuildReport, flavour: str = "standard") -> None:
     """Write every output atomically; a failed problem's (or failed sheet's) old files stay as they were."""
     t0 = time.perf_counter()
     outputs, owners = collect_outputs(out, items, sheets, sheet_files, report)
-    write_outputs(out, outputs, owners, report, lambda: index_files(sheets, report, config))
+    write_outputs(out, outputs, owners, report, lambda: index_files(sheets, report, config, flavour))
     report.timings["write"] += time.perf_counter() - t0
 
 

@@ -3,9 +3,8 @@
 The same file renders unchanged on all three: math is ``$...$`` inline and
 ``$$`` on lines of their own with blank lines around, multi-line chains use
 ``aligned``, headings hold no math, and front matter is YAML with single-quoted
-strings.  Flavours ``hugo`` and ``jekyll`` additionally escape the inside of
-every formula for a CommonMark parser that does not know about math (see
-:mod:`derivgen.render.mdmath`).
+strings.  The flavours ``myst`` (Sphinx), ``hugo`` and ``jekyll`` change only
+the inline delimiters, the heading and the links (see :mod:`.flavours`).
 """
 
 from __future__ import annotations
@@ -18,15 +17,16 @@ from typing import TypedDict
 import jinja2
 
 from derivgen.derivation import Derivation
-from derivgen.errors import RenderError
 from derivgen.problem.model import Problem
 from derivgen.render.escape import front_matter, math_text, one_line
-from derivgen.render.mdmath import escape_math_commonmark, map_math, user_markdown
+from derivgen.render.flavours import FLAVOURS as FLAVOUR_TABLE
+from derivgen.render.flavours import Flavour, flavour, inline_math, weight
+from derivgen.render.mdmath import map_math, user_markdown
 from derivgen.render.narrate import present, present_answer, verification_text
 from derivgen.render.statement import Ask, asks, statement_markdown
 from derivgen.render.templating import make_env
 
-FLAVOURS = ("standard", "hugo", "jekyll")
+FLAVOURS = tuple(FLAVOUR_TABLE)
 #: Spaces per nesting level of substeps (a list item's continuation in Python-Markdown needs 4).
 INDENT = 4
 #: What a problem is called in headings unless ``label:`` in derivgen.yaml says otherwise.
@@ -87,11 +87,14 @@ def render_problem_md(
     label: str = DEFAULT_LABEL,
 ) -> str:
     """One problem as a Markdown page with front matter, statement and worked solution."""
+    fl = _flavour(flavour)
     env = _env(user_templates)
-    view = problem_view(problem, derivations, _math_fn(flavour), solutions=True, number=number, label=label)
+    view = problem_view(problem, derivations, math_text, solutions=True, number=number, label=label)
     template = env.get_template("problem.md.j2")
-    page = template.render(problem=view, title=problem.title, tags=list(problem.tags))
-    return _tidy(page)
+    page = template.render(problem=view, title=_page_title(problem, number, label, fl),
+                           tags=list(problem.tags), body_heading=fl.heading_in_body,
+                           weight=None if fl.heading_in_body else weight(number))
+    return _flavoured(_tidy(page), fl)
 
 
 def render_sheet_md(
@@ -104,17 +107,18 @@ def render_sheet_md(
     label: str = DEFAULT_LABEL,
 ) -> str:
     """A sheet of problems, numbered ``numbers`` (default 1, 2, ...), with or without the worked solutions."""
+    fl = _flavour(flavour)
     env = _env(user_templates)
-    fn = _math_fn(flavour)
+    fn = math_text
     if numbers is None or len(numbers) != len(items):
         numbers = [str(i) for i in range(1, len(items) + 1)]
     views = [problem_view(p, ds, fn, solutions, number=n, label=label)
              for (p, ds), n in zip(items, numbers, strict=True)]
     tags = sorted({t for p, _ in items for t in p.tags})
-    return _tidy(env.get_template("sheet.md.j2").render(
+    return _flavoured(_tidy(env.get_template("sheet.md.j2").render(
         title=title, heading=user_markdown(one_line(title), fn), problems=views, tags=tags,
-        solutions=solutions,
-    ))
+        solutions=solutions, body_heading=fl.heading_in_body, weight=None,
+    )), fl)
 
 
 def _env(user_templates: Path | None) -> jinja2.Environment:
@@ -123,12 +127,27 @@ def _env(user_templates: Path | None) -> jinja2.Environment:
     return env
 
 
-def _math_fn(flavour: str) -> Callable[[str], str]:
-    if flavour not in FLAVOURS:
-        raise RenderError(f"unknown Markdown flavour {flavour!r}; choose one of {', '.join(FLAVOURS)}")
-    if flavour == "standard":
-        return math_text
-    return lambda tex: escape_math_commonmark(math_text(tex))
+def _flavour(name: str) -> Flavour:
+    return flavour(name)
+
+
+def _page_title(problem: Problem, number: str | None, label: str, fl: Flavour) -> str:
+    """The front matter's title: the problem's, or the heading where the theme shows it as one.
+
+    A title with math goes under the heading as in every flavour: front matter shows no math.
+    """
+    if fl.heading_in_body:
+        return problem.title
+    named = f"{one_line(label)} {one_line(number)}" if number is not None else ""
+    if "$" in problem.title:
+        return named or one_line(label)
+    return f"{named}: {one_line(problem.title)}" if named else one_line(problem.title)
+
+
+def _flavoured(page: str, fl: Flavour) -> str:
+    """The page with inline math in the flavour's delimiters (the front matter untouched)."""
+    head, sep, body = page.partition("\n---\n") if page.startswith("---\n") else ("", "", page)
+    return head + sep + inline_math(body, fl)
 
 
 #: Front matter values: YAML single-quoted, one line, no HTML (see :func:`.escape.front_matter`).
