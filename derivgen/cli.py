@@ -42,6 +42,8 @@ examples:
   derivgen check problems/                  derive and verify, write nothing
   derivgen eval problems/3-matrix/least-squares.yaml --find dL/dtheta --at values.json
   derivgen exam midterm.yaml --variants 3 --seed 2026    (an exam file: see the README)
+  derivgen new problems/3-matrix/my-gradient.yaml --kind matrix
+  derivgen schema > problem.schema.json     (for editors; --for config: derivgen.yaml)
 
 exit codes: 0 ok, 1 a problem failed, 2 usage error"""
 
@@ -70,6 +72,8 @@ def make_parser() -> argparse.ArgumentParser:
     _check_parser(commands)
     _eval_parser(commands)
     _exam_parser(commands)
+    _new_parser(commands)
+    _schema_parser(commands)
     return parser
 
 
@@ -141,8 +145,39 @@ def _exam_parser(commands: Commands) -> None:
                    help="versions with renamed variables and redrawn constants (default: 1)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the variants (default: 0)")
     p.add_argument("--templates", metavar="DIR", help="your templates, looked up before the built-in ones")
+    p.add_argument("--format", dest="formats", metavar="LIST",
+                   help="what to write, from tex,pdf,md,moodle,qti,html (default: the exam file's "
+                        "formats:, else all)")
+    p.add_argument("--stress", type=_positive_int, metavar="N",
+                   help="draw N seeds from --seed on, derive, verify and ask every version, report "
+                        "failures; write nothing")
     _detail(p)
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+
+def _new_parser(commands: Commands) -> None:
+    p = commands.add_parser(
+        "new", help="write a commented problem file to start from",
+        description="Write a commented problem file that builds as it is, with the modeline that "
+                    "makes editors check it against derivgen's JSON Schema. Never overwrites a file.",
+        epilog="example:\n  derivgen new problems/3-matrix/my-gradient.yaml --kind matrix",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("path", metavar="PATH", help="the new file (.yaml); its name is the problem's id")
+    p.add_argument("--kind", choices=("scalar", "matrix", "exam"), default="scalar",
+                   help="scalar (one variable, the chain rule), matrix (a gradient by a vector) or "
+                        "exam (a matrix question with points); default: scalar")
+    p.add_argument("--schema", metavar="URL", help="what the modeline names (default: the schema "
+                                                   "derivgen ships, relative to the new file)")
+
+
+def _schema_parser(commands: Commands) -> None:
+    p = commands.add_parser(
+        "schema", help="print the JSON Schema of problem files or derivgen.yaml",
+        description="Print a JSON Schema (draft 2020-12) for editors and other programs.",
+        epilog="example:\n  derivgen schema > problem.schema.json\n  derivgen schema --for config",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--for", dest="which", choices=("problem", "config"), default="problem",
+                   help="problem (a problem file, the default) or config (derivgen.yaml)")
 
 
 def _positive_int(text: str) -> int:
@@ -233,11 +268,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_exam(args: argparse.Namespace) -> int:
+    from derivgen.exam.examfile import parse_formats
     from derivgen.exam.papers import make_exam
-
-    written = make_exam(Path(args.exam_file), Path(args.out), args.variants, args.seed,
-                        Path(args.templates) if args.templates else None, detail=args.detail)
     from derivgen.render.escape import terminal
+
+    if args.stress:
+        return _stress(args)
+    written = make_exam(Path(args.exam_file), Path(args.out), args.variants, args.seed,
+                        Path(args.templates) if args.templates else None, detail=args.detail,
+                        formats=_formats(args.formats, parse_formats))
 
     for note in written.notes:
         print(terminal(note), file=sys.stderr)
@@ -247,7 +286,33 @@ def cmd_exam(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"build": cmd_build, "check": cmd_check, "eval": cmd_eval, "exam": cmd_exam}
+def _stress(args: argparse.Namespace) -> int:
+    from derivgen.exam.stress import stress, stress_text
+    from derivgen.render.escape import terminal
+
+    report = stress(Path(args.exam_file), args.stress, args.variants, args.seed)
+    for line in stress_text(report, args.variants):
+        print(terminal(line), file=sys.stderr)
+    return EXIT_FAILED if report.failures else EXIT_OK
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from derivgen.authoring.new import new_problem
+    from derivgen.render.escape import terminal
+
+    print(terminal(str(new_problem(Path(args.path), args.kind, args.schema))))
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from derivgen.authoring.schema import schema_text
+
+    sys.stdout.write(schema_text(args.which))
+    return EXIT_OK
+
+
+COMMANDS = {"build": cmd_build, "check": cmd_check, "eval": cmd_eval, "exam": cmd_exam, "new": cmd_new,
+            "schema": cmd_schema}
 
 
 # --- the entry point ------------------------------------------------------------------------------

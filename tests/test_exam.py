@@ -13,7 +13,8 @@ import pytest
 
 from derivgen.build.stages import real_stages
 from derivgen.errors import ProblemError
-from derivgen.exam.papers import _derive_version, draw_versions, load_exam, make_exam
+from derivgen.exam.examfile import load_exam
+from derivgen.exam.papers import derive_version, draw_versions, make_exam
 from derivgen.exam.variants import Renaming, apply, draw, rename_math, rename_text
 from derivgen.problem.loader import load_problem
 from derivgen.problem.text import to_text
@@ -140,7 +141,7 @@ def test_three_variants_are_reproducible_and_differ(tmp_path: Path) -> None:
     a, b, c = (read_all(tmp_path / x / "midterm") for x in "abc")
     assert sorted(a) == sorted(
         [f"{kind}-{v}.{ext}" for kind in ("paper", "solutions") for v in "ABC" for ext in ("md", "tex")]
-        + ["key.json", "key.md"])
+        + ["key.json", "key.md", "moodle.xml", "qti.zip", "study.html"])
     assert a == b
     assert a != c
     assert len({a["paper-A.tex"], a["paper-B.tex"], a["paper-C.tex"]}) == 3
@@ -160,9 +161,9 @@ def test_every_variant_is_derived_and_verified(tmp_path: Path) -> None:
     exam = load_exam(exam_file(tmp_path))
     stages = real_stages()
     problems = [stages.load(p.path, p.path.name) for p in exam.problems]
-    versions = draw_versions(problems, 3, seed=3)
+    versions = draw_versions([[p] for p in problems], 3, seed=3)
     for version in versions:
-        _derive_version(version, exam, stages)
+        derive_version(version, exam, stages)
         assert len(version.derivations) == 3
         assert all(d.verified is not None for ds in version.derivations for d in ds)
         assert [ds[0].wrt for ds in version.derivations] == [
@@ -172,8 +173,9 @@ def test_every_variant_is_derived_and_verified(tmp_path: Path) -> None:
 def test_single_version_keeps_the_problems_as_written(tmp_path: Path) -> None:
     out = make_exam(exam_file(tmp_path), tmp_path / "out", stages=no_pdf())
     assert out.notes == ["PDF skipped: no PDF: latexmk not found; install TeX Live"]
-    assert sorted(out.files) == ["midterm/paper.md", "midterm/paper.tex", "midterm/solutions.md",
-                                 "midterm/solutions.tex"]
+    assert sorted(out.files) == ["midterm/key.json", "midterm/key.md", "midterm/moodle.xml",
+                                 "midterm/paper.md", "midterm/paper.tex", "midterm/qti.zip",
+                                 "midterm/solutions.md", "midterm/solutions.tex", "midterm/study.html"]
     paper = (tmp_path / "out/midterm/paper.tex").read_text()
     assert "\\boldsymbol{\\Phi}" in paper and "(2x + 1)^4" in paper
 

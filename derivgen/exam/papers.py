@@ -1,76 +1,39 @@
-"""``derivgen exam``: exam papers and their solution sheets, optionally in several variants.
+"""``derivgen exam``: exam papers, solution sheets, LMS questions and a key, in several versions.
 
-An exam file (read with YAML's safe composer; errors at ``FILE:LINE:COL``)::
-
-    exam:
-      title: Midterm
-      course: Mathematics for Machine Learning
-      date: 2026-12-01
-      instructions: Answer all questions. Show your working.
-    problems:
-      - {file: ../problems/week1/least-squares.yaml, points: 10}
-      - {file: ../problems/week2/linear-map.yaml, points: 6}
-    space: true            # room for answers under each question
-
-Output, in ``OUT/<exam name>/``: ``paper.tex/.pdf``, ``solutions.tex/.pdf``,
-``paper.md`` and ``solutions.md``; with ``--variants N`` one set per version,
-``paper-A.tex`` ... ``solutions-C.pdf``, and ``key.json`` / ``key.md`` saying
-which letters and constants each version uses.  Every version is derived
-and verified like any problem; nothing is written unless all of them are.
+The exam file is read by :mod:`.examfile`.  Output, in ``OUT/<exam name>/``,
+as its ``formats`` (or ``--format``) ask: ``paper.tex/.pdf``,
+``solutions.tex/.pdf``, ``paper.md`` and ``solutions.md``; with ``--variants N``
+one set per version, ``paper-A.tex`` ... ``solutions-C.pdf``; ``moodle.xml``
+and ``qti.zip`` with the questions of every version (:mod:`.questions`);
+``study.html`` for self-study; and ``key.json`` / ``key.md`` (:mod:`.keys`).
+Every version is derived and verified like any problem; nothing is written
+unless all of them are.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from derivgen.build import atomic
 from derivgen.build.gather import display_path
 from derivgen.build.stages import Stages, at_detail, derive_verified, real_stages
 from derivgen.build.typeset import Document, pdf_skipped, typeset_all
 from derivgen.errors import DerivgenError, Diagnostic, ProblemError, RenderError, UsageError
+from derivgen.exam.examfile import Exam, ExamProblem, load_exam
+from derivgen.exam.keys import key_data, key_json, key_md, marking_scheme
+from derivgen.exam.questions import Question, questions_for
 from derivgen.exam.variants import Renaming, apply, draw
-from derivgen.problem.yamlnodes import Diagnostics, at, compose_file, mapping_items, scalar_text
+from derivgen.exam.vary import alternatives, choose
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MAX_VARIANTS = len(LETTERS)
-_META_KEYS = ("title", "course", "date", "instructions")
 #: Attempts at drawing a version that differs from the ones before.
 DRAW_ATTEMPTS = 20
-#: Most points one exam problem may be worth (points must be finite: no nan, no 1e400).
-MAX_POINTS = 10_000
-
-
-@dataclass(frozen=True)
-class ExamProblem:
-    """One question: a problem file and its points."""
-
-    path: Path
-    """The problem file, resolved against the exam file's folder."""
-    points: float
-    """Marks for the question."""
-    location: Any = None
-    """Where the entry is written in the exam file."""
-
-
-@dataclass(frozen=True)
-class Exam:
-    """A checked exam file."""
-
-    meta: dict[str, str]
-    """title, course, date, instructions."""
-    problems: tuple[ExamProblem, ...]
-    """The questions in order."""
-    space: bool
-    """Leave room for answers on the paper."""
-    name: str
-    """The exam file's stem: the output folder's name."""
+#: Formats that need the LMS questions.
+QUESTION_FORMATS = ("moodle", "qti")
 
 
 @dataclass
@@ -81,101 +44,6 @@ class ExamOutput:
     """Written files, relative paths inside the output folder."""
     notes: list[str] = field(default_factory=list)
     """One-line remarks (PDF skipped ...)."""
-
-
-# --- reading the exam file ---------------------------------------------------------------------
-
-
-def load_exam(path: Path, display: str | None = None) -> Exam:
-    """Read and check an exam file; every mistake reported at once."""
-    display = display or str(path)
-    root = compose_file(path, display)
-    diags = Diagnostics(display)
-    if not isinstance(root, yaml.MappingNode):
-        diags.add(root, "an exam file must be a mapping with the keys exam, problems and space")
-        raise ProblemError(diags.items)
-    meta: dict[str, str] = {}
-    problems: list[ExamProblem] = []
-    space = False
-    for key, knode, vnode in mapping_items(root):
-        if key == "exam":
-            meta = _meta(vnode, diags)
-        elif key == "problems":
-            problems = _problems(vnode, Path(path).parent, diags)
-        elif key == "space":
-            space = _bool(vnode, diags)
-        else:
-            diags.add(knode, f"unknown key '{key}'; expected exam, problems or space")
-    if not problems and not diags.items:
-        diags.add(root, "the exam lists no problems")
-    diags.raise_if_any()
-    return Exam(meta, tuple(problems), space, Path(path).stem)
-
-
-def _meta(node: yaml.Node, diags: Diagnostics) -> dict[str, str]:
-    if not isinstance(node, yaml.MappingNode):
-        diags.add(node, "exam must be a mapping: title, course, date, instructions")
-        return {}
-    meta: dict[str, str] = {}
-    for key, knode, vnode in mapping_items(node):
-        text = scalar_text(vnode)
-        if key not in _META_KEYS:
-            diags.add(knode, f"exam: unknown key '{key}'; expected {', '.join(_META_KEYS)}")
-        elif text is None:
-            diags.add(vnode, f"exam.{key} must be text")
-        else:
-            meta[key] = text
-    if "title" not in meta:
-        diags.add(node, "exam: a title is required")
-    return meta
-
-
-def _problems(node: yaml.Node, folder: Path, diags: Diagnostics) -> list[ExamProblem]:
-    if not isinstance(node, yaml.SequenceNode):
-        diags.add(node, "problems must be a list of {file: ..., points: ...}")
-        return []
-    found = []
-    for n, item in enumerate(node.value, 1):
-        entry = _problem(item, folder, diags, n)
-        if entry is not None:
-            found.append(entry)
-    return found
-
-
-def _problem(node: yaml.Node, folder: Path, diags: Diagnostics, n: int) -> ExamProblem | None:
-    if not isinstance(node, yaml.MappingNode):
-        diags.add(node, f"problems[{n}] must be a mapping {{file: ..., points: ...}}")
-        return None
-    fields = {key: (knode, vnode) for key, knode, vnode in mapping_items(node)}
-    for key, (knode, _) in fields.items():
-        if key not in ("file", "points"):
-            diags.add(knode, f"problems[{n}]: unknown key '{key}'; expected file and points")
-    if "file" not in fields or "points" not in fields:
-        diags.add(node, f"problems[{n}] needs both file and points")
-        return None
-    file_node, points_node = fields["file"][1], fields["points"][1]
-    path = folder / (scalar_text(file_node) or "")
-    if not path.is_file():
-        diags.add(file_node, f"problems[{n}].file: no such file {scalar_text(file_node)}")
-        return None
-    try:
-        points = float(scalar_text(points_node) or "")
-    except ValueError:
-        points = -1.0
-    if points < 0 or math.isnan(points):
-        diags.add(points_node, f"problems[{n}].points must be a non-negative number")
-        return None
-    if points > MAX_POINTS:
-        diags.add(points_node, f"problems[{n}].points must be at most {MAX_POINTS} (not {points:g})")
-        return None
-    return ExamProblem(path, points, at(diags.display, file_node))
-
-
-def _bool(node: yaml.Node, diags: Diagnostics) -> bool:
-    text = (scalar_text(node) or "").lower()
-    if text not in ("true", "false", "yes", "no"):
-        diags.add(node, "space must be true or false")
-    return text in ("true", "yes")
 
 
 # --- making the versions ----------------------------------------------------------------------
@@ -192,14 +60,21 @@ class Version:
     problems: list[Any]
     """The problems as this version prints them."""
     originals: list[Any]
-    """The problems as written."""
+    """The problems before renaming (the ``vary`` alternative this version takes, else as written)."""
+    alternatives: list[int] = field(default_factory=list)
+    """Per problem, which ``vary`` alternative (0-based; 0 without ``vary``)."""
     derivations: list[list[Any]] = field(default_factory=list)
     """Per problem, its verified derivations."""
+    differs: list[bool] = field(default_factory=list)
+    """Per problem, whether its results differ from every other version's beyond the letters."""
+    questions: list[Question] = field(default_factory=list)
+    """The LMS questions of this version."""
 
 
 def make_exam(path: Path, out: Path, variants: int = 1, seed: int = 0, templates: Path | None = None,
-              stages: Stages | None = None, detail: str | None = None) -> ExamOutput:
-    """Write every version's paper and solutions (and the key), after all of them are verified.
+              stages: Stages | None = None, detail: str | None = None,
+              formats: tuple[str, ...] | None = None) -> ExamOutput:
+    """Write every version's papers, solutions, LMS questions and key, after all of them are verified.
 
     The problems go through the build's own stages (load, derive, verify) and
     the papers through its typesetting (:func:`derivgen.build.typeset.typeset_all`).
@@ -208,26 +83,41 @@ def make_exam(path: Path, out: Path, variants: int = 1, seed: int = 0, templates
         raise UsageError(f"--variants: at most {MAX_VARIANTS} versions")
     stages = stages or real_stages()
     exam = load_exam(path, display_path(path))
-    originals = [at_detail(p, detail) for p in _load_problems(exam, stages)]  # --detail wins
-    versions = draw_versions(originals, variants, seed)
-    stages.prepare()
-    for version in versions:
-        _derive_version(version, exam, stages)
-    files = _render(exam, versions, variants, seed, templates)
+    formats = formats or exam.formats
+    versions = prepare_versions(exam, variants, seed, stages, detail)
+    if any(f in formats for f in QUESTION_FORMATS):
+        make_questions(exam, versions, seed)
+    files = _render(exam, versions, variants, seed, templates, formats)
     output = ExamOutput()
-    folder = f"{exam.name}"
-    files.update(_typeset(files, out, stages, output, exam))
+    if "pdf" in formats:
+        files.update(_typeset(files, out, stages, output, exam))
+    if "tex" not in formats:
+        files = {k: v for k, v in files.items() if not k.endswith(".tex")}
+    output.notes += same_results_notes(exam, versions)
     for rel in sorted(files):
-        atomic.write_if_changed(atomic.safe_target(out, f"{folder}/{rel}"), files[rel])
-        output.files.append(f"{folder}/{rel}")
+        atomic.write_if_changed(atomic.safe_target(out, f"{exam.name}/{rel}"), files[rel])
+        output.files.append(f"{exam.name}/{rel}")
     return output
 
 
-def _load_problems(exam: Exam, stages: Stages) -> list[Any]:
+def prepare_versions(exam: Exam, variants: int, seed: int, stages: Stages,
+                     detail: str | None = None) -> list[Version]:
+    """Load every problem (and its ``vary`` alternatives), draw the versions, derive and verify them."""
+    choices = _load_problems(exam, stages)
+    choices = [[at_detail(p, detail) for p in alts] for alts in choices]  # --detail wins
+    versions = draw_versions(choices, variants, seed)
+    stages.prepare()
+    for version in versions:
+        derive_version(version, exam, stages)
+    mark_differences(versions)
+    return versions
+
+
+def _load_problems(exam: Exam, stages: Stages) -> list[list[Any]]:
     problems, diagnostics = [], []
-    for item in exam.problems:
+    for n, item in enumerate(exam.problems, 1):
         try:
-            problems.append(stages.load(item.path, display_path(item.path)))
+            problems.append(alternatives(item, n, stages))
         except ProblemError as e:
             diagnostics += e.diagnostics
     if diagnostics:
@@ -235,27 +125,33 @@ def _load_problems(exam: Exam, stages: Stages) -> list[Any]:
     return problems
 
 
-def draw_versions(problems: list[Any], variants: int, seed: int) -> list[Version]:
-    """The versions: the problems as written for one; N distinct redrawn versions for several."""
+def draw_versions(choices: list[list[Any]], variants: int, seed: int) -> list[Version]:
+    """The versions: the problems as written for one; N distinct redrawn versions for several.
+
+    ``choices`` holds, per problem, its ``vary`` alternatives (just the problem when it has none).
+    """
     if variants == 1:
-        return [Version("", [Renaming() for _ in problems], list(problems), list(problems))]
+        firsts = [alts[0] for alts in choices]
+        return [Version("", [Renaming() for _ in firsts], list(firsts), list(firsts), [0] * len(firsts))]
+    picks = choose([len(alts) for alts in choices], variants, seed)
     versions: list[Version] = []
     seen: set[str] = set()
     for n in range(variants):
+        bases = [alts[k] for alts, k in zip(choices, picks[n], strict=True)]
         for attempt in range(DRAW_ATTEMPTS):
             rng = random.Random(f"derivgen-exam:{seed}:{n}:{attempt}")
-            renamings = [draw(p, rng) for p in problems]
-            fingerprint = json.dumps([r.as_json() for r in renamings], sort_keys=True)
+            renamings = [draw(p, rng, turn=n) for p in bases]
+            fingerprint = repr([(r.as_json(), k) for r, k in zip(renamings, picks[n], strict=True)])
             if fingerprint not in seen or attempt == DRAW_ATTEMPTS - 1:
                 break
         seen.add(fingerprint)
-        renamed = [apply(p, r) for p, r in zip(problems, renamings, strict=True)]
-        versions.append(Version(LETTERS[n], renamings, renamed, list(problems)))
+        renamed = [apply(p, r) for p, r in zip(bases, renamings, strict=True)]
+        versions.append(Version(LETTERS[n], renamings, renamed, bases, list(picks[n])))
     return versions
 
 
-def _derive_version(version: Version, exam: Exam, stages: Stages) -> None:
-    """Derive and verify every problem; a redrawn constant that breaks a problem is put back."""
+def derive_version(version: Version, exam: Exam, stages: Stages) -> None:
+    """Derive and verify every problem; redrawn numbers that break a problem are put back."""
     diagnostics: list[Diagnostic] = []
     for n, problem in enumerate(version.problems):
         try:
@@ -274,11 +170,11 @@ def _derive_version(version: Version, exam: Exam, stages: Stages) -> None:
 
 
 def _without_constants(version: Version, n: int) -> Any:
-    """Put the constants of problem ``n`` back as written (keeping the new names); None if none changed."""
+    """Put the numbers of problem ``n`` back as written (keeping the new names); None if none changed."""
     r = version.renamings[n]
-    if not r.constants:
+    if not r.constants and not r.sizes and not r.exponents:
         return None
-    version.renamings[n] = Renaming(r.names, r.dims, {})
+    version.renamings[n] = r.letters_only()
     version.problems[n] = apply(version.originals[n], version.renamings[n])
     return version.problems[n]
 
@@ -288,53 +184,125 @@ def _diagnostic(item: ExamProblem, version: Version, error: DerivgenError) -> Di
     return Diagnostic(item.location, f"{label}{error}")
 
 
+# --- versions that differ ------------------------------------------------------------------------
+
+
+def result_fingerprint(version: Version, n: int) -> str:
+    """Problem ``n``'s results at one fixed point (the same numbers for the same variables in every
+    version, whatever their letters) with its sizes: equal fingerprints mean two versions differ
+    only in their letters."""
+    import numpy as np
+
+    from derivgen.check.numeric import concrete_sizes, random_values
+    from derivgen.check.verify import evaluate_result
+
+    problem = version.problems[n]
+    sizes = concrete_sizes(problem)
+    values = random_values(problem, sizes, np.random.default_rng(20261201))
+    results = []
+    for d in version.derivations[n]:
+        forms = evaluate_result(problem, d, values, sizes)
+        first = next(iter(forms.values()), np.zeros(0))
+        results.append(np.round(first, 8).tolist())
+    return repr((results, sorted(sizes.values()), version.alternatives[n]))
+
+
+def mark_differences(versions: list[Version]) -> None:
+    """Set each version's ``differs``: its results are unlike every other version's."""
+    for v in versions:
+        v.differs = [all(result_fingerprint(v, n) != result_fingerprint(w, n) for w in versions if w is not v)
+                     for n in range(len(v.problems))]
+
+
+def same_results_notes(exam: Exam, versions: list[Version]) -> list[str]:
+    """One note per problem whose versions differ only in letters (values still differ in the LMS)."""
+    if len(versions) < 2:
+        return []
+    return [f"{item.location}: note: some versions of this problem differ only in their letters; redrawn "
+            "constants need an integer coefficient, redrawn sizes a size the text does not state, "
+            "or give the problem a vary: block"
+            for n, item in enumerate(exam.problems) if not all(v.differs[n] for v in versions)]
+
+
+def make_questions(exam: Exam, versions: list[Version], seed: int) -> None:
+    """The LMS questions of every version; a problem none can be made for is an error at its entry."""
+    diagnostics: list[Diagnostic] = []
+    for v in versions:
+        for n, (item, problem, ds) in enumerate(zip(exam.problems, v.problems, v.derivations,
+                                                    strict=True), 1):
+            title = f"Question {n}" if exam.anonymous else problem.title
+            kinds = item.questions or exam.questions
+            try:
+                v.questions += questions_for(v.label, n, problem, ds, item.points, kinds, title, f"{seed}")
+            except DerivgenError as e:
+                diagnostics.append(_diagnostic(item, v, e))
+    if diagnostics:
+        raise ProblemError(diagnostics)
+
+
 # --- rendering and writing ----------------------------------------------------------------------
 
 
-def _render(exam: Exam, versions: list[Version], variants: int, seed: int,
-            templates: Path | None) -> dict[str, bytes]:
+def _render(exam: Exam, versions: list[Version], variants: int, seed: int, templates: Path | None,
+            formats: tuple[str, ...]) -> dict[str, bytes]:
+    from derivgen.exam.moodle import moodle_xml
+    from derivgen.exam.qti import qti_package
+
+    files: dict[str, bytes] = {}
+    for v in versions:
+        files.update(_papers(exam, v, templates, formats))
+    title = exam.meta.get("title", exam.name)
+    questions = [q for v in versions for q in v.questions]
+    if "moodle" in formats:
+        files["moodle.xml"] = moodle_xml(title, questions)
+    if "qti" in formats:
+        files["qti.zip"] = qti_package(title, questions)
+    if "html" in formats:
+        from derivgen.exam.study import study_html
+
+        files["study.html"] = study_html(exam, versions[0].problems, versions[0].derivations).encode()
+    if variants > 1 or questions:
+        first = versions[0]
+        schemes = [marking_scheme(p, ds, item.points)
+                   for p, ds, item in zip(first.problems, first.derivations, exam.problems, strict=True)]
+        data = key_data(title, seed, versions, schemes, questions)
+        files["key.json"] = key_json(data).encode()
+        files["key.md"] = key_md(data, first.originals).encode()
+    return files
+
+
+def _papers(exam: Exam, v: Version, templates: Path | None, formats: tuple[str, ...]) -> dict[str, bytes]:
+    """The paper and the solutions of one version, as LaTeX and Markdown (points in both)."""
     from derivgen.render.latex import render_exam_tex
     from derivgen.render.markdown import render_sheet_md
 
     files: dict[str, bytes] = {}
+    suffix = f"-{v.label}" if v.label else ""
+    meta = {**exam.meta, "variant": v.label}
     points = [p.points for p in exam.problems]
-    for v in versions:
-        suffix = f"-{v.label}" if v.label else ""
-        meta = {**exam.meta, "variant": v.label}
-        items = list(zip(v.problems, v.derivations, points, strict=True))
-        title = exam.meta.get("title", exam.name) + (f", version {v.label}" if v.label else "")
-        for name, solutions in (("paper", False), ("solutions", True)):
+    title = exam.meta.get("title", exam.name) + (f", version {v.label}" if v.label else "")
+    for name, solutions in (("paper", False), ("solutions", True)):
+        shown = v.problems if solutions or not exam.anonymous else [_anonymous(p) for p in v.problems]
+        items = list(zip(shown, v.derivations, points, strict=True))
+        if "tex" in formats or "pdf" in formats:
             tex = render_exam_tex(meta, items, solutions, exam.space, templates)
             files[f"{name}{suffix}.tex"] = tex.encode()
-            md = render_sheet_md(title, [(p, ds) for p, ds, _ in items], solutions, "standard", templates)
+        if "md" in formats:
+            headed = [(replace(p, title=_md_title(p, pts, exam.anonymous and not solutions)), ds)
+                      for p, ds, pts in items]
+            md = render_sheet_md(title, headed, solutions, "standard", templates, label="Question")
             files[f"{name}{suffix}.md"] = md.encode()
-    if variants > 1:
-        files["key.json"] = key_json(exam, versions, seed).encode()
-        files["key.md"] = key_md(exam, versions, seed).encode()
     return files
 
 
-def key_json(exam: Exam, versions: list[Version], seed: int) -> str:
-    """Which version is which: label -> problem id -> renamings."""
-    data = {"exam": exam.meta.get("title", exam.name), "seed": seed,
-            "versions": {v.label: {p.id: r.as_json() for p, r in zip(v.problems, v.renamings, strict=True)}
-                         for v in versions}}
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+def _anonymous(problem: Any) -> Any:
+    """The problem as an anonymous paper prints it: no title, no source."""
+    return replace(problem, title="", source=None)
 
 
-def key_md(exam: Exam, versions: list[Version], seed: int) -> str:
-    """The same key as a table for the lecturer."""
-    lines = [f"# {exam.meta.get('title', exam.name)}: versions (seed {seed})", "",
-             "| version | problem | names | dimensions | constants |", "|---|---|---|---|---|"]
-    for v in versions:
-        for p, r in zip(v.problems, v.renamings, strict=True):
-            lines.append(f"| {v.label} | {p.id} | {_pairs(r.names)} | {_pairs(r.dims)} "
-                         f"| {_pairs(r.constants)} |")
-    return "\n".join(lines) + "\n"
-
-
-def _pairs(mapping: dict[Any, Any]) -> str:
-    return ", ".join(f"{k} → {v}" for k, v in mapping.items()) or "—"
+def _md_title(problem: Any, points: float, anonymous: bool) -> str:
+    unit = "point" if points == 1 else "points"
+    return f"{points:g} {unit}" if anonymous else f"{problem.title} ({points:g} {unit})"
 
 
 def _typeset(files: dict[str, bytes], out: Path, stages: Stages, output: ExamOutput,

@@ -51,6 +51,10 @@ GREEK_UPPER = ("Gamma", "Theta", "Lambda", "Xi", "Phi", "Psi", "Omega")
 FIXED = frozenset("deijklnoIOTE") | frozenset({"sigma", "pi", "lambda", "epsilon", "delta"})
 #: Constants are redrawn among these.
 CONSTANTS = (2, 3, 4, 5, 6, 7)
+#: Sizes of symbolic dimensions are redrawn among these (small: a paper shows the arrays).
+SIZES = (2, 3, 4)
+#: Whole exponents are redrawn among these.
+EXPONENTS = (2, 3, 4, 5)
 
 T = TypeVar("T", str, int)
 #: Commands whose argument is text, not variables.
@@ -67,21 +71,39 @@ class Renaming:
     """Symbolic dimension -> new dimension."""
     constants: dict[int, int] = field(default_factory=dict)
     """Integer coefficient -> new value."""
+    sizes: dict[str, int] = field(default_factory=dict)
+    """Symbolic dimension (its name as written) -> new concrete size."""
+    exponents: dict[int, int] = field(default_factory=dict)
+    """Integer exponent -> new value (only where the problem's text never writes the number)."""
 
     def is_identity(self) -> bool:
-        return all(k == v for m in (self.names, self.dims, self.constants) for k, v in m.items())
+        return all(k == v for m in (self.names, self.dims, self.constants, self.sizes, self.exponents)
+                   for k, v in m.items())
 
     def as_json(self) -> dict[str, dict[str, object]]:
         return {"names": dict(self.names), "dims": dict(self.dims),
-                "constants": {str(k): v for k, v in self.constants.items()}}
+                "constants": {str(k): v for k, v in self.constants.items()}, "sizes": dict(self.sizes),
+                "exponents": {str(k): v for k, v in self.exponents.items()}}
+
+    def letters_only(self) -> Renaming:
+        """The same names and dimensions with the numbers (constants, sizes) as written."""
+        return Renaming(self.names, self.dims)
 
 
 # --- drawing a renaming ------------------------------------------------------------------------
 
 
-def draw(problem: Problem, rng: random.Random, constants: bool = True) -> Renaming:
-    """A renaming of ``problem`` drawn from ``rng``; with ``constants=False`` numbers stay."""
-    taken = set(used_names(problem)) | set(BUILTINS) | FIXED
+def draw(problem: Problem, rng: random.Random, constants: bool = True, turn: int = 0) -> Renaming:
+    """A renaming of ``problem`` drawn from ``rng``; with ``constants=False`` numbers stay.
+
+    ``turn`` is the version's number: sizes are taken in turn from :data:`SIZES`, so that
+    versions get different sizes while there are enough.
+
+    A fresh name is none the problem uses anywhere: not a given, define, function parameter or
+    dimension, and no symbol written in the math of its title, statement or ``latex:`` overrides
+    (a label renamed to ``p`` would otherwise meet the statement's ``p_k``).
+    """
+    taken = set(used_names(problem)) | math_symbols(problem) | set(BUILTINS) | FIXED
     names: dict[str, str] = {}
     for var in problem.given:
         pool = _pool_of(var.name)
@@ -89,7 +111,57 @@ def draw(problem: Problem, rng: random.Random, constants: bool = True) -> Renami
             names[var.name] = _pick(rng, pool, taken)
     dims = {d: _pick(rng, DIMS, taken) for d in dimensions(problem)}
     values = {c: _pick(rng, CONSTANTS, {c}) for c in redrawable_constants(problem)} if constants else {}
-    return Renaming(names, dims, values)
+    if not constants:
+        return Renaming(names, dims)
+    powers = {k: _pick(rng, EXPONENTS, {k}) for k in redrawable_exponents(problem)}
+    return Renaming(names, dims, values, _draw_sizes(problem, turn), powers)
+
+
+def redrawable_exponents(problem: Problem) -> list[int]:
+    """Whole exponents from 2 to 5 that the title and statement never write (so they need not follow)."""
+    written = {int(n) for n in re.findall(r"\d+", (problem.title or "") + (problem.statement or ""))}
+    found: set[int] = set()
+    exprs = [d.expr for d in problem.define]
+    while exprs:
+        e = exprs.pop()
+        if isinstance(e, BinOp) and e.op == "^" and isinstance(e.right, Num) and type(e.right.value) is int:
+            found.add(e.right.value)
+        exprs.extend(children(e))
+    return sorted(k for k in found if k in EXPONENTS and k not in written)
+
+
+def _draw_sizes(problem: Problem, turn: int) -> dict[str, int]:
+    """New sizes for the dimensions whose size the problem's text never states.
+
+    Equal sizes stay equal and different ones different (a square matrix stays square); a size
+    that some shape writes as a number, or that the title or statement writes, stays as it is.
+    """
+    fixed = {d for v in problem.given for d in v.shape if isinstance(d, int)}
+    fixed |= {d for df in problem.define if df.shape for d in df.shape if isinstance(d, int)}
+    written = {int(n) for n in re.findall(r"\d+", (problem.title or "") + (problem.statement or ""))}
+    olds = sorted({n for n in problem.sizes.values() if n not in fixed | written and 2 <= n <= max(SIZES)})
+    if not olds:
+        return {}
+    floor = max([2, *_indices(problem)])
+    pool = [n for n in SIZES if n >= floor]
+    if len(pool) < len(olds):
+        return {}
+    shift = (turn + 1) % len(pool)
+    news = (pool[shift:] + pool[:shift])[:len(olds)]
+    mapping = dict(zip(olds, news, strict=True))
+    return {d: mapping[n] for d, n in problem.sizes.items() if n in mapping and mapping[n] != n}
+
+
+def _indices(problem: Problem) -> set[int]:
+    """Every constant index the problem writes (``x[3]`` needs a size of at least 3)."""
+    found: set[int] = set()
+    exprs = [d.expr for d in problem.define] + [w for f in problem.find for w in f.wrt]
+    while exprs:
+        e = exprs.pop()
+        if isinstance(e, Index):
+            found.update(e.indices)
+        exprs.extend(children(e))
+    return found
 
 
 def _pool_of(name: str) -> tuple[str, ...] | None:
@@ -120,6 +192,29 @@ def used_names(problem: Problem) -> list[str]:
     for d in problem.define:
         found += [d.name, *d.params, *names_in(d.expr)]
     return found
+
+
+def math_symbols(problem: Problem) -> set[str]:
+    """Every letter and command name written in the problem's math (title, statement, ``latex:``)."""
+    texts = [problem.title, problem.statement or "", problem.source or ""]
+    texts += [v.latex for v in problem.given if v.latex] + [d.latex for d in problem.define if d.latex]
+    found: set[str] = set()
+    for text in texts:
+        for m in _MATH.finditer(text):
+            _symbols(m.group(1) if m.group(1) is not None else m.group(2), found)
+    for text in texts[3:]:  # latex: overrides are math without dollars
+        _symbols(text, found)
+    return found
+
+
+def _symbols(tex: str, found: set[str]) -> None:
+    for m in _TOKEN.finditer(tex):
+        if m.group(1) is not None:
+            found.add(m.group(1))
+            if m.group(2) is not None and m.group(1) not in TEXT_COMMANDS:
+                _symbols(m.group(2)[1:-1], found)
+        elif m.group(3) is not None:
+            found.add(m.group(3))
 
 
 def dimensions(problem: Problem) -> list[str]:
@@ -178,8 +273,12 @@ def apply(problem: Problem, r: Renaming) -> Problem:
 
     given = tuple(replace(v, name=r.names.get(v.name, v.name), shape=_shape(v.shape, r),
                           latex=rename_math(v.latex, r) if v.latex else v.latex) for v in problem.given)
-    define = tuple(replace(d, expr=rename_expr(d.expr, r, set(d.params)),
-                           shape=_shape(d.shape, r) if d.shape is not None else None)
+    # A function's parameters are renamed with the givens: ``h(t): f(g(t))`` with ``given: t``
+    # stays the function of the given (``find: dh/dt``), and fresh names never meet a parameter.
+    define = tuple(replace(d, params=tuple(r.names.get(q, q) for q in d.params),
+                           expr=rename_expr(d.expr, r, set()),
+                           shape=_shape(d.shape, r) if d.shape is not None else None,
+                           latex=rename_math(d.latex, r) if d.latex else d.latex)
                    for d in problem.define)
     finds = []
     for f in problem.find:
@@ -187,7 +286,7 @@ def apply(problem: Problem, r: Renaming) -> Problem:
         wrt = tuple(rename_expr(w, r, set()) for w in f.wrt)
         wrt_text = to_text(wrt[0]) if len(wrt) == 1 else "(" + ", ".join(to_text(w) for w in wrt) + ")"
         finds.append(replace(f, text=f"d{of}/d{wrt_text}", of=of, wrt=wrt))
-    sizes = {r.dims.get(k, k): v for k, v in problem.sizes.items()}
+    sizes = {r.dims.get(k, k): r.sizes.get(k, v) for k, v in problem.sizes.items()}
     return replace(problem, title=rename_text(problem.title, r), statement=rename_text(problem.statement, r),
                    given=given, define=define, find=tuple(finds), sizes=sizes)
 
@@ -205,7 +304,10 @@ def rename_expr(e: Expr, r: Renaming, bound: set[str]) -> Expr:
         return Num(r.constants.get(v, v), e.offset) if type(v) is int else e
     if isinstance(e, BinOp):
         # an exponent keeps its numbers: only coefficients are redrawn
-        right_r = Renaming(r.names, r.dims, {}) if e.op == "^" else r
+        if e.op == "^" and isinstance(e.right, Num) and type(e.right.value) is int:
+            power = Num(r.exponents.get(e.right.value, e.right.value), e.right.offset)
+            return BinOp(e.op, rename_expr(e.left, r, bound), power, e.offset)
+        right_r = Renaming(r.names, r.dims) if e.op == "^" else r  # other exponents keep their numbers
         return BinOp(e.op, rename_expr(e.left, r, bound), rename_expr(e.right, right_r, bound), e.offset)
     if isinstance(e, Neg):
         return Neg(rename_expr(e.arg, r, bound), e.offset)
