@@ -210,3 +210,20 @@ def test_simplex_values_are_drawn_on_the_simplex(tmp_path: Path) -> None:
     for seed in range(5):
         y = random_values(problem, {"K": 4}, np.random.default_rng(seed))["y"]
         assert np.all(y >= 0) and abs(y.sum() - 1) < 1e-12
+
+
+def test_softmax_partials_are_written_in_p(tmp_path: Path) -> None:
+    """∂p_i/∂z_j = δ_ij p_i − p_i p_j, the cases p_i − p_i² and −p_i p_j: the lecture's softmax Jacobian."""
+    md, _ = _page(tmp_path, "given: {z: [K]}\ndefine: {p: softmax(z)}\nfind: [dp/dz]\n")
+    assert r"&= \delta_{ij} p_{i} - p_{i} p_{j}\end{aligned}" in md
+    assert (r"\begin{cases}-p_{i} p_{j} & \text{if } j \neq i \\ p_{i} - p_{i}^{2} & \text{if } j = i") in md
+
+
+def test_softmax_layer_by_its_weights_is_a_tensor_written_in_p(tmp_path: Path) -> None:
+    md, data = _page(tmp_path, "given: {W: [K, N], x: [N], b: [K]}\ndefine: {p: softmax(W @ x + b)}\n"
+                               "find: [dp/dW]\n")
+    assert (r"\quad \frac{\partial p_{i}}{\partial W_{kq}} = \delta_{ik} p_{i} x_{q} - p_{i} p_{k} x_{q}, \\ "
+            r"\text{where } \boldsymbol{p} = \operatorname{softmax}\left(\boldsymbol{W} \boldsymbol{x} + "
+            r"\boldsymbol{b}\right)") in md
+    result = data["derivatives"][0]["result"]  # JSON keeps the given variables, evaluable
+    assert r"\delta_{ik} p_{i}" not in result["latex"] and result["index"].startswith("d p[i] / d W[k,q] = delta(i,k)*")

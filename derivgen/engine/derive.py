@@ -21,6 +21,7 @@ from derivgen.engine.routes import (
     entry_of_whole,
     index_form_of,
     index_part,
+    named_index,
     scalar_part,
 )
 from derivgen.errors import DerivationError
@@ -63,7 +64,7 @@ def derive(problem: Problem, find: Find) -> Derivation:
         shape=derivative_shape(of_shape, wrt_shape),
         printed=printed_shape(of_shape, wrt_shape),
         closed=closed,
-        display=part.closed,
+        display=part.closed if closed is not None or index is None else named_index(ctx, index),
         index=index,
         explicit=part.explicit,
     )

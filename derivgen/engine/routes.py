@@ -20,7 +20,9 @@ from derivgen.problem.expr import BinOp, Call, Expr, Index, ListLit, Name, Num, 
 from derivgen.problem.shapes import printed_shape
 
 if TYPE_CHECKING:
+    from derivgen.derivation import IndexNotation
     from derivgen.derivation.index_form import IndexForm
+    from derivgen.engine.index.differentiate import NamedEntry
     from derivgen.engine.index.route import IndexDerivation
     from derivgen.engine.matrix.closed_form import ClosedForm
 
@@ -230,7 +232,42 @@ def closed_of(ctx: Ctx, body: Expr, wrt: str) -> ClosedForm | None:
 def index_derivation_of(ctx: Ctx, of: str, body: Expr, wrt: str) -> IndexDerivation:
     """The index-notation steps and entry formula of ``∂of/∂wrt``, worked out once per context."""
     return ctx.once(("index", of, body, wrt), lambda: index_derivation(
-        of, body, wrt, IndexWriter(ctx.env), ctx.names(), ctx.problem.sizes, ctx.want))
+        of, body, wrt, IndexWriter(ctx.env), ctx.names(), ctx.problem.sizes, ctx.want, named_softmax(ctx)))
+
+
+def named_index(ctx: Ctx, form: IndexNotation) -> IndexForm | None:
+    """The index result written with the problem's named softmax p (δ_ik p_i x_q − p_i p_k x_q), for
+    display; None when it has none."""
+    from derivgen.derivation.index_form import IndexForm
+    from derivgen.engine.index.differentiate import fold_named
+
+    named = named_softmax(ctx)
+    if not named or not isinstance(form, IndexForm):
+        return None
+    folded = fold_named(form.expr, named)
+    return IndexForm(form.of, form.wrt, form.out_idx, form.wrt_idx, folded) if folded != form.expr else None
+
+
+def named_softmax(ctx: Ctx) -> tuple[NamedEntry, ...]:
+    """Each define ``p := softmax(u)``, with u's entry written as this context writes it (the
+    intermediates of a chain rule kept as names, and in the given variables)."""
+    from derivgen.derivation.index_form import Idx
+    from derivgen.engine.index.differentiate import NamedEntry
+    from derivgen.errors import DerivgenError
+
+    out: list[NamedEntry] = []
+    for d in ctx.problem.define:
+        if d.params or not (isinstance(d.expr, Call) and d.expr.func == "softmax" and len(d.expr.args) == 1):
+            continue
+        arg = d.expr.args[0]
+        for u in dict.fromkeys((ctx.problem_expand_calls(arg), ctx.full_expand(arg))):
+            try:
+                writer = IndexWriter(ctx.env)
+                k = Idx("~k", writer.shape(u)[0])  # a name no writer makes
+                out.append(NamedEntry(d.name, k, writer.write(u, (k,))))
+            except (NotIndexable, DerivgenError, KeyError, IndexError):
+                continue
+    return tuple(out)
 
 
 def index_form_of(ctx: Ctx, of: str, expr: Expr, wrt: str) -> IndexForm:

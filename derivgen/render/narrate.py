@@ -23,6 +23,7 @@ from derivgen.derivation import (
     Step,
     Verification,
 )
+from derivgen.derivation.index_form import Ent, IndexForm, iexpr_text
 from derivgen.errors import RenderError
 from derivgen.problem.expr import Expr, Name, names_in
 from derivgen.problem.model import Problem
@@ -240,7 +241,9 @@ def present_result(derivation: Derivation, problem: Problem) -> str:
     """LaTeX of the final result: its display form, else the closed form, else the index form."""
     printer = printer_for(problem)
     r = derivation.result
-    for form in (r.display, r.closed, r.index):
+    # an index form in the named softmax p (p_i) needs its "where" line: present_answer shows it
+    display = None if isinstance(r.display, IndexForm) else r.display
+    for form in (display, r.closed, r.index):
         if form is not None:
             return printer.print(form)
     if r.explicit is not None:
@@ -278,6 +281,10 @@ def present_answer(derivation: Derivation, problem: Problem) -> str:
     d, r = derivation, derivation.result
     space = printer_for(problem).print(Space((d.of_shape, d.wrt_shape), row=not d.of_shape))
     lhs = derivative_symbol(d, problem)
+    if r.closed is None and isinstance(r.display, IndexForm):  # in the named softmax p: say what p is
+        shown = printer_for(problem).print(r.display)
+        return (r"\begin{gathered}" + f"{lhs} \\in {space}, \\quad {shown}, "
+                + r"\\ \text{where } " + _where(_entry_names(r.display), problem) + r"\end{gathered}")
     if r.display is None and r.closed is None and r.index is not None:
         return f"{lhs} \\in {space}, \\quad {present_result(d, problem)}"
     named = _named_answer(d, problem) if detail_of(problem) == "lecture" else None
@@ -286,6 +293,17 @@ def present_answer(derivation: Derivation, problem: Problem) -> str:
     constant = _constant_named(d, problem) if detail_of(problem) == "lecture" else None
     also = f" = {printer_for(problem).print(Name(constant))}" if constant else ""
     return f"{lhs} = {present_result(d, problem)}{also} \\in {space}"
+
+
+def _entry_names(form: IndexForm) -> set[str]:
+    return {f.name for t in form.expr.terms for f in t.factors if isinstance(f, Ent)}
+
+
+def _where(names: set[str], problem: Problem) -> str:
+    """``p = softmax(Wx + b)`` for the defines among ``names`` (in file order)."""
+    printer = printer_for(problem)
+    return r",\ ".join(f"{printer.print(Name(d.name))} = {printer.print(d.expr)}" for d in problem.define
+                       if d.name in names and not d.params)
 
 
 def _constant_named(d: Derivation, problem: Problem) -> str | None:
@@ -347,7 +365,6 @@ KINK_WORDS = {"step": (r"\mathit{H}", "the rectifier ReLU"),
 
 def kink_text(derivation: Derivation) -> str:
     """Where a result holding H (ReLU's derivative) or sign (|z|'s) is valid, said before the check."""
-    from derivgen.derivation.index_form import IndexForm, iexpr_text
     from derivgen.problem.text import to_text
 
     r = derivation.result

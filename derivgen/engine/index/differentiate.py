@@ -9,7 +9,7 @@ inverse and determinant rules are those of the lectures:
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from derivgen.derivation.index_form import (
@@ -267,3 +267,84 @@ def _merge_powers(factors: tuple[Factor, ...]) -> tuple[Factor, ...]:
         else:
             out.append(Pw(base, e))
     return tuple(out)
+
+
+# --- a named softmax in index notation ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NamedEntry:
+    """``p := softmax(u)``: its entry p_a is exp(u_a) (Σ_k exp(u_k))⁻¹, to be written p_a again."""
+
+    name: str
+    """The define, ``p``."""
+    k: Idx
+    """The summed index of ``u_k`` below."""
+    u: IExpr
+    """The argument's entry at ``k``, in the given variables."""
+
+
+def fold_named(x: IExpr, named: tuple[NamedEntry, ...]) -> IExpr:
+    """``x`` with every exp(u_a) (Σ_k exp(u_k))⁻ⁿ of a named softmax written p_a (n of them per power):
+    ∂p_i/∂z_j = δ_ij p_i − p_i p_j, as the lectures write it.  Display only: the form checked stays
+    in the given variables."""
+    for entry in named:
+        x = IExpr(tuple(_fold_term(t, entry) for t in x.terms))
+    return x
+
+
+def _fold_term(t: Term, e: NamedEntry) -> Term:
+    total = _canonical(IExpr((Term(1, (Fn("exp", e.u),), (e.k,)),)))
+    factors: list[Factor | None] = list(t.factors)
+    for p, f in enumerate(t.factors):
+        if not (isinstance(f, Pw) and isinstance(f.exp, (int, Fraction)) and f.exp < 0
+                and Fraction(f.exp).denominator == 1 and _canonical(f.base) == total):
+            continue
+        need = -int(f.exp)
+        exps = [(q, a) for q, g in enumerate(factors) if (a := _softmax_index(g, e)) is not None]
+        if len(exps) < need:
+            continue
+        taken = exps[:need]
+        for q, a in taken:
+            factors[q] = Ent(e.name, (a,))
+        factors[p] = None
+    kept = tuple(f for f in factors if f is not None)
+    return Term(t.coeff, kept, t.sums) if len(kept) != len(t.factors) else t
+
+
+def _softmax_index(f: Factor | None, e: NamedEntry) -> IndexLike | None:
+    """a when ``f`` is exp(u_a), else None."""
+    if not isinstance(f, Fn) or f.func != "exp":
+        return None
+    target = _canonical(f.arg)
+    for a in {i for t in f.arg.terms for g in t.factors for i in _indices(g)}:
+        if _canonical(subst_index(e.u, e.k, a)) == target:
+            return a
+    return None
+
+
+def _indices(f: Factor) -> list[IndexLike]:
+    from derivgen.derivation.index_form import factor_indices
+
+    return factor_indices(f)
+
+
+def _canonical(x: IExpr, depth: int = 0) -> tuple[object, ...]:
+    """``x`` up to the names of its summed indices (named by their nesting) and the order of factors."""
+    out = []
+    for t in x.terms:
+        body = IExpr((replace(t, sums=()),))
+        for n, s in enumerate(t.sums):
+            body = subst_index(body, s, Idx(f"~{depth}.{n}", s.dim))
+        inner = body.terms[0]
+        parts = sorted(repr(_canonical_factor(f, depth + 1)) for f in inner.factors)
+        out.append((inner.coeff, tuple(parts), len(t.sums)))
+    return tuple(out)
+
+
+def _canonical_factor(f: Factor, depth: int) -> object:
+    if isinstance(f, Fn):
+        return ("fn", f.func, _canonical(f.arg, depth))
+    if isinstance(f, Pw):
+        return ("pw", _canonical(f.base, depth), f.exp)
+    return f

@@ -40,7 +40,7 @@ from derivgen.derivation.index_form import (
     prettify,
     subst_index,
 )
-from derivgen.engine.index.differentiate import collect, contract, diff
+from derivgen.engine.index.differentiate import NamedEntry, collect, contract, diff, fold_named
 from derivgen.engine.index.to_index import IndexWriter
 from derivgen.problem.expr import Expr, Name, Num, Shape, Transpose
 
@@ -79,9 +79,11 @@ class IndexDerivation:
 
 def index_derivation(
     of: str, body: Expr, wrt: str, writer: IndexWriter, names: set[str], sizes: Mapping[str, int],
-    want: frozenset[str],
+    want: frozenset[str], named: tuple[NamedEntry, ...] = (),
 ) -> IndexDerivation:
-    """The index-notation steps for ∂of/∂wrt, with ``body`` in variables (wrt among them)."""
+    """The index-notation steps for ∂of/∂wrt, with ``body`` in variables (wrt among them); the
+    partials and cases shown with each ``named`` softmax written by its name (p_i), the form checked
+    in the variables."""
     of_shape, wrt_shape = writer.shape(body), writer.env.shapes[wrt]
     out_idx, wrt_idx = choose_indices(of_shape, wrt_shape, names)
     entry = writer.write(body, out_idx)
@@ -97,14 +99,15 @@ def index_derivation(
     partial = contract(raw)
     taken = {i.name for i in out_idx + wrt_idx} | names
     form = IndexForm(of, wrt, out_idx, wrt_idx, prettify(partial, taken))
-    raw_shown = prettify(collect_order(raw), taken)
-    parts = (form.lhs(), raw_shown, form.expr) if iexpr_text(raw_shown) != iexpr_text(form.expr) else (
-        form.lhs(), form.expr)
+    shown = IndexForm(of, wrt, out_idx, wrt_idx, fold_named(form.expr, named)) if named else form
+    raw_shown = prettify(fold_named(collect_order(raw), named), taken)
+    parts = (shown.lhs(), raw_shown, shown.expr) if iexpr_text(raw_shown) != iexpr_text(shown.expr) else (
+        shown.lhs(), shown.expr)
     steps.append(Step("partials", (Relation(parts),), {"by": wrt, "deltas": _has_delta(raw)}))
-    cases = case_analysis(form, out_idx, wrt_idx)
+    cases = case_analysis(shown, out_idx, wrt_idx)
     if cases is not None and "cases" in want:
-        steps.append(Step("cases", (Relation((form.lhs(), cases)),)))
-    stack = stack_step(form, of_shape, wrt_shape)
+        steps.append(Step("cases", (Relation((shown.lhs(), cases)),)))
+    stack = stack_step(shown, of_shape, wrt_shape)
     if stack is not None and "stack" in want:
         steps.append(stack)
     if of_shape and wrt_shape and "collate" in want:
