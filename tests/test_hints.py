@@ -5,6 +5,7 @@ Every message is asserted word for word, with its FILE:LINE:COL.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,47 @@ def test_paths_that_match_no_problem_exit_1_and_say_so(tmp_path: Path, command: 
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"derivgen: no problem files in {empty} (a problem is a .yaml or .yml file; derivgen.yaml, exam files "
         "and files in hidden folders are skipped)")
+
+
+DEFINITION_ONLY = """\
+title: from the definition
+given:
+  x: scalar
+define:
+  f: x**3
+  g: sin(x) * x
+  h: exp(x)
+  k: cos(x)
+find:
+  - df/dx
+  - dg/dx
+  - dh/dx
+  - dk/dx
+method: definition
+"""
+
+
+def _refused(line: int, name: str, written: str) -> str:
+    return (f"{{src}}:{line}:5: find 'd{name}/dx': method: definition supports x**n (n a natural number: a scalar "
+            "given such as n, or a whole number), polynomials in x (sums of c*x**k with constant c and whole "
+            f"k >= 0), exp(x) and 1/x; {name} = {written} is none of these (use method: auto for the "
+            "differentiation rules)")
+
+
+def test_a_problem_whose_finds_partly_fail_reports_each_and_writes_the_others(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "sheet" / "defs.yaml"
+    src.parent.mkdir()
+    src.write_text(DEFINITION_ONLY, encoding="utf-8")
+    out = tmp_path / "out"
+    expected = [_refused(11, "g", "sin(x) * x").format(src=src), _refused(13, "k", "cos(x)").format(src=src),
+                "derivgen: 1 failed; 1 of 1 problems built"]
+    for _ in range(2):  # the second build reports them again: a partly failed problem is not cached
+        assert main(["build", str(src.parent), "--out", str(out), "--format", "md,json"]) == 1
+        assert capsys.readouterr().err.splitlines() == expected
+    page = (out / "sheet" / "md" / "defs.md").read_text(encoding="utf-8")
+    assert "## Part (a)" in page and "## Part (b)" in page and "## Part (c)" not in page
+    assert r"\frac{\mathrm{d}f}{\mathrm{d}x}" in page and r"\frac{\mathrm{d}h}{\mathrm{d}x}" in page
+    assert r"\frac{\mathrm{d}g}{\mathrm{d}x}" not in page
+    index = json.loads((out / "index.json").read_text(encoding="utf-8"))
+    assert index["failures"] == [{"file": str(src), "id": "defs", "errors": expected[:2]}]

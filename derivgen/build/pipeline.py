@@ -193,8 +193,11 @@ def derive_all(items: list[Item], stages: Stages, opts: RenderOptions, jobs: int
             _fail(item, outcome.errors, report, outcome.internal)
         else:
             item.derivations, item.files = outcome.derivations, outcome.files
-            item.fresh = True
+            item.fresh = not outcome.errors  # a problem with a failed find is built again next time
             report.built += 1
+            if outcome.errors:  # some finds failed: their errors are listed, the pages hold the others
+                pid = getattr(item.problem, "id", None)
+                report.failures.append(Failure(item.display, pid, outcome.errors))
     progress.finish()
     report.timings["parallel"] += time.perf_counter() - t0
 

@@ -18,6 +18,7 @@ build's own process, under ``SIGALRM``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import os
 import signal
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from derivgen.build.progress import Progress
 from derivgen.build.report import error_lines
 from derivgen.build.stages import RenderOptions, Stages
-from derivgen.errors import DerivgenError, LimitError
+from derivgen.errors import DerivgenError, LimitError, ProblemError
 from derivgen.limits import MAX_BYTES_PER_PROBLEM, MAX_SECONDS_PER_PROBLEM
 
 if TYPE_CHECKING:
@@ -80,6 +81,8 @@ def process_problem(problem: Problem, display: str, number: str, stages: Stages,
     try:
         with time_limit(MAX_SECONDS_PER_PROBLEM):
             return _process(problem, display, number, stages, opts, timings)
+    except _Failed as e:
+        return Outcome(None, {}, e.lines, timings)
     except DerivgenError as e:
         return Outcome(None, {}, error_lines(e, display), timings)
     except MemoryError:
@@ -122,15 +125,57 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 def _process(problem: Problem, display: str, number: str, stages: Stages, opts: RenderOptions,
              timings: dict[str, float]) -> Outcome:
+    """Every find that derives and verifies is rendered; each one that does not is an error line.
+
+    With some finds failed, the pages hold the others (the problem's ``find`` narrowed to
+    them) and the outcome carries both, so the build writes the pages and still fails."""
     t0 = time.perf_counter()
-    pairs = stages.derive(problem)
+    pairs, errors = _derive_each(problem, stages)
     t1 = time.perf_counter()
-    derivations = [stages.verify(problem, find, d) for find, d in pairs]
+    derivations, kept = [], []
+    for find, d in pairs:
+        try:
+            derivations.append(stages.verify(problem, find, d))
+            kept.append(find)
+        except ProblemError as e:
+            errors.extend(str(x) for x in e.diagnostics)
     t2 = time.perf_counter()
+    timings.update(derive=t1 - t0, verify=t2 - t1)
+    if not derivations:
+        raise _Failed(errors)
+    if errors:
+        problem = dataclasses.replace(problem, find=tuple(kept))
     files = stages.render_problem(problem, derivations, number, opts)
-    t3 = time.perf_counter()
-    timings.update(derive=t1 - t0, verify=t2 - t1, render=t3 - t2)
-    return Outcome(derivations, files, [], timings)
+    timings.update(render=time.perf_counter() - t2)
+    return Outcome(derivations, files, errors, timings)
+
+
+class _Failed(DerivgenError):
+    """Every find of the problem failed: the error lines of each."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def _derive_each(problem: Problem, stages: Stages) -> tuple[list, list[str]]:
+    """The derivations of the finds that derive, and the error lines of those that do not.
+
+    All finds are derived together first (they share their work); only when that fails is
+    each derived on its own, to tell which derive."""
+    try:
+        return stages.derive(problem), []
+    except ProblemError:
+        if len(problem.find) < 2:
+            raise
+    pairs: list = []
+    errors: list[str] = []
+    for find in problem.find:
+        try:
+            pairs.extend(stages.derive(dataclasses.replace(problem, find=(find,))))
+        except ProblemError as e:
+            errors.extend(str(d) for d in e.diagnostics)
+    return pairs, errors
 
 
 def _in_process(tasks: Sequence[Task], stages: Stages, opts: RenderOptions,
