@@ -43,6 +43,8 @@ DEFAULT_LABEL = "Problem"
 #: In ``numbering``, replaced by the sheet's position (1, 2, ...).
 SHEET_FIELD = "{sheet}"
 _KEYS = _TEXT_KEYS + ("sheets", "formats", "templates")
+#: Every setting ``derivgen.yaml`` may hold (the JSON Schema of :mod:`derivgen.authoring.schema` lists them).
+KEYS = _KEYS
 
 
 @dataclass(frozen=True)

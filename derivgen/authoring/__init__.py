@@ -1,0 +1,1 @@
+"""Authoring: starting a problem file, the JSON Schemas editors read, watching and previewing a build."""
