@@ -150,3 +150,22 @@ def test_a_problem_whose_finds_partly_fail_reports_each_and_writes_the_others(
     assert r"\frac{\mathrm{d}g}{\mathrm{d}x}" not in page
     index = json.loads((out / "index.json").read_text(encoding="utf-8"))
     assert index["failures"] == [{"file": str(src), "id": "defs", "errors": expected[:2]}]
+
+
+@pytest.mark.parametrize("sizes, find, expected", [
+    ("", "df/dA", "{src}:3:3: warning: no size given for M, N, so the numeric check picked M = 3, N = 2 and the "
+                  "solution shows no explicit array; add sizes: {{M: 3, N: 2}} to choose them"),
+    ("sizes: {N: 4}\n", "dL/dx", "{src}:3:3: warning: no size given for M, so the numeric check picked M = 3; "
+                                 "add sizes: {{M: 3}} to choose them"),
+    ("sizes: {M: 2, N: 4}\n", "df/dA", None),
+])
+def test_sizes_the_check_picks_are_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str], sizes: str,
+                                             find: str, expected: str | None) -> None:
+    src = tmp_path / "p.yaml"
+    src.write_text("title: t\ngiven:\n  A: [M, N]\n  x: [N]\ndefine:\n  f: A @ x\n  L: f.T @ f\n"
+                   f"{sizes}find: {find}\n", encoding="utf-8")
+    assert main(["check", str(src)]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[:-1] == ([expected.format(src=src)] if expected else [])
+    assert main(["check", "--quiet", str(src)]) == 0
+    assert capsys.readouterr().err == ""

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from derivgen.build.cache import Cache, ProblemEntry, context_key, open_cache, problem_key, sheet_key
 from derivgen.build.config import Config
+from derivgen.build.defaults import size_warning
 from derivgen.build.gather import (
     Item,
     Sheet,
@@ -128,6 +129,7 @@ def load_all(items: list[Item], stages: Stages, report: BuildReport, progress: P
             data = (contents or {}).get(item.display)
             item.problem = stages.load(item.path, item.display, data)
             _check_id(item)
+            report.notes.extend(w for w in [size_warning(item.problem, item.display)] if w)
         except DerivgenError as e:
             _fail(item, error_lines(e, item.display), report)
         except Exception as e:  # an internal error in the loader spoils one problem only
