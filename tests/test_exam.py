@@ -127,7 +127,9 @@ def test_constants_redrawn_only_as_coefficients() -> None:
     r = draw(problem, random.Random(1))
     assert list(r.constants) == [2] and r.constants[2] != 2
     p = apply(problem, r)
-    assert to_text(p.definition("h").expr) == f"({r.constants[2]} * {r.names['x']} + 1) ** 4"
+    power = r.exponents.get(4, 4)  # the statement writes 4 only as a power: it is redrawn too
+    assert to_text(p.definition("h").expr) == f"({r.constants[2]} * {r.names['x']} + 1) ** {power}"
+    assert f"^{power}" in (p.statement or "")
 
 
 # --- exams ------------------------------------------------------------------------------------------

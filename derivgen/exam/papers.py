@@ -136,11 +136,12 @@ def draw_versions(choices: list[list[Any]], variants: int, seed: int) -> list[Ve
     picks = choose([len(alts) for alts in choices], variants, seed)
     versions: list[Version] = []
     seen: set[str] = set()
+    offset = random.Random(f"derivgen-turn:{seed}").randrange(60)
     for n in range(variants):
         bases = [alts[k] for alts, k in zip(choices, picks[n], strict=True)]
         for attempt in range(DRAW_ATTEMPTS):
             rng = random.Random(f"derivgen-exam:{seed}:{n}:{attempt}")
-            renamings = [draw(p, rng, turn=n) for p in bases]
+            renamings = [draw(p, rng, turn=offset + n) for p in bases]
             fingerprint = repr([(r.as_json(), k) for r, k in zip(renamings, picks[n], strict=True)])
             if fingerprint not in seen or attempt == DRAW_ATTEMPTS - 1:
                 break
@@ -227,13 +228,15 @@ def same_results_notes(exam: Exam, versions: list[Version]) -> list[str]:
 def make_questions(exam: Exam, versions: list[Version], seed: int) -> None:
     """The LMS questions of every version; a problem none can be made for is an error at its entry."""
     diagnostics: list[Diagnostic] = []
+    taken: dict[tuple[int, int], set[float]] = {}  # every version's numeric answers differ
     for v in versions:
         for n, (item, problem, ds) in enumerate(zip(exam.problems, v.problems, v.derivations,
                                                     strict=True), 1):
             title = f"Question {n}" if exam.anonymous else problem.title
             kinds = item.questions or exam.questions
             try:
-                v.questions += questions_for(v.label, n, problem, ds, item.points, kinds, title, f"{seed}")
+                v.questions += questions_for(v.label, n, problem, ds, item.points, kinds, title, f"{seed}",
+                                             taken)
             except DerivgenError as e:
                 diagnostics.append(_diagnostic(item, v, e))
     if diagnostics:

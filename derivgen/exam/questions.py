@@ -82,8 +82,14 @@ class QuestionError(DerivgenError):
 
 
 def questions_for(version: str, number: int, problem: Problem, derivations: list[Derivation],
-                  points: float, kinds: tuple[str, ...], title: str, seed: str) -> list[Question]:
-    """Every question of the kinds asked for, for each part of one problem in one version."""
+                  points: float, kinds: tuple[str, ...], title: str, seed: str,
+                  taken: dict[tuple[int, int], set[float]] | None = None) -> list[Question]:
+    """Every question of the kinds asked for, for each part of one problem in one version.
+
+    ``taken`` holds, per (problem, part), the numeric answers of the versions made before:
+    values are drawn again until this version's answer is another.
+    """
+    taken = {} if taken is None else taken
     out: list[Question] = []
     statement = statement_markdown(problem)
     several = len(derivations) > 1
@@ -95,7 +101,9 @@ def questions_for(version: str, number: int, problem: Problem, derivations: list
         for kind in kinds:
             rng = random.Random(f"{seed}:{version}:{number}:{j}:{kind}")
             if kind == "numeric":
-                out.append(_numeric(problem, find, d, rng, solution, base))
+                q = _numeric(problem, find, d, rng, solution, base, taken.setdefault((number, j), set()))
+                taken[(number, j)].add(q.answer or 0.0)
+                out.append(q)
             elif kind == "choice":
                 out.append(_choice(problem, d, rng, solution, base))
     return out
@@ -114,19 +122,24 @@ def _choice(problem: Problem, d: Derivation, rng: random.Random, solution: str,
 
 
 def _numeric(problem: Problem, find: Find, d: Derivation, rng: random.Random, solution: str,
-             base: dict[str, object]) -> Question:
+             base: dict[str, object], taken: set[float]) -> Question:
     sizes = concrete_sizes(problem)
     gen = np.random.default_rng(rng.randrange(2**32))
+    found = None
     for _ in range(VALUE_DRAWS):
         values = {k: np.round(v, 1) for k, v in random_values(problem, sizes, gen).items()}
         array = _agreed_value(problem, find, d, values, sizes)
-        if array is not None:
+        if array is None:
+            continue
+        ix = _pick_entry(array, rng)
+        answer = float(f"{float(array[ix]):.6g}") + 0.0  # no -0.0
+        found = (values, ix, answer)
+        if answer not in taken:
             break
-    else:
+    if found is None:
         raise QuestionError(f"{problem.id}: {find.text}: no values with one decimal where the result is "
                             f"defined and agrees with finite differences ({VALUE_DRAWS} draws)")
-    ix = _pick_entry(array, rng)
-    answer = float(f"{float(array[ix]):.6g}") + 0.0  # no -0.0
+    values, ix, answer = found
     tolerance = float(f"{max(TOLERANCE * abs(answer), ABS_TOLERANCE):.3g}")
     asked = _entry_tex(problem, find, d, ix)
     where = ", ".join(f"${printer_for(problem).print(Name(v.name))} = {_value_tex(values[v.name])}$"

@@ -52,7 +52,7 @@ FIXED = frozenset("deijklnoIOTE") | frozenset({"sigma", "pi", "lambda", "epsilon
 #: Constants are redrawn among these.
 CONSTANTS = (2, 3, 4, 5, 6, 7)
 #: Sizes of symbolic dimensions are redrawn among these (small: a paper shows the arrays).
-SIZES = (2, 3, 4)
+SIZES = (2, 3, 4, 5)
 #: Whole exponents are redrawn among these.
 EXPONENTS = (2, 3, 4, 5)
 
@@ -96,8 +96,8 @@ class Renaming:
 def draw(problem: Problem, rng: random.Random, constants: bool = True, turn: int = 0) -> Renaming:
     """A renaming of ``problem`` drawn from ``rng``; with ``constants=False`` numbers stay.
 
-    ``turn`` is the version's number: sizes are taken in turn from :data:`SIZES`, so that
-    versions get different sizes while there are enough.
+    ``turn`` counts the versions (from an offset the seed draws): sizes, constants and exponents
+    are taken in turn from their pools, so that versions get different ones while there are enough.
 
     A fresh name is none the problem uses anywhere: not a given, define, function parameter or
     dimension, and no symbol written in the math of its title, statement or ``latex:`` overrides
@@ -110,16 +110,30 @@ def draw(problem: Problem, rng: random.Random, constants: bool = True, turn: int
         if pool is not None:
             names[var.name] = _pick(rng, pool, taken)
     dims = {d: _pick(rng, DIMS, taken) for d in dimensions(problem)}
-    values = {c: _pick(rng, CONSTANTS, {c}) for c in redrawable_constants(problem)} if constants else {}
+    values = {c: _in_turn(CONSTANTS, c, turn) for c in redrawable_constants(problem)} if constants else {}
     if not constants:
         return Renaming(names, dims)
-    powers = {k: _pick(rng, EXPONENTS, {k}) for k in redrawable_exponents(problem)}
+    powers = {k: _in_turn(EXPONENTS, k, turn) for k in redrawable_exponents(problem)}
     return Renaming(names, dims, values, _draw_sizes(problem, turn), powers)
 
 
+def _in_turn(pool: tuple[int, ...], old: int, turn: int) -> int:
+    """Another number than ``old`` from ``pool``, taken in turn: consecutive versions differ."""
+    others = [n for n in pool if n != old]
+    return others[(turn + old) % len(others)]
+
+
 def redrawable_exponents(problem: Problem) -> list[int]:
-    """Whole exponents from 2 to 5 that the title and statement never write (so they need not follow)."""
-    written = {int(n) for n in re.findall(r"\d+", (problem.title or "") + (problem.statement or ""))}
+    """Whole exponents from 2 to 5 that the text writes only as powers (``x^2``), if at all.
+
+    The statement's powers follow them (``x^2`` becomes ``x^3``); a number the text writes
+    anywhere else (a coefficient, a subscript, prose), a size, a number in a shape or an
+    index stays as it is.
+    """
+    text = (problem.title or "") + "\n" + (problem.statement or "") + "\n" + (problem.source or "")
+    elsewhere = {int(m.group(1)) for m in re.finditer(r"(\d+)", text) if not _after_power(text, m.start())}
+    elsewhere |= set(problem.sizes.values()) | _indices(problem)
+    elsewhere |= {d for v in problem.given for d in v.shape if isinstance(d, int)}
     found: set[int] = set()
     exprs = [d.expr for d in problem.define]
     while exprs:
@@ -127,29 +141,40 @@ def redrawable_exponents(problem: Problem) -> list[int]:
         if isinstance(e, BinOp) and e.op == "^" and isinstance(e.right, Num) and type(e.right.value) is int:
             found.add(e.right.value)
         exprs.extend(children(e))
-    return sorted(k for k in found if k in EXPONENTS and k not in written)
+    return sorted(k for k in found if k in EXPONENTS and k not in elsewhere)
+
+
+def _after_power(text: str, start: int) -> bool:
+    before = text[:start].rstrip()
+    return before.endswith(("^", "^{")) and not text[start:].lstrip("0123456789").startswith((".", ","))
 
 
 def _draw_sizes(problem: Problem, turn: int) -> dict[str, int]:
     """New sizes for the dimensions whose size the problem's text never states.
 
-    Equal sizes stay equal and different ones different (a square matrix stays square); a size
-    that some shape writes as a number, or that the title or statement writes, stays as it is.
+    Every symbolic dimension of a given counts, with the size the check would use when the file
+    gives none.  Equal sizes stay equal and different ones different (a square matrix stays
+    square); a size that some shape writes as a number, or that the title or statement writes,
+    stays as it is, and so does every size other sizes are drawn around.
     """
+    from derivgen.check.numeric import concrete_sizes
+
+    dims = {d for v in problem.given for d in v.shape if isinstance(d, str)}
+    current = {d: n for d, n in concrete_sizes(problem).items() if d in dims}
     fixed = {d for v in problem.given for d in v.shape if isinstance(d, int)}
     fixed |= {d for df in problem.define if df.shape for d in df.shape if isinstance(d, int)}
     written = {int(n) for n in re.findall(r"\d+", (problem.title or "") + (problem.statement or ""))}
-    olds = sorted({n for n in problem.sizes.values() if n not in fixed | written and 2 <= n <= max(SIZES)})
-    if not olds:
-        return {}
+    olds = sorted({n for n in current.values() if n not in fixed | written and 2 <= n <= max(SIZES)})
+    kept = set(current.values()) - set(olds)
     floor = max([2, *_indices(problem)])
-    pool = [n for n in SIZES if n >= floor]
-    if len(pool) < len(olds):
+    pool = [n for n in SIZES if n >= floor and n not in kept]
+    if not olds or len(pool) < len(olds):
         return {}
     shift = (turn + 1) % len(pool)
     news = (pool[shift:] + pool[:shift])[:len(olds)]
     mapping = dict(zip(olds, news, strict=True))
-    return {d: mapping[n] for d, n in problem.sizes.items() if n in mapping and mapping[n] != n}
+    return {d: mapping[n] for d, n in current.items()
+            if n in mapping and (mapping[n] != n or d not in problem.sizes)}
 
 
 def _indices(problem: Problem) -> set[int]:
@@ -287,6 +312,7 @@ def apply(problem: Problem, r: Renaming) -> Problem:
         wrt_text = to_text(wrt[0]) if len(wrt) == 1 else "(" + ", ".join(to_text(w) for w in wrt) + ")"
         finds.append(replace(f, text=f"d{of}/d{wrt_text}", of=of, wrt=wrt))
     sizes = {r.dims.get(k, k): r.sizes.get(k, v) for k, v in problem.sizes.items()}
+    sizes.update({r.dims.get(k, k): v for k, v in r.sizes.items()})  # sizes the file left to the check
     return replace(problem, title=rename_text(problem.title, r), statement=rename_text(problem.statement, r),
                    given=given, define=define, find=tuple(finds), sizes=sizes)
 
@@ -348,10 +374,13 @@ def rename_text(text: str | None, r: Renaming) -> str | None:
 def rename_math(tex: str, r: Renaming) -> str:
     """TeX math with whole tokens renamed: single letters, Greek commands, whole numbers.
 
-    Numbers right after ``_`` or ``^`` (subscripts, powers) are left alone.
+    Numbers right after ``_`` (subscripts) are left alone; a number right after ``^`` is a power
+    and follows the redrawn exponents (:func:`redrawable_exponents` redraws only those the text
+    writes as powers alone).
     """
     letters = {**r.dims, **r.names}
     numbers = {str(k): str(v) for k, v in r.constants.items()}
+    powers = {str(k): str(v) for k, v in r.exponents.items()}
 
     def one(m: re.Match[str]) -> str:
         command, argument, letter, number = m.group(1), m.group(2), m.group(3), m.group(4)
@@ -366,6 +395,8 @@ def rename_math(tex: str, r: Renaming) -> str:
             return head + between + "{" + rename_math(argument[1:-1], r) + "}"
         if letter is not None:
             return letters.get(letter, letter)
+        if number is not None and _after_power(m.string, m.start()):
+            return powers.get(number, number)
         if number is not None and not _after_script(m.string, m.start()):
             return numbers.get(number, number)
         return whole
