@@ -239,7 +239,7 @@ def test_define_errors_point_into_the_file(tmp_path: Path, define: str, expected
         ("  x: [100]\n", "3:7: given.x: dimension 100 is larger than the limit of 64"),
         ("  x: [-1]\n", "3:7: given.x: a dimension is a positive whole number or a name such as N, not -1"),
         ("  x: vector\n", "3:6: given.x: expected a shape: [] or scalar, [N] for a vector, [M, N] for a matrix"),
-        ("  x: {shape: [N], colour: red}\n", "3:19: given.x: unknown key 'colour' (known keys: shape, assume, latex)"),
+        ("  x: {shape: [N], colour: red}\n", "3:19: given.x: unknown key 'colour' (known keys: shape, assume, latex, gradient)"),
         ("  x: {assume: [positive]}\n", "3:6: given.x: missing 'shape', e.g. {shape: [N, N], assume: [symmetric]}"),
         ("  x: {shape: [N], assume: [sparse]}\n",
          "3:28: given.x: unknown assumption 'sparse' (known: symmetric, invertible, positive, simplex)"),

@@ -1,5 +1,5 @@
-"""The functions ML courses use (softmax, logsumexp, relu, abs, softplus, log1p, sums by axis) and the
-simplex assumption, on problems written only here.
+"""The functions ML courses use (softmax, logsumexp, relu, abs, softplus, log1p, sums by axis), the
+simplex assumption and the symmetrised gradient by a symmetric matrix, on problems written only here.
 
 Every derivative is checked against the function written again in NumPy and differentiated by
 central differences here, so neither derivgen's parser nor its evaluator makes the expected
@@ -10,6 +10,7 @@ numbers; the worked solutions are checked for what a lecturer would look for (di
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -227,3 +228,55 @@ def test_softmax_layer_by_its_weights_is_a_tensor_written_in_p(tmp_path: Path) -
             r"\boldsymbol{b}\right)") in md
     result = data["derivatives"][0]["result"]  # JSON keeps the given variables, evaluable
     assert r"\delta_{ik} p_{i}" not in result["latex"] and result["index"].startswith("d p[i] / d W[k,q] = delta(i,k)*")
+
+
+# --- the gradient by a symmetric matrix: plain by default, symmetrised when asked -------------------
+
+SYMMETRIC_BODY = ("given: {{W: {{shape: [N, N], assume: [symmetric]{extra}}}, a: [N], b: [N], A: [N, N]}}\n"
+                  "define: {{L: a.T @ W @ b + tr(A @ W)}}")
+
+
+def _symmetric_values() -> dict[str, np.ndarray]:
+    w = RNG.normal(size=(3, 3))
+    return {"W": w + w.T, "a": RNG.normal(size=3), "b": RNG.normal(size=3), "A": RNG.normal(size=(3, 3))}
+
+
+def _plain_gradient(W: np.ndarray, a: np.ndarray, b: np.ndarray, A: np.ndarray) -> np.ndarray:
+    return jacobian(lambda W, a, b, A: a @ W @ b + np.trace(A @ W), {"W": W, "a": a, "b": b, "A": A}, "W")
+
+
+def test_the_gradient_by_a_symmetric_matrix_is_plain_by_default(tmp_path: Path) -> None:
+    values = _symmetric_values()
+    got = run_eval(tmp_path, SYMMETRIC_BODY.format(extra=""), "dL/dW", values)
+    np.testing.assert_allclose(got, _plain_gradient(**values), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(got, got.T)  # abᵀ + Aᵀ: not symmetric, as entry-by-entry differences say
+
+
+def test_the_symmetrised_gradient_is_sym_g(tmp_path: Path) -> None:
+    values = _symmetric_values()
+    got = run_eval(tmp_path, SYMMETRIC_BODY.format(extra=", gradient: symmetrised"), "dL/dW", values)
+    g = _plain_gradient(**values)
+    np.testing.assert_allclose(got, (g + g.T) / 2, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(got, g + g.T - np.diag(np.diag(g)))  # not the Matrix Cookbook's formula
+
+
+def test_the_symmetrised_step_explains_the_difference(tmp_path: Path) -> None:
+    md, data = _page(tmp_path, "given: {W: {shape: [N, N], assume: [symmetric, invertible], "
+                               "gradient: symmetrised}, x: [N]}\n"
+                               "define: {L: x.T @ W @ x + log(det(W))}\nfind: [dL/dW]\n")
+    assert data["derivatives"][0]["result"]["expr"] == "x @ x.T + inv(W)"
+    assert r"the symmetric part $\operatorname{sym}(\boldsymbol{G}) = \frac{1}{2}(\boldsymbol{G} + " in md
+    assert "(Srinivasan and Panda, 2023)" in md and "is twice this off the diagonal" in md
+    assert (r"\frac{\mathrm{d}L}{\mathrm{d}\boldsymbol{W}} = \boldsymbol{x} \boldsymbol{x}^{\top} + "
+            r"\boldsymbol{W}^{-1} \in \mathbb{R}^{N\times N}") in md
+
+
+@pytest.mark.parametrize("given, message", [
+    ("W: {shape: [N, N], gradient: symmetrised}",
+     "given.W.gradient: 'symmetrised' is for a symmetric matrix; add assume: [symmetric] to W"),
+    ("W: {shape: [N, N], assume: [symmetric], gradient: sym}",
+     "given.W.gradient: 'sym' is not a convention (known: plain, symmetrised)"),
+])
+def test_gradient_convention_errors(tmp_path: Path, given: str, message: str) -> None:
+    with pytest.raises(ProblemError, match=re.escape(message)):
+        load_problem(_write(tmp_path, f"given: {{{given}}}\ndefine: {{L: tr(W)}}\nfind: [dL/dW]\n"))

@@ -317,6 +317,13 @@ def _cannot_tell(problem: Problem, find: Find, seen: list[_Point], sizes: Mappin
         f"(near 1e-308, where floating point underflows) nor dwarfed by the size of {of}")
 
 
+def _symmetrised(problem: Problem, find: Find, numeric: np.ndarray) -> bool:
+    """A scalar's gradient by a symmetric matrix whose given asks for ``gradient: symmetrised``."""
+    w = find.wrt[0] if len(find.wrt) == 1 else None
+    var = problem.var(w.id) if isinstance(w, Name) else None
+    return var is not None and var.gradient == "symmetrised" and numeric.ndim == 2 and len(var.shape) == 2
+
+
 def _check_point(problem: Problem, find: Find, derivation: Derivation, values: dict[str, np.ndarray],
                  sizes: Mapping[str, int], where: str, step: float = STEP) -> _Point | None:
     """Largest error of every form at one point and whether it could tell; None if unstable there."""
@@ -327,6 +334,8 @@ def _check_point(problem: Problem, find: Find, derivation: Derivation, values: d
     of = Name(find.of)
     numeric = numeric_derivative(problem, of, find.wrt, values, sizes, step)
     coarse = numeric_derivative(problem, of, find.wrt, values, sizes, 2 * step)
+    if _symmetrised(problem, find, numeric):  # gradient: symmetrised compares with sym(G) = (G + Gᵀ)/2
+        numeric, coarse = (numeric + numeric.T) / 2, (coarse + coarse.T) / 2
     point = with_intermediates(problem, find.wrt, values, sizes)
     f_scale = float(np.max(np.abs(evaluate(problem.expand(of), values, sizes)), initial=0.0))
     usual = RTOL * (1 + np.abs(numeric)) + NOISE * f_scale

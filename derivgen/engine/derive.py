@@ -8,6 +8,8 @@ the explicit array, each of which the numeric check compares.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from derivgen.derivation import Derivation, Result, Step
 from derivgen.derivation.index_form import IndexForm
 from derivgen.engine.chain import chain_links, chain_part, tidy_any
@@ -68,7 +70,73 @@ def derive(problem: Problem, find: Find) -> Derivation:
         index=index,
         explicit=part.explicit,
     )
+    if _symmetrised(problem, find, of_shape):
+        steps, result = symmetrise(ctx, find, steps, result)
     return Derivation(find.of, find.wrt_text, of_shape, wrt_shape, tuple(steps), result, method=ctx.method)
+
+
+def _symmetrised(problem: Problem, find: Find, of_shape: Shape) -> bool:
+    """A scalar by a symmetric matrix whose given asks for ``gradient: symmetrised``."""
+    w = find.wrt[0] if len(find.wrt) == 1 else None
+    var = problem.var(w.id) if isinstance(w, Name) else None
+    return var is not None and var.gradient == "symmetrised" and not of_shape and len(var.shape) == 2
+
+
+def symmetrise(ctx: Ctx, find: Find, steps: list[Step], result: Result) -> tuple[list[Step], Result]:
+    """sym(G) = (G + Gᵀ)/2 from the plain gradient G, the step saying why (Srinivasan and Panda, 2023).
+
+    The index form and explicit array are of G, so only the closed form is kept (and checked,
+    against the finite differences symmetrised alike)."""
+    from dataclasses import replace
+
+    from derivgen.derivation import Deriv, Relation
+    from derivgen.problem.expr import BinOp, Num
+
+    if result.closed is None:
+        raise DerivationError(f"d{find.of}/d{find.wrt_text}: the symmetrised gradient (G + Gᵀ)/2 needs a "
+                              "closed matrix form of G, and this one has none")
+    g = result.closed
+    half = BinOp("*", Num(Fraction(1, 2)), BinOp("+", g, _transposed(g)))
+    sym = _half_sum(g, ctx)
+    lhs = Deriv(Name(find.of), find.wrt[0])
+    rel = Relation((lhs, half, sym)) if sym != half else Relation((lhs, sym))
+    steps = [*steps, Step("rewrite", (rel,), {"reason": "symmetrised", "matrix": find.wrt_text, "plain": g})]
+    return steps, replace(result, closed=sym, display=sym, index=None, explicit=None)
+
+
+def _half_sum(g: Expr, ctx: Ctx) -> Expr:
+    """(G + Gᵀ)/2 multiplied out and tidied: ½(2xxᵀ + 2W⁻¹) is xxᵀ + W⁻¹."""
+    from derivgen.engine.matrix.normal_form import Unsupported, form, scale, to_expr, transpose
+    from derivgen.engine.matrix.simplify import collect, factor_terms, make_ctx
+    from derivgen.problem.expr import BinOp, Num
+
+    mctx = make_ctx(ctx.env, ctx.assume)
+    try:
+        s = form(g, mctx)
+        total = factor_terms(collect(scale(s + transpose(s, mctx), Fraction(1, 2)), mctx), mctx)
+        coeffs = {t.coeff for t in total}
+        if len(total) > 1 and len(coeffs) == 1 and abs(c := coeffs.pop()) != 1:
+            return BinOp("*", Num(c), to_expr(scale(total, 1 / c)))  # ½(abᵀ + baᵀ), not ½abᵀ + ½baᵀ
+        return to_expr(total, BinOp("*", Num(0), g))
+    except Unsupported:
+        return tidy_any(BinOp("*", Num(Fraction(1, 2)), BinOp("+", g, _transposed(g))), ctx)
+
+
+def _transposed(e: Expr) -> Expr:
+    """eᵀ with the transpose taken into each term of a sum: (abᵀ + Aᵀ)ᵀ = baᵀ + A."""
+    from derivgen.problem.expr import BinOp, Neg, Transpose
+
+    if isinstance(e, BinOp) and e.op in "+-":
+        return BinOp(e.op, _transposed(e.left), _transposed(e.right))
+    if isinstance(e, Neg):
+        return Neg(_transposed(e.arg))
+    if isinstance(e, BinOp) and e.op == "@":
+        return BinOp("@", _transposed(e.right), _transposed(e.left))
+    if isinstance(e, BinOp) and e.op == "*" and not isinstance(e.left, (BinOp, Transpose)):
+        return BinOp("*", e.left, _transposed(e.right))  # a number or scalar in front stays there
+    if isinstance(e, Transpose):
+        return e.arg
+    return Transpose(e)
 
 
 def _closed_after_index_chain(ctx: Ctx, of: str, body: Expr, wrt: str, of_shape: Shape, wrt_shape: Shape,
@@ -165,7 +233,13 @@ def _derive_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], wrt_shape
     if single is None or isinstance(single, Index):
         atoms = atoms_of(ctx, wrt)
         assert atoms is not None
-        return atoms_part(ctx, of, expr, wrt, atoms)
+        try:
+            return atoms_part(ctx, of, expr, wrt, atoms)
+        except (DerivationError, NotIndexable) as refusal:  # ∂F/∂X_ij of inv(X): a slice of dF/dX
+            whole = entry_of_whole(ctx, of, expr, single, derive_part) if single is not None else None
+            if whole is None:
+                raise refusal from None
+            return whole
     assert isinstance(single, Name)
     w = single.id
     if not wrt_shape and not of_shape and _all_scalar(ctx, expanded):

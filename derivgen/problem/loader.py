@@ -20,7 +20,7 @@ from derivgen.problem.defines import NAME, bad_name, read_defines
 from derivgen.problem.expr import Shape
 from derivgen.problem.finds import read_finds
 from derivgen.problem.mathcheck import check_math
-from derivgen.problem.model import ASSUMPTIONS, DETAILS, Problem, Var
+from derivgen.problem.model import ASSUMPTIONS, DETAILS, GRADIENTS, Problem, Var
 from derivgen.problem.scope import Growth, Scope
 from derivgen.problem.shapes import ShapeEnv, fmt_shape
 from derivgen.problem.yamlsource import Report, Source, compose, decode_source, read_source, scalar_value
@@ -240,15 +240,32 @@ class _Loader:
                 continue
             assume = self.assumptions(long.get("assume"), path, name, shape, sizes)
             latex = self.report.text(long.get("latex"), f"{path}.latex")
-            out.append(Var(name, shape, assume, latex, self.report.source.at(key_node)))
+            gradient = self.gradient(long.get("gradient"), path, name, assume)
+            out.append(Var(name, shape, assume, latex, self.report.source.at(key_node), gradient))
         return out
+
+    def gradient(self, node: Node | None, path: str, name: str, assume: frozenset[str]) -> str:
+        """``gradient: symmetrised`` of a symmetric matrix: (G + Gᵀ)/2 instead of the plain G."""
+        word = self.report.text(node, f"{path}.gradient") if node is not None else None
+        if word is None:
+            return "plain"
+        if word not in GRADIENTS:
+            self.report.error(node, f"{path}.gradient: '{word}' is not a convention "
+                              f"(known: {', '.join(GRADIENTS)})")
+            return "plain"
+        if word == "symmetrised" and "symmetric" not in assume:
+            self.report.error(node, f"{path}.gradient: 'symmetrised' is for a symmetric matrix; "
+                              f"add assume: [symmetric] to {name}")
+            return "plain"
+        return word
 
     def long_form(self, node: MappingNode, path: str) -> dict[str, Node]:
         """``{shape: [N, N], assume: [symmetric], latex: '...'}`` as key -> value node."""
         entries = self.report.mapping(node, path)
         for key, (key_node, _) in entries.items():
-            if key not in ("shape", "assume", "latex"):
-                self.report.error(key_node, f"{path}: unknown key '{key}' (known keys: shape, assume, latex)")
+            if key not in ("shape", "assume", "latex", "gradient"):
+                self.report.error(key_node, f"{path}: unknown key '{key}' (known keys: shape, assume, latex, "
+                                  "gradient)")
         if "shape" not in entries:
             self.report.error(node, f"{path}: missing 'shape', e.g. {{shape: [N, N], assume: [symmetric]}}")
         return {key: value for key, (_, value) in entries.items()}

@@ -32,6 +32,13 @@ class Var:
     """LaTeX override for typesetting the name."""
     location: Location | None = field(default=None, compare=False)
     """Where the variable is declared."""
+    gradient: str = "plain"
+    """For a symmetric matrix, how a scalar's gradient by it is written: ``plain`` (G, every entry
+    taken as free) or ``symmetrised`` ((G + Gᵀ)/2, see :data:`GRADIENTS`)."""
+
+
+#: The conventions for the gradient by a symmetric matrix (``gradient:`` of a given).
+GRADIENTS = ("plain", "symmetrised")
 
 
 @dataclass(frozen=True)

@@ -58,8 +58,22 @@ REWRITE = {
 
 @says("rewrite")
 def _rewrite(facts: Facts, ctx: Context) -> str:
+    if fact(facts, "reason", "") == "symmetrised":
+        return _symmetrised(str(fact(facts, "matrix", "")), ctx)
     return REWRITE.get(str(fact(facts, "reason", "")),
                        "Rewrite the expression in a form that is easier to differentiate.")
+
+
+def _symmetrised(name: str, ctx: Context) -> str:
+    """Why the gradient by a symmetric matrix, asked for symmetrised, is sym(G) (Srinivasan and Panda)."""
+    e = ctx.printer.entry_letter(name)
+    g = r"\boldsymbol{G}"
+    return (f"{ctx.tex(name)} is symmetric, so its entries ${e}_{{ij}}$ and ${e}_{{ji}}$ change together, "
+            "and the gradient is asked for on the symmetric matrices: the symmetric part "
+            rf"$\operatorname{{sym}}({g}) = \frac{{1}}{{2}}({g} + {g}^\top)$ of the plain gradient "
+            rf"${g}$ above (Srinivasan and Panda, 2023). The formula "
+            rf"${g} + {g}^\top - {g} \odot \boldsymbol{{I}}$ of some references is twice this off the "
+            "diagonal.")
 
 
 @says("index_notation")
