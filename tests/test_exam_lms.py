@@ -350,3 +350,35 @@ def test_options_differ_from_each_other_at_random_points(tmp_path: Path) -> None
         floats = sorted(float(v) for v in values if v is not None)
         assert len(floats) == len(made.options)
         assert all(b - a > 1e-6 for a, b in itertools.pairwise(floats))
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def test_format_chooses_the_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from derivgen.cli import main
+
+    path = write_exam(tmp_path)
+    assert main(["exam", str(path), "-o", str(tmp_path / "out"), "--variants", "2", "--format", "moodle,qti"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out/midterm").iterdir()) == [
+        "key.json", "key.md", "moodle.xml", "qti.zip"]
+    assert main(["exam", str(path), "--format", "pdf,word"]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "--format: unknown format word; choose from tex, pdf, md, moodle, qti, html")
+
+
+def test_stress_reports_every_failing_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from derivgen.cli import main
+
+    path = write_exam(tmp_path, EXAM.replace("  - {file: quad.yaml, points: 6}\n", ""))
+    assert main(["exam", str(path), "--variants", "3", "--stress", "2", "--seed", "10"]) == 0
+    assert capsys.readouterr().err.splitlines()[-1] == "stress: 2 seeds x 3 versions; all passed"
+    (tmp_path / "flat.yaml").write_text("title: Flat\ngiven: {x: scalar, c: scalar}\ndefine: {f: 3 * c}\n"
+                                        "find: df/dx\n")
+    path.write_text(EXAM + "  - {file: flat.yaml, points: 2}\n")
+    assert main(["exam", str(path), "--stress", "2"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == "stress: 2 seeds x 2 versions; 2 seeds failed"
+    assert err[0].startswith("seed 0: ") and err[0].endswith(
+        "midterm.yaml:9:12: version A: df/dq: only 0 distractors differ from the answer and from each other "
+        "(at least 3 are needed); ask it with questions: [numeric] in the exam file")

@@ -87,7 +87,8 @@ def choices(problem: Problem, derivation: Derivation, rng: random.Random) -> Cho
     kept = _screen(problem, right, shape, candidates, rng)
     if len(kept) < MIN_DISTRACTORS:
         raise NoChoices(f"d{derivation.of}/d{derivation.wrt}: only {len(kept)} distractors differ from the "
-                        f"answer and from each other (at least {MIN_DISTRACTORS} are needed)")
+                        f"answer and from each other (at least {MIN_DISTRACTORS} are needed); ask it with "
+                        "questions: [numeric] in the exam file")
     printer = printer_for(problem)
     options = [Option(printer.print(right), True, "Right.", "right", right)]
     options += [Option(printer.print(m.expr), False, m.feedback, m.kind, m.expr) for m in kept]
