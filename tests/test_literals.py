@@ -110,3 +110,38 @@ def test_ones_and_zeros_are_sizes_and_print_as_the_book_does(tmp_path: Path) -> 
     assert problem.define[0].shape == ()
     printed = LatexPrinter({"x": r"\boldsymbol{x}"}).print(problem.define[0].expr)
     assert printed == r"\boldsymbol{1}^{\top} \boldsymbol{x} + \boldsymbol{0}^{\top} \boldsymbol{1}"
+
+
+def spd(n: int) -> np.ndarray:
+    a = RNG.normal(size=(n, n))
+    return a @ a.T + n * np.eye(n)
+
+
+ENTRY_CASES = [
+    # (id, yaml, find, reference f, values, the entry of wrt differentiated by, counted from 0)
+    ("by one entry of X, sizes given",
+     "given: {X: {shape: [N, N], assume: [invertible]}}\ndefine: {F: inv(X)}\nsizes: {N: 2}",
+     "dF/dX[2, 1]", lambda X: np.linalg.inv(X), {"X": spd(2)}, (1, 0)),
+    ("by one entry of X, symbolic sizes",
+     "given: {X: {shape: [N, N], assume: [invertible]}, a: [N]}\ndefine: {g: inv(X) @ a}",
+     "dg/dX[1, 2]", lambda X, a: np.linalg.inv(X) @ a, {"X": spd(3), "a": RNG.normal(size=3)}, (0, 1)),
+    ("a product by one entry",
+     "given: {X: [N, N], B: [N, N]}\ndefine: {F: X @ B @ X.T}\nsizes: {N: 2}",
+     "dF/dX[1, 2]", lambda X, B: X @ B @ X.T, {"X": RNG.normal(size=(2, 2)), "B": RNG.normal(size=(2, 2))},
+     (0, 1)),
+]
+
+
+@pytest.mark.parametrize("name, body, find, f, values, at", ENTRY_CASES, ids=[c[0] for c in ENTRY_CASES])
+def test_a_matrix_valued_result_by_one_entry(tmp_path: Path, name: str, body, find, f, values, at) -> None:  # type: ignore[no-untyped-def]
+    got = eval_at(tmp_path, body, find, values)
+    expected = jacobian(f, values, "X")[(..., *at)]
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_one_entry_of_a_matrix_valued_result(tmp_path: Path) -> None:
+    values = {"X": spd(3)}
+    got = eval_at(tmp_path, "given: {X: {shape: [N, N], assume: [invertible]}}\ndefine: {F: inv(X), f: 'F[1, 2]'}",
+                  "df/dX", values)
+    np.testing.assert_allclose(got, jacobian(lambda X: np.linalg.inv(X)[0, 1], values, "X"), rtol=1e-5, atol=1e-6)

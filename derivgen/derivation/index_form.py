@@ -366,16 +366,20 @@ class IndexForm(IndexNotation):
     """Indices of the input entry (then these axes)."""
     expr: IExpr
     """The contracted partial derivative."""
+    at: tuple[int, ...] = ()
+    """For a derivative by one entry (``∂F_pq/∂X_21``): that entry's indices; ``wrt_idx`` is then empty."""
 
     def lhs(self) -> Deriv:
         """The partial ``∂of_I/∂wrt_K`` the formula gives."""
-        return Deriv(entry_of(self.of, self.out_idx), entry_of(self.wrt, self.wrt_idx), partial=True)
+        wrt = Entry(self.wrt, tuple(str(i) for i in self.at)) if self.at else entry_of(self.wrt, self.wrt_idx)
+        return Deriv(entry_of(self.of, self.out_idx), wrt, partial=True)
 
     def __str__(self) -> str:
-        def part(name: str, idx: tuple[Idx, ...]) -> str:
-            return f"{name}[{','.join(i.name for i in idx)}]" if idx else name
+        def part(name: str, idx: tuple[str, ...]) -> str:
+            return f"{name}[{','.join(idx)}]" if idx else name
 
-        return f"d {part(self.of, self.out_idx)} / d {part(self.wrt, self.wrt_idx)} = {iexpr_text(self.expr)}"
+        by = part(self.wrt, tuple(str(i) for i in self.at) or tuple(i.name for i in self.wrt_idx))
+        return f"d {part(self.of, tuple(i.name for i in self.out_idx))} / d {by} = {iexpr_text(self.expr)}"
 
 
 def entry_of(name: str, idx: tuple[Idx, ...]) -> Entry | Name:

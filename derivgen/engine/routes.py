@@ -386,6 +386,8 @@ def entry_of_whole(ctx: Ctx, of: str, expr: Expr, comp: Index, derive_part: Deri
     shape = tuple(ctx.shapes[base.id])
     if len(shape) != len(comp.indices):
         return None
+    if ctx.shape(expr):
+        return _slice_of_whole(ctx, of, expr, comp, base, derive_part)
     try:
         whole = derive_part(ctx, of, expr, (base,), shape)
         value = _entry_value(ctx, whole, comp.indices)
@@ -424,3 +426,72 @@ def _entry_value(ctx: Ctx, whole: Part, indices: tuple[int, ...]) -> Expr | None
         return concrete_expr(contract(x), dict(ctx.problem.sizes))
     except (KeyError, ValueError):
         return None
+
+
+def _slice_of_whole(ctx: Ctx, of: str, expr: Expr, comp: Index, base: Name,
+                    derive_part: DerivePart) -> Part | None:
+    """∂F/∂X_ij for a vector or matrix F: the whole dF/dX in index notation, at the input entry (i, j).
+
+    The slice is an entry formula in F's indices (``∂F_pq/∂X_21 = −(X⁻¹)_p2 (X⁻¹)_1q``) and, where
+    F's sizes are known, the array of F's shape it fills."""
+    from derivgen.derivation.index_form import IndexForm, subst_index
+    from derivgen.engine.index.differentiate import contract
+    from derivgen.engine.index.route import EntryOf
+    from derivgen.errors import DerivationError
+
+    shape = tuple(ctx.shapes[base.id])
+    try:
+        whole = derive_part(ctx, of, expr, (base,), shape)
+    except (DerivationError, NotIndexable):
+        return None
+    form = whole.index
+    if not isinstance(form, IndexForm) or len(form.wrt_idx) != len(comp.indices):
+        return None
+    x = form.expr
+    for ax, v in zip(form.wrt_idx, comp.indices, strict=True):
+        x = subst_index(x, ax, v)
+    sliced = IndexForm(of, base.id, form.out_idx, (), contract(x), at=comp.indices)
+    indices = tuple(i.name for i in form.out_idx) + tuple(map(str, comp.indices))
+    whole_entry = EntryOf(Deriv(Name(of), base), indices)
+    plan = Step("entry", (Relation((sliced.lhs(), whole_entry), ("=",)),),
+                {"phase": "plan", "whole": base.id, "slice": True})
+    dimension = dimension_step(Name(of), (base,), ctx.shape(expr), shape)
+    dimension = Step("dimension", dimension.math, {**dimension.facts, "wrt": base.id, "whole": True})
+    value = _slice_entries(ctx, sliced)
+    read_math = [Relation((sliced,))]
+    if value is not None:
+        read_math.append(Relation((Deriv(Name(of), comp, partial=True), _explicit_math(value))))
+    read = Step("entry", tuple(read_math), {"phase": "read", "slice": True})
+    closed = _as_literal(value) if value is not None else None
+    return Part([plan, dimension, *whole.steps, read], closed=closed, index=sliced, explicit=value)
+
+
+def _slice_entries(ctx: Ctx, form: IndexForm) -> Explicit | None:
+    """The slice's entries at concrete sizes: a column of scalars or rows of them; None for symbolic sizes."""
+    from derivgen.derivation.index_form import subst_index
+    from derivgen.engine.index.concrete import concrete_expr
+    from derivgen.engine.index.differentiate import contract
+
+    sizes = dict(ctx.problem.sizes)
+    dims = [d if isinstance(d, int) else sizes.get(str(d)) for d in (i.dim for i in form.out_idx)]
+    if any(d is None for d in dims):
+        return None
+
+    def entry(at: tuple[int, ...]) -> Expr:
+        x = form.expr
+        for ax, v in zip(form.out_idx, at, strict=True):
+            x = subst_index(x, ax, v)
+        return concrete_expr(contract(x), sizes)
+
+    n = [int(d) for d in dims if d is not None]
+    if len(n) == 1:
+        return tuple(entry((i,)) for i in range(1, n[0] + 1))
+    return tuple(tuple(entry((i, j)) for j in range(1, n[1] + 1)) for i in range(1, n[0] + 1))
+
+
+def _as_literal(value: Explicit) -> Expr:
+    assert isinstance(value, tuple)
+    if value and isinstance(value[0], tuple):
+        return ListLit(tuple(ListLit(tuple(c for c in row if isinstance(c, Expr))) for row in value
+                             if isinstance(row, tuple)))
+    return ListLit(tuple(c for c in value if isinstance(c, Expr)))

@@ -185,6 +185,8 @@ class LatexPrinter:
         base = e.base
         if isinstance(base, Name):
             letter = self.entry_letter(base.id)
+        elif isinstance(base, Call) and base.func == "inv":
+            letter = self.print(base)  # (X^{-1})_{12}, as the index notation writes it
         else:
             letter = r"\left[" + self.print(base) + r"\right]"
         digits = all(i < 10 for i in e.indices)

@@ -284,10 +284,16 @@ def _justify(facts: Facts, ctx: Context) -> str:
 
 @says("entry")
 def _entry(facts: Facts, ctx: Context) -> str:
+    if fact(facts, "phase") == "plan" and facts.get("slice"):
+        whole = ctx.tex(str(fact(facts, "whole", "")))
+        return (f"The derivative by one entry of {whole} is a slice of the whole derivative with respect to "
+                f"{whole}: work that out first, then hold the input indices at the entry asked for.")
     if fact(facts, "phase") == "plan":
         whole = ctx.tex(str(fact(facts, "whole", "")))
         return (f"The scalar rules do not reach inside matrix operations, so work out the whole gradient "
                 f"with respect to {whole} first; the partial derivative asked for is one of its entries.")
+    if facts.get("slice"):
+        return "Hold the input indices at the entry asked for, and write the slice out."
     return "Read off that entry."
 
 
