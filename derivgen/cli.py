@@ -3,8 +3,8 @@
 ``build`` is :mod:`derivgen.build.pipeline`, ``check`` and ``eval`` :mod:`derivgen.build.commands`,
 ``exam`` :mod:`derivgen.exam.papers`.
 
-Exit codes: 0 everything built, 1 a problem (or sheet) failed, 2 the command
-line is wrong.  Every error a user can cause prints as ``FILE:LINE:COL:
+Exit codes: 0 everything built, 1 a problem (or sheet) failed or the paths hold no
+problem file, 2 the command line is wrong.  Every error a user can cause prints as ``FILE:LINE:COL:
 message`` on stderr; only an unexpected internal error mentions a traceback,
 and prints it only with ``--debug``.
 
@@ -45,7 +45,7 @@ examples:
   derivgen new problems/3-matrix/my-gradient.yaml --kind matrix
   derivgen schema > problem.schema.json     (for editors; --for config: derivgen.yaml)
 
-exit codes: 0 ok, 1 a problem failed, 2 usage error"""
+exit codes: 0 ok, 1 a problem failed (or no problem file was found), 2 usage error"""
 
 
 class _Parser(argparse.ArgumentParser):
