@@ -250,9 +250,8 @@ def _size(e: Call, env: ShapeEnv) -> Dim:
         from derivgen.limits import MAX_DIMENSION_SIZE
 
         if arg.value > MAX_DIMENSION_SIZE:
-            raise ExpressionError(
-                f"{e.func}({arg.value}) is larger than derivgen's limit of {MAX_DIMENSION_SIZE} for a dimension",
-                e.offset)
+            raise ExpressionError(f"{e.func}({arg.value}) is larger than derivgen's limit of "
+                                  f"{MAX_DIMENSION_SIZE} for a dimension", e.offset)
         return arg.value
     if isinstance(arg, Name) and env.shapes.get(arg.id, ()) == ():  # a size name is also a number (x / N)
         return arg.id
