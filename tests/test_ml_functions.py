@@ -87,6 +87,11 @@ CASES = [
         "dL/dx", lambda W, x, y: -y @ np.log(softmax(W @ x)),
         {"W": RNG.normal(size=(3, 2)), "x": RNG.normal(size=2), "y": simplex(3)},
     ),
+    ("given: {z: [3]}\ndefine: {L: \"logsumexp(z) - z[2]\"}", "dL/dz",  # cross-entropy of class 2, by parts
+     lambda z: np.log(np.sum(np.exp(z))) - z[1], {"z": RNG.normal(size=3)}),
+    ("given: {z: [3]}\ndefine: {q: \"softmax(z)[1]\"}", "dq/dz", lambda z: softmax(z)[0], {"z": RNG.normal(size=3)}),
+    ("given: {X: [2, 3], t: []}\ndefine: {L: \"sum(sum(X * t, 0)) + t**2\"}", "dL/dt",
+     lambda X, t: np.sum(np.sum(X * t, axis=0)) + t**2, {"X": RNG.normal(size=(2, 3)), "t": 0.4}),
     (  # layer norm's centring and scaling, with a size as a number written as a sum of ones
         "given: {x: [N], g: [N]}\ndefine: {m: sum(x) / 4, v: sum((x - m)**2) / 4, L: g.T @ ((x - m) / sqrt(v + 1))}",
         "dL/dx", lambda x, g: g @ ((x - x.mean()) / np.sqrt(((x - x.mean()) ** 2).mean() + 1)),
@@ -280,3 +285,10 @@ def test_the_symmetrised_step_explains_the_difference(tmp_path: Path) -> None:
 def test_gradient_convention_errors(tmp_path: Path, given: str, message: str) -> None:
     with pytest.raises(ProblemError, match=re.escape(message)):
         load_problem(_write(tmp_path, f"given: {{{given}}}\ndefine: {{L: tr(W)}}\nfind: [dL/dW]\n"))
+
+
+def test_a_function_of_a_concrete_vector_among_its_components_is_written_out(tmp_path: Path) -> None:
+    md, _ = _page(tmp_path, "given: {z: [3]}\ndefine: {L: \"logsumexp(z) - z[2]\"}\nfind: [dL/dz]\n")
+    assert "The vector has a concrete size, so write the function of the whole vector out entry by entry" in md
+    assert (r"\operatorname{logsumexp}\left(\boldsymbol{z}\right) - z_{2} = \log\left(\exp\left(z_{1}\right) + "
+            r"\exp\left(z_{2}\right) + \exp\left(z_{3}\right)\right) - z_{2}") in md

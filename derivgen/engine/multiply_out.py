@@ -203,9 +203,19 @@ class _Writer:
             if f == "eye":
                 return tuple(tuple(Num(int(i == j)) for j in range(n)) for i in range(n))
             return tuple((Num(int(f == "ones")),) for _ in range(n))
+        if f == "sum" and len(e.args) == 2 and isinstance(e.args[1], Num) and e.args[1].value in (0, 1):
+            g = self.grid(e.args[0])  # NumPy's axes: 0 sums each column, 1 each row; a vector comes out
+            if e.args[1].value == 1:
+                return tuple((_total(list(r)),) for r in g)
+            return tuple((_total([r[j] for r in g]),) for j in range(len(g[0])))
         if len(e.args) != 1:
             raise NotConcrete(f"{f} with {len(e.args)} arguments")
         g = self.grid(e.args[0])
+        if f in ("softmax", "logsumexp") and all(len(r) == 1 for r in g):
+            exps = [Call("exp", (r[0],)) for r in g]  # softmax(z)_i = exp(z_i) / Σ_k exp(z_k)
+            if f == "logsumexp":
+                return ((Call("log", (_total(exps),)),),)
+            return tuple((BinOp("/", x, _total(exps)),) for x in exps)
         if f in ELEMENTWISE:
             return tuple(tuple(Call(f, (c,)) for c in r) for r in g)
         cells = [c for r in g for c in r]

@@ -72,10 +72,23 @@ def by_scalar_rules(ctx: Ctx, e: Expr, rules: Callable[[Expr], R]) -> tuple[list
     try:
         return [], rules(e)
     except DerivationError:
-        written = multiplied_out(e, ctx.shapes, ctx.problem.sizes) if has_literal(e) else None
+        literal = has_literal(e)
+        concrete = literal or _array_function(e)
+        written = multiplied_out(e, ctx.shapes, ctx.problem.sizes) if concrete else None
         if written is None or written == e:
             raise
-    return [Step("rewrite", (Relation((e, written)),), {"reason": "multiply_out"})], rules(written)
+    reason = "multiply_out" if literal else "write_out"  # logsumexp(z) of a concrete z: its entries
+    return [Step("rewrite", (Relation((e, written)),), {"reason": reason})], rules(written)
+
+
+def _array_function(e: Expr) -> bool:
+    """``logsumexp(z) - z[2]``, ``softmax(z)[1]``: a function of a whole vector among components, which
+    the scalar rules take once it is written out entry by entry (z of a concrete size)."""
+    from derivgen.problem.expr import children
+
+    if isinstance(e, Call) and e.func in ("softmax", "logsumexp", "sum"):
+        return True
+    return any(_array_function(c) for c in children(e))
 
 
 def _has_other_scalars(ctx: Ctx, e: Expr, wrt: Expr) -> bool:

@@ -53,6 +53,8 @@ REWRITE = {
     "definition": "Write the quantity out from its definition.",
     "multiply_out": "The matrices are given entry by entry, so carry out the matrix operations: what remains "
                     "is a scalar function of the variable.",
+    "write_out": "The vector has a concrete size, so write the function of the whole vector out entry by "
+                 "entry: what remains is a scalar function of its components.",
 }
 
 
