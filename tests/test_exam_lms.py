@@ -297,7 +297,7 @@ def test_exam_file_errors(tmp_path: Path) -> None:
     assert [str(d) for d in e.value.diagnostics] == [
         "midterm.yaml:8:62: problems[4].vary[2]: unknown key 'defne'; expected title, statement, define, "
         "sizes, find, show",
-        "midterm.yaml:9:12: questions: unknown essay; choose from numeric, choice",
+        "midterm.yaml:9:12: questions: unknown essay; choose from numeric, choice, error",
         "midterm.yaml:10:10: formats: unknown word; choose from tex, pdf, md, moodle, qti, html",
         "midterm.yaml:11:12: anonymous must be true or false",
     ]
@@ -382,3 +382,50 @@ def test_stress_reports_every_failing_seed(tmp_path: Path, capsys: pytest.Captur
     assert err[0].startswith("seed 0: ") and err[0].endswith(
         "midterm.yaml:9:12: version A: df/dq: only 0 distractors differ from the answer and from each other "
         "(at least 3 are needed); ask it with questions: [numeric] in the exam file")
+
+
+# --- find the error ------------------------------------------------------------------------------
+
+
+def test_a_planted_error_shows_in_one_step_and_changes_its_value(tmp_path: Path) -> None:
+    from derivgen.exam.finderror import plant_error
+    from derivgen.render.narrate import present
+
+    path = tmp_path / "ls.yaml"
+    path.write_text("title: Least squares\ngiven: {theta: [D], Phi: [N, D], y: [N]}\n"
+                    "define: {e: y - Phi @ theta, L: e.T @ e}\nfind: dL/dtheta\nsizes: {N: 3, D: 2}\n")
+    problem = load_problem(path)
+    (d,) = derive_verified(real_stages(), problem)
+    original = present(d, problem)
+    for seed in range(4):
+        planted = plant_error(problem, d, random.Random(seed))
+        differ = [i for i, (a, b) in enumerate(zip(original, planted.paras, strict=True)) if a != b]
+        assert differ == [planted.step] and planted.wrong != planted.right
+        assert planted.right == original[planted.step].display
+        sizes = concrete_sizes(problem)
+        point = random_values(problem, sizes, np.random.default_rng(seed))
+        before = form_value(problem.expand(planted.before), point, sizes)
+        after = form_value(problem.expand(planted.after), point, sizes)
+        assert before is not None and after is not None and before.size == after.size
+        assert float(np.max(np.abs(before - after.reshape(before.shape)))) > 1e-6
+
+
+def test_find_the_error_questions_in_moodle(tmp_path: Path) -> None:
+    body = EXAM.replace("problems:\n", "problems:\n  - {file: ls.yaml, points: 5, questions: [error]}\n")
+    path = write_exam(tmp_path, body)
+    (tmp_path / "ls.yaml").write_text("title: Least squares\ngiven: {theta: [D], Phi: [N, D], y: [N]}\n"
+                                      "define: {e: y - Phi @ theta, L: e.T @ e}\nfind: dL/dtheta\n")
+    make_exam(path, tmp_path / "out", variants=2, seed=1, stages=no_pdf(), formats=("moodle",))
+    root = ET.parse(tmp_path / "out/midterm/moodle.xml").getroot()
+    errors = [q for q in root.findall("question") if "(1, error)" in (q.findtext("name/text") or "")]
+    assert len(errors) == 2 and all(q.get("type") == "multichoice" for q in errors)
+    for q in errors:
+        answers = q.findall("answer")
+        right = [a for a in answers if a.get("fraction") == "100"]
+        assert len(right) == 1 and all((a.findtext("text") or "").startswith("Step ") for a in answers)
+        step = (right[0].findtext("text") or "").split()[1]
+        assert (q.findtext("generalfeedback/text") or "").startswith(f"<p>Step {step} is wrong (")
+        assert "It should say" in (q.findtext("generalfeedback/text") or "")
+    key = json.loads((tmp_path / "out/midterm/key.json").read_text())
+    fixes = [q["fix"] for q in key["questions"] if q["kind"] == "error"]
+    assert len(fixes) == 2 and all(f.startswith("Step ") for f in fixes)

@@ -50,7 +50,8 @@ class Option:
     feedback: str
     """What a student who picks it reads: the mistake made, or that it is right."""
     kind: str = "right"
-    """The mistake (a key of :data:`derivgen.exam.distractors.FEEDBACK`), or ``right``."""
+    """The mistake (a key of :data:`derivgen.exam.distractors.FEEDBACK`), ``right``, or ``none`` (a step
+    of a find-the-error question that is right)."""
     form: object = None
     """The option as math: a closed form, an entry formula, or an explicit array."""
 
@@ -121,7 +122,7 @@ def _screen(problem: Problem, right: object, shape: tuple[object, ...],
                 continue
             got = [v for p in points if (v := form_value(m.expr, p, sizes)) is not None]
             if len(got) == len(points) and _acceptable(got, want, m.kind) \
-                    and all(_differ(got, other) for other in seen):
+                    and all(values_differ(got, other) for other in seen):
                 kept.append(m)
                 seen.append(got)
     return kept
@@ -168,7 +169,7 @@ def _norm(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def _differ(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
+def values_differ(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
     """Different at some point: in shape, or in value beyond :data:`DIFFERENT` of their scale."""
     for x, y in zip(a, b, strict=True):
         if _norm(x.shape) != _norm(y.shape):

@@ -15,7 +15,7 @@ Read with YAML's safe composer; every mistake is reported at once, each at
             statement: For $f(x) = \\tanh(3x - 1)$, find $\\mathrm{d}f/\\mathrm{d}x$.
     space: true                       # room for answers on the papers
     anonymous: true                   # papers and LMS questions without titles and sources (default)
-    questions: [numeric, choice]      # question types for Moodle and QTI (the default)
+    questions: [numeric, choice]      # question types for Moodle and QTI (the default; also error)
     formats: [pdf, md, moodle, qti, html]
 """
 
@@ -35,7 +35,9 @@ META_KEYS = ("title", "course", "date", "instructions")
 TOP_KEYS = ("exam", "problems", "space", "anonymous", "questions", "formats")
 ENTRY_KEYS = ("file", "points", "questions", "vary")
 #: Question types (see :mod:`.questions`).
-QUESTION_KINDS = ("numeric", "choice")
+QUESTION_KINDS = ("numeric", "choice", "error")
+#: The question types made when the exam file names none.
+DEFAULT_QUESTIONS = ("numeric", "choice")
 #: What ``derivgen exam`` can write; ``tex`` is always written with ``pdf``.
 FORMATS = ("tex", "pdf", "md", "moodle", "qti", "html")
 DEFAULT_FORMATS = FORMATS
@@ -77,7 +79,7 @@ class Exam:
     """The exam file's stem: the output folder's name."""
     anonymous: bool = True
     """Hide problem titles and sources on papers and in LMS questions."""
-    questions: tuple[str, ...] = QUESTION_KINDS
+    questions: tuple[str, ...] = DEFAULT_QUESTIONS
     """Question types made for Moodle and QTI."""
     formats: tuple[str, ...] = field(default=DEFAULT_FORMATS)
     """What to write."""
@@ -94,7 +96,7 @@ def load_exam(path: Path, display: str | None = None) -> Exam:
     meta: dict[str, str] = {}
     problems: list[ExamProblem] = []
     flags = {"space": False, "anonymous": True}
-    kinds: tuple[str, ...] = QUESTION_KINDS
+    kinds: tuple[str, ...] = DEFAULT_QUESTIONS
     formats: tuple[str, ...] = DEFAULT_FORMATS
     for key, knode, vnode in mapping_items(root):
         if key == "exam":

@@ -105,8 +105,10 @@ def _question_key(q: Question) -> dict[str, Any]:
     if q.kind == "numeric":
         out.update(answer=q.answer, tolerance=q.tolerance)
     else:
-        out.update(right="abcdefghij"[next(i for i, o in enumerate(q.options) if o.correct)],
+        out.update(right="abcdefghijklmnopqrstuvwxyz"[next(i for i, o in enumerate(q.options) if o.correct)],
                    options=[{"tex": o.tex, "correct": o.correct, "mistake": o.kind} for o in q.options])
+    if q.kind == "error":
+        out["fix"] = q.solution.replace("\n", " ")
     return out
 
 
@@ -138,6 +140,7 @@ def key_md(data: dict[str, Any], problems: Sequence[Problem]) -> str:
                   "|---|---|---|---|---|"]
         for q in data["questions"]:
             answer = (f"{q['answer']:.6g} ± {q['tolerance']:g}" if q["kind"] == "numeric"
+                      else _cell(q["fix"]) if q["kind"] == "error"
                       else f"option ({q['right']}) of {len(q['options'])}")
             lines.append(f"| {q['name']} | {q['problem']} | {q['kind']} | {answer} | {q['points']:g} |")
     return "\n".join(lines) + "\n"

@@ -27,3 +27,11 @@ def lms_html(markdown: str) -> str:
 def inline_math(tex: str) -> str:
     """One formula as HTML text (``<``, ``&`` escaped) between ``\\(`` and ``\\)``."""
     return r"\(" + tex.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + r"\)"
+
+
+def option_html(option: object) -> str:
+    """A choice as HTML: its LaTeX as math, or plain text for a ``\\text{...}`` label (``Step 3``)."""
+    tex = str(getattr(option, "tex", ""))
+    if tex.startswith("\\text{") and tex.endswith("}") and "{" not in tex[6:-1]:
+        return tex[6:-1].replace("&", "&amp;").replace("<", "&lt;")
+    return inline_math(tex)

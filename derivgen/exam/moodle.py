@@ -14,11 +14,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from derivgen.exam.lmshtml import inline_math, lms_html
+from derivgen.exam.lmshtml import lms_html, option_html
 from derivgen.exam.questions import Question
 
 #: Moodle's question types for derivgen's kinds.
-MOODLE_TYPE = {"numeric": "numerical", "choice": "multichoice"}
+MOODLE_TYPE = {"numeric": "numerical", "choice": "multichoice", "error": "multichoice"}
 
 
 def moodle_xml(exam_title: str, questions: Sequence[Question]) -> bytes:
@@ -72,7 +72,7 @@ def _multichoice(el: ET.Element, q: Question) -> None:
     ET.SubElement(el, "answernumbering").text = "abc"
     for option in q.options:
         answer = ET.SubElement(el, "answer", fraction="100" if option.correct else "0", format="html")
-        _text(answer, inline_math(option.tex))
+        _text(answer, option_html(option))
         _html(answer, "feedback", lms_html(option.feedback))
     _html(el, "correctfeedback", "<p>Right.</p>")
     _html(el, "incorrectfeedback", "<p>Not this one: see the feedback on your choice.</p>")

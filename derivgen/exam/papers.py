@@ -85,10 +85,10 @@ def make_exam(path: Path, out: Path, variants: int = 1, seed: int = 0, templates
     exam = load_exam(path, display_path(path))
     formats = formats or exam.formats
     versions = prepare_versions(exam, variants, seed, stages, detail)
-    if any(f in formats for f in QUESTION_FORMATS):
-        make_questions(exam, versions, seed)
-    files = _render(exam, versions, variants, seed, templates, formats)
     output = ExamOutput()
+    if any(f in formats for f in QUESTION_FORMATS):
+        output.notes += make_questions(exam, versions, seed)
+    files = _render(exam, versions, variants, seed, templates, formats)
     if "pdf" in formats:
         files.update(_typeset(files, out, stages, output, exam))
     if "tex" not in formats:
@@ -225,8 +225,12 @@ def same_results_notes(exam: Exam, versions: list[Version]) -> list[str]:
             for n, item in enumerate(exam.problems) if not all(v.differs[n] for v in versions)]
 
 
-def make_questions(exam: Exam, versions: list[Version], seed: int) -> None:
-    """The LMS questions of every version; a problem none can be made for is an error at its entry."""
+def make_questions(exam: Exam, versions: list[Version], seed: int) -> list[str]:
+    """The LMS questions of every version; a problem none can be made for is an error at its entry.
+
+    Returns notes: the find-the-error questions that could not be made (they are left out).
+    """
+    notes: list[str] = []
     diagnostics: list[Diagnostic] = []
     taken: dict[tuple[int, int], set[float]] = {}  # every version's numeric answers differ
     for v in versions:
@@ -236,11 +240,12 @@ def make_questions(exam: Exam, versions: list[Version], seed: int) -> None:
             kinds = item.questions or exam.questions
             try:
                 v.questions += questions_for(v.label, n, problem, ds, item.points, kinds, title, f"{seed}",
-                                             taken)
+                                             taken, notes)
             except DerivgenError as e:
                 diagnostics.append(_diagnostic(item, v, e))
     if diagnostics:
         raise ProblemError(diagnostics)
+    return [f"note: {n}" for n in dict.fromkeys(notes)]
 
 
 # --- rendering and writing ----------------------------------------------------------------------

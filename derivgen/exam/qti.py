@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Sequence
 
-from derivgen.exam.lmshtml import inline_math, lms_html
+from derivgen.exam.lmshtml import lms_html, option_html
 from derivgen.exam.questions import Question
 
 QTI = "http://www.imsglobal.org/xsd/imsqti_v2p1"
@@ -135,7 +135,7 @@ def _choice_body(body: ET.Element, q: Question) -> None:
     prompt.text = _inline_text(lms_html(q.prompt))
     for i, option in enumerate(q.options):
         ET.SubElement(interaction, _q("simpleChoice"), identifier=_choice_id(i)).text = \
-            _inline_text(inline_math(option.tex))
+            _inline_text(option_html(option))
 
 
 def _choice_id(i: int) -> str:

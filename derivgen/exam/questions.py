@@ -8,6 +8,9 @@ For every version, problem and ``find`` entry (a part):
 - ``choice``: "which of these is df/dx?", the right result and at least three
   distractors made by :mod:`.choices` (mistakes students make, each checked
   to differ numerically).
+- ``error``: find the error, the worked solution with one planted mistake
+  (:mod:`.finderror`), asked as "which step is wrong?"; a part no mistake can
+  be planted in is left out, with a note.
 
 A :class:`Question` holds Markdown with ``$...$`` math, as the rest of derivgen
 does; :mod:`.moodle` and :mod:`.qti` turn it into their XML.
@@ -25,13 +28,14 @@ from derivgen.check.verify import evaluate_result
 from derivgen.derivation import Deriv, Derivation, Entry
 from derivgen.errors import DerivgenError
 from derivgen.exam.choices import Option, choices
+from derivgen.exam.finderror import NoPlantedError, plant_error
 from derivgen.problem.expr import Expr, Index, Name
 from derivgen.problem.model import Find, Problem
 from derivgen.render.narrate import derivative_symbol, present_answer, printer_for
 from derivgen.render.statement import statement_markdown
 
 #: The question types an exam file's ``questions:`` may name.
-KINDS = ("numeric", "choice")
+KINDS = ("numeric", "choice", "error")
 #: Relative tolerance of a numeric answer (and the absolute floor below).
 TOLERANCE = 0.01
 ABS_TOLERANCE = 0.001
@@ -83,7 +87,8 @@ class QuestionError(DerivgenError):
 
 def questions_for(version: str, number: int, problem: Problem, derivations: list[Derivation],
                   points: float, kinds: tuple[str, ...], title: str, seed: str,
-                  taken: dict[tuple[int, int], set[float]] | None = None) -> list[Question]:
+                  taken: dict[tuple[int, int], set[float]] | None = None,
+                  notes: list[str] | None = None) -> list[Question]:
     """Every question of the kinds asked for, for each part of one problem in one version.
 
     ``taken`` holds, per (problem, part), the numeric answers of the versions made before:
@@ -106,6 +111,12 @@ def questions_for(version: str, number: int, problem: Problem, derivations: list
                 out.append(q)
             elif kind == "choice":
                 out.append(_choice(problem, d, rng, solution, base))
+            elif kind == "error":
+                try:
+                    out.append(_find_the_error(problem, d, rng, tuple(derivations[:j]), base))
+                except NoPlantedError as e:
+                    if notes is not None:
+                        notes.append(f"{problem.id}: no find-the-error question: {e}")
     return out
 
 
@@ -115,6 +126,27 @@ def _choice(problem: Problem, d: Derivation, rng: random.Random, solution: str,
     symbol = derivative_symbol(d, problem)
     prompt = f"Which of the following is ${symbol}$?"
     return Question(kind="choice", prompt=prompt, solution=solution, options=made.options,
+                    **base)  # type: ignore[arg-type]
+
+
+def _find_the_error(problem: Problem, d: Derivation, rng: random.Random, earlier: tuple[Derivation, ...],
+                    base: dict[str, object]) -> Question:
+    planted = plant_error(problem, d, rng, earlier)
+    lines = ["The worked solution below has a mistake in one step; the result at its end is right. "
+             "Which step is wrong?", ""]
+    options = []
+    for i, para in enumerate(planted.paras):
+        lines += [f"**Step {i + 1}.** {para.text}", ""] + [f"$${tex}$$" for tex in para.display] + [""]
+        if para.display:
+            right = i == planted.step
+            feedback = f"Right: {planted.feedback}" if right else "This step is right."
+            label = rf"\text{{Step {i + 1}}}"
+            options.append(Option(label, right, feedback, planted.kind if right else "none"))
+    lines += [f"$${present_answer(d, problem)}$$"]
+    wrong = " ".join(f"$${t}$$" for t in planted.wrong)
+    fix = " ".join(f"$${t}$$" for t in planted.right)
+    solution = f"Step {planted.step + 1} is wrong ({planted.feedback}) It says {wrong} It should say {fix}"
+    return Question(kind="error", prompt="\n".join(lines), solution=solution, options=tuple(options),
                     **base)  # type: ignore[arg-type]
 
 
