@@ -256,6 +256,15 @@ def test_statement_symbols_are_never_drawn(tmp_path: Path) -> None:
         assert not set(r.names.values()) & math_symbols(problem)
 
 
+def test_a_statement_that_takes_every_letter_keeps_the_name(tmp_path: Path) -> None:
+    path = tmp_path / "many.yaml"
+    path.write_text("title: Many\nstatement: Let $a, b, c, p, q, r, s, t, u, v, w, x, y, z$ be given.\n"
+                    "given: {x: scalar}\ndefine: {f: x**3 + 2*x}\nfind: df/dx\n")
+    problem = load_problem(path)
+    r = draw(problem, random.Random(0))
+    assert r.names == {"x": "x"} and r.constants == {2: r.constants[2]} and r.constants[2] != 2
+
+
 def test_function_parameters_follow_their_given(tmp_path: Path) -> None:
     """Issue 12: given t and h(t): f(g(t)) failed with "unknown name 't'" once t was renamed."""
     path = tmp_path / "curve.yaml"

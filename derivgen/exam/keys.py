@@ -151,4 +151,4 @@ def _cell(text: str) -> str:
 
 
 def _pairs(mapping: dict[Any, Any]) -> str:
-    return ", ".join(f"{k} → {v}" for k, v in mapping.items()) or "—"
+    return ", ".join(f"{k} → {v}" for k, v in mapping.items() if str(k) != str(v)) or "—"

@@ -108,8 +108,8 @@ def draw(problem: Problem, rng: random.Random, constants: bool = True, turn: int
     for var in problem.given:
         pool = _pool_of(var.name)
         if pool is not None:
-            names[var.name] = _pick(rng, pool, taken)
-    dims = {d: _pick(rng, DIMS, taken) for d in dimensions(problem)}
+            names[var.name] = _pick(rng, pool, taken, keep=var.name)
+    dims = {d: _pick(rng, DIMS, taken, keep=d) for d in dimensions(problem)}
     values = {c: _in_turn(CONSTANTS, c, turn) for c in redrawable_constants(problem)} if constants else {}
     if not constants:
         return Renaming(names, dims)
@@ -201,10 +201,13 @@ def _pool_of(name: str) -> tuple[str, ...] | None:
     return None
 
 
-def _pick(rng: random.Random, pool: tuple[T, ...], taken: set[T]) -> T:
+def _pick(rng: random.Random, pool: tuple[T, ...], taken: set[T], keep: T | None = None) -> T:
+    """A fresh member of ``pool``; ``keep`` (the name as written) when none is left."""
     choices = [c for c in pool if c not in taken]
     if not choices:
-        raise ValueError("no fresh name left to draw")
+        if keep is None:
+            raise ValueError("no fresh value left to draw")
+        return keep
     choice = rng.choice(sorted(choices, key=str))
     if isinstance(choice, str):
         taken.add(choice)
