@@ -169,14 +169,18 @@ def case_analysis(form: IndexForm, out_idx: tuple[Idx, ...], wrt_idx: tuple[Idx,
     involved.sort(key=lambda i: order.index(i) if i in order else len(order))
     cases: list[tuple[Math, str]] = []
     parts = sorted(_partitions(involved), key=lambda p: -len(p))
+    zero_somewhere = False
     for part in parts:
         if any(len({i.dim for i in block}) > 1 for block in part):
+            zero_somewhere = True  # indices of different ranges never meet
             continue
         value = _value_under(form.expr, part, out_idx)
         if not value.terms:
+            zero_somewhere = True
             continue
         cases.append((value, _condition(part, form.expr, out_idx, order)))
-    cases.append((Num(0), "otherwise"))
+    if zero_somewhere:  # "j ≠ i" and "j = i" cover every case of softmax's: no "otherwise"
+        cases.append((Num(0), "otherwise"))
     return Cases(tuple(cases))
 
 
