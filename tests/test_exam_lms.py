@@ -438,3 +438,20 @@ def test_find_the_error_questions_in_moodle(tmp_path: Path) -> None:
     key = json.loads((tmp_path / "out/midterm/key.json").read_text())
     fixes = [q["fix"] for q in key["questions"] if q["kind"] == "error"]
     assert len(fixes) == 2 and all(f.startswith("Step ") for f in fixes)
+
+
+def test_a_renaming_that_breaks_a_problem_falls_back_to_the_letters_as_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should new letters ever break a problem, that version keeps the letters as written, with a note."""
+    import derivgen.exam.papers as papers
+    from derivgen.exam.variants import Renaming
+
+    def broken(problem, rng, constants=True, turn=0):  # type: ignore[no-untyped-def]
+        return Renaming(names={"x": "W"}) if problem.id == "quad" else Renaming()
+
+    monkeypatch.setattr(papers, "draw", broken)
+    out = make_exam(write_exam(tmp_path), tmp_path / "out", variants=2, stages=no_pdf(), formats=("md",))
+    notes = [n for n in out.notes if "keeps the letters as written" in n]
+    assert len(notes) == 2 and notes[0].endswith(")") and "midterm.yaml:7:12: note: version A" in notes[0]
+    key = json.loads((tmp_path / "out/midterm/key.json").read_text())
+    assert key["versions"]["A"]["quad"]["names"] == {}

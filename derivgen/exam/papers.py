@@ -69,6 +69,8 @@ class Version:
     """Per problem, whether its results differ from every other version's beyond the letters."""
     questions: list[Question] = field(default_factory=list)
     """The LMS questions of this version."""
+    notes: list[str] = field(default_factory=list)
+    """Remarks for the user (a problem that kept its letters)."""
 
 
 def make_exam(path: Path, out: Path, variants: int = 1, seed: int = 0, templates: Path | None = None,
@@ -85,7 +87,7 @@ def make_exam(path: Path, out: Path, variants: int = 1, seed: int = 0, templates
     exam = load_exam(path, display_path(path))
     formats = formats or exam.formats
     versions = prepare_versions(exam, variants, seed, stages, detail)
-    output = ExamOutput()
+    output = ExamOutput(notes=[note for v in versions for note in v.notes])
     if any(f in formats for f in QUESTION_FORMATS):
         output.notes += make_questions(exam, versions, seed)
     files = _render(exam, versions, variants, seed, templates, formats)
@@ -152,32 +154,38 @@ def draw_versions(choices: list[list[Any]], variants: int, seed: int) -> list[Ve
 
 
 def derive_version(version: Version, exam: Exam, stages: Stages) -> None:
-    """Derive and verify every problem; redrawn numbers that break a problem are put back."""
+    """Derive and verify every problem.
+
+    Redrawn numbers that break a problem (a singular matrix, a check that cannot tell) are put
+    back; should the new letters still fail, the problem keeps its letters as written in this
+    version, with a note (renaming never breaks a problem).  A problem that fails as written is
+    an error at its entry.
+    """
     diagnostics: list[Diagnostic] = []
-    for n, problem in enumerate(version.problems):
-        try:
-            version.derivations.append(derive_verified(stages, problem))
-        except DerivgenError as first:
-            retry = _without_constants(version, n)
-            if retry is None:
-                diagnostics.append(_diagnostic(exam.problems[n], version, first))
-                continue
+    for n in range(len(version.problems)):
+        tries: list[Renaming] = []
+        for r in (version.renamings[n], version.renamings[n].letters_only(), Renaming()):
+            if r not in tries:
+                tries.append(r)
+        error: DerivgenError | None = None
+        for k, renaming in enumerate(tries):
+            problem = version.problems[n] if k == 0 else apply(version.originals[n], renaming)
             try:
-                version.derivations.append(derive_verified(stages, version.problems[n]))
+                derived = derive_verified(stages, problem)
             except DerivgenError as e:
-                diagnostics.append(_diagnostic(exam.problems[n], version, e))
+                error = e
+                continue
+            if renaming.is_identity() and not version.renamings[n].is_identity() and version.label:
+                version.notes.append(f"{exam.problems[n].location}: note: version {version.label} keeps the "
+                                     f"letters as written (renamed, the problem failed: {error})")
+            version.renamings[n], version.problems[n] = renaming, problem
+            version.derivations.append(derived)
+            break
+        else:
+            assert error is not None
+            diagnostics.append(_diagnostic(exam.problems[n], version, error))
     if diagnostics:
         raise ProblemError(diagnostics)
-
-
-def _without_constants(version: Version, n: int) -> Any:
-    """Put the numbers of problem ``n`` back as written (keeping the new names); None if none changed."""
-    r = version.renamings[n]
-    if not r.constants and not r.sizes and not r.exponents:
-        return None
-    version.renamings[n] = r.letters_only()
-    version.problems[n] = apply(version.originals[n], version.renamings[n])
-    return version.problems[n]
 
 
 def _diagnostic(item: ExamProblem, version: Version, error: DerivgenError) -> Diagnostic:
