@@ -135,8 +135,10 @@ def _eval_parser(commands: Commands) -> None:
 
 def _exam_parser(commands: Commands) -> None:
     p = commands.add_parser(
-        "exam", help="write an exam paper and its solutions",
-        description="Write the exam paper(s) and matching solution sheet(s) of an exam file.",
+        "exam", help="write an exam: papers, solutions, LMS questions and a key",
+        description="Write the exam paper(s) and matching solution sheet(s) of an exam file, its "
+                    "questions for an LMS (Moodle XML, QTI 2.1), a self-study page and a key "
+                    "(docs/exams.md).",
         epilog="example:\n  derivgen exam midterm.yaml -o out/ --variants 3 --seed 7",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("exam_file", metavar="EXAM.yaml", help="the exam file")
