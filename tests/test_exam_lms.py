@@ -446,7 +446,7 @@ def test_a_renaming_that_breaks_a_problem_falls_back_to_the_letters_as_written(
     import derivgen.exam.papers as papers
     from derivgen.exam.variants import Renaming
 
-    def broken(problem, rng, constants=True, turn=0):  # type: ignore[no-untyped-def]
+    def broken(problem, rng, constants=True, turn=0):  # type: ignore[no-untyped-def, unused-ignore]
         return Renaming(names={"x": "W"}) if problem.id == "quad" else Renaming()
 
     monkeypatch.setattr(papers, "draw", broken)
