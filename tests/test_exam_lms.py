@@ -455,3 +455,13 @@ def test_a_renaming_that_breaks_a_problem_falls_back_to_the_letters_as_written(
     assert len(notes) == 2 and notes[0].endswith(")") and "midterm.yaml:7:12: note: version A" in notes[0]
     key = json.loads((tmp_path / "out/midterm/key.json").read_text())
     assert key["versions"]["A"]["quad"]["names"] == {}
+
+
+def test_letters_of_the_prose_are_never_drawn(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("title: P\nstatement: Here q is the charge and $f = u \\cdot w$.\ngiven: {u: [N], w: [N]}\n"
+                    "define: {f: u.T @ w}\nfind: df/du\n")
+    problem = load_problem(path)
+    assert {"q", "f", "u", "w", "cdot"} <= math_symbols(problem) and "e" not in math_symbols(problem)
+    for seed in range(40):
+        assert "q" not in draw(problem, random.Random(seed)).names.values()

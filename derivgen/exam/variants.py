@@ -223,13 +223,15 @@ def used_names(problem: Problem) -> list[str]:
 
 
 def math_symbols(problem: Problem) -> set[str]:
-    """Every letter and command name written in the problem's math (title, statement, ``latex:``)."""
+    """Every symbol the problem's text writes: each letter and command name in its math (title,
+    statement, source, ``latex:``), and each letter standing alone in its prose ("where p is")."""
     texts = [problem.title, problem.statement or "", problem.source or ""]
     texts += [v.latex for v in problem.given if v.latex] + [d.latex for d in problem.define if d.latex]
     found: set[str] = set()
-    for text in texts:
+    for text in texts[:3]:
         for m in _MATH.finditer(text):
             _symbols(m.group(1) if m.group(1) is not None else m.group(2), found)
+        found.update(re.findall(r"(?<![\\\w])[A-Za-z](?![\w])", _MATH.sub(" ", text)))
     for text in texts[3:]:  # latex: overrides are math without dollars
         _symbols(text, found)
     return found
