@@ -88,7 +88,8 @@ def _build_parser(commands: Commands) -> None:
     p.add_argument("paths", nargs="+", metavar="PATHS", help="problem files or folders of them")
     p.add_argument("-o", "--out", default="out", metavar="DIR", help="output folder (default: out)")
     p.add_argument("--format", dest="formats", metavar="LIST",
-                   help=f"comma-separated output formats (default: {FORMATS}, or derivgen.yaml's)")
+                   help=f"comma-separated output formats (default: {FORMATS}, or derivgen.yaml's; "
+                        "also py: NumPy code with a gradient check, out/SHEET/py/ID.py)")
     _jobs(p)
     p.add_argument("--templates", metavar="DIR", help="your templates, looked up before the built-in ones")
     p.add_argument("--flavour", choices=("standard", "myst", "hugo", "jekyll"), default="standard",

@@ -36,7 +36,9 @@ from derivgen.problem.yamlnodes import Diagnostics, compose_file, mapping_items,
 
 CONFIG_NAME = "derivgen.yaml"
 #: Every output format derivgen writes, in build order.
-ALL_FORMATS = ("md", "json", "tex", "pdf", "html")
+ALL_FORMATS = ("md", "json", "tex", "pdf", "html", "py")
+#: What a build writes when neither ``--format`` nor ``formats:`` chooses (``py`` only when asked for).
+DEFAULT_FORMATS = ("md", "json", "tex", "pdf", "html")
 _TEXT_KEYS = ("title", "course", "author", "date", "label", "numbering", "detail")
 #: What a problem is called in every format unless ``label:`` says otherwise.
 DEFAULT_LABEL = "Problem"

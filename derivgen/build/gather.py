@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from derivgen.build.config import ALL_FORMATS, CONFIG_NAME, Config, find_config, load_config
+from derivgen.build.config import ALL_FORMATS, CONFIG_NAME, DEFAULT_FORMATS, Config, find_config, load_config
 from derivgen.build.report import BuildReport, Failure
 from derivgen.build.stages import RenderOptions, Stages
 from derivgen.errors import UsageError
@@ -99,7 +99,7 @@ def read_config(roots: list[Path]) -> Config:
 def render_options(config: Config, formats: Iterable[str] | None, templates: Path | None,
                    flavour: str) -> RenderOptions:
     """How to render: the command line's choices first, then ``derivgen.yaml``'s."""
-    chosen = tuple(formats) if formats is not None else (config.formats or ALL_FORMATS)
+    chosen = tuple(formats) if formats is not None else (config.formats or DEFAULT_FORMATS)
     unknown = [f for f in chosen if f not in ALL_FORMATS]
     if unknown:
         raise UsageError(f"unknown format '{unknown[0]}' (choose from {', '.join(ALL_FORMATS)})")

@@ -184,7 +184,7 @@ def _at_find(find: Find, work: Callable[[], Any]) -> Any:
 
 def render_problem_stage(problem: Problem, derivations: list[Derivation], number: str,
                          opts: RenderOptions) -> dict[str, str]:
-    """Per-problem files by format: Markdown page, JSON, LaTeX document."""
+    """Per-problem files by format: Markdown page, JSON, LaTeX document, NumPy code."""
     problem = with_detail(problem, opts)
     out: dict[str, str] = {}
     if "md" in opts.formats:
@@ -200,6 +200,10 @@ def render_problem_stage(problem: Problem, derivations: list[Derivation], number
         from derivgen.render.latex import render_problem_tex
 
         out["tex"] = render_problem_tex(problem, derivations, True, number, opts.templates, _label(opts))
+    if "py" in opts.formats:
+        from derivgen.render.python import render_problem_py
+
+        out["py"] = render_problem_py(problem, derivations, number, _label(opts))
     return out
 
 

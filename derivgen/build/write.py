@@ -26,6 +26,7 @@ PROBLEM_PATHS = {
     "md": "{sheet}/md/{id}.md",
     "json": "json/{id}.json",  # the spec's contract: out/json/<id>.json, ids unique in a build
     "tex": "{sheet}/tex/{id}.tex",
+    "py": "{sheet}/py/{id}.py",
 }
 
 
