@@ -124,14 +124,17 @@ def _in_turn(pool: tuple[int, ...], old: int, turn: int) -> int:
 
 
 def redrawable_exponents(problem: Problem) -> list[int]:
-    """Whole exponents from 2 to 5 that the text writes only as powers (``x^2``), if at all.
+    """Whole exponents from 2 to 5 that the math of the title and statement writes only as powers
+    (``x^2``), if at all.
 
-    The statement's powers follow them (``x^2`` becomes ``x^3``); a number the text writes
-    anywhere else (a coefficient, a subscript, prose), a size, a number in a shape or an
-    index stays as it is.
+    The statement's powers follow them (``x^2`` becomes ``x^3``); a number the math writes
+    anywhere else (a coefficient, a subscript), a size, a number in a shape or an index stays as
+    it is.  Prose is never changed, and its numbers (a section number in the source) are not the
+    formula's.
     """
-    text = (problem.title or "") + "\n" + (problem.statement or "") + "\n" + (problem.source or "")
-    elsewhere = {int(m.group(1)) for m in re.finditer(r"(\d+)", text) if not _after_power(text, m.start())}
+    maths = [m.group(1) or m.group(2) for t in (problem.title, problem.statement or "") for m in _MATH.finditer(t)]
+    elsewhere = {int(m.group(1)) for tex in maths for m in re.finditer(r"(\d+)", tex)
+                 if not _after_power(tex, m.start())}
     elsewhere |= set(problem.sizes.values()) | _indices(problem)
     elsewhere |= {d for v in problem.given for d in v.shape if isinstance(d, int)}
     found: set[int] = set()
