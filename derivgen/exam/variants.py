@@ -132,7 +132,8 @@ def redrawable_exponents(problem: Problem) -> list[int]:
     it is.  Prose is never changed, and its numbers (a section number in the source) are not the
     formula's.
     """
-    maths = [m.group(1) or m.group(2) for t in (problem.title, problem.statement or "") for m in _MATH.finditer(t)]
+    maths = [m.group(1) or m.group(2)
+             for t in (problem.title, problem.statement or "") for m in _MATH.finditer(t)]
     elsewhere = {int(m.group(1)) for tex in maths for m in re.finditer(r"(\d+)", tex)
                  if not _after_power(tex, m.start())}
     elsewhere |= set(problem.sizes.values()) | _indices(problem)
