@@ -23,12 +23,13 @@ _MACHINERY = '''\
 
 
 def call(f, args, point):
-    """f at the point, its arguments taken from the point by name."""
-    return np.asarray(f(*(point[a] for a in args)), dtype=float)
+    """f at the point, its arguments taken from the point by name (NaN outside its domain)."""
+    with np.errstate(all="ignore"):
+        return np.asarray(f(*(point[a] for a in args)), dtype=float)
 
 
 def numeric_derivative(f, args, point, wrt, h=1e-6):
-    """Central differences of f by each entry of the variables in wrt, in the derivative's layout."""
+    """Central differences of f by each entry of the variables in wrt (the derivative's layout)."""
     parts = []
     for name, index in wrt:
         x = point[name]

@@ -216,3 +216,45 @@ def _index(i: IndexLike) -> str:
 
 def _indices(idx: tuple[IndexLike, ...]) -> str:
     return ", ".join(_index(i) for i in idx)
+
+
+# --- long lines ----------------------------------------------------------------------------------
+
+_BREAKS = (" + ", " - ", " @ ", " * ", ", ")
+
+
+def wrap_code(indent: str, head: str, code: str, width: int = 100) -> list[str]:
+    """``indent + head + code`` as lines of at most ``width`` where it can be, broken before an
+    operator outside brackets (``code`` then goes in brackets of its own)."""
+    if len(indent + head + code) <= width:
+        return [indent + head + code]
+    pieces = _split_outside_brackets(code)
+    if len(pieces) == 1:
+        return [indent + head + code]
+    pad = " " * len(indent + head + "(")
+    lines, line = [], indent + head + "(" + pieces[0]
+    for piece in pieces[1:]:
+        if len(line + piece) > width - 1:
+            lines.append(line.rstrip())
+            line = pad + piece.lstrip(", ").lstrip() if piece.startswith(", ") else pad + piece.lstrip()
+            if piece.startswith(", "):
+                lines[-1] += ","
+        else:
+            line += piece
+    return lines + [line + ")"]
+
+
+def _split_outside_brackets(code: str) -> list[str]:
+    """``code`` cut before each operator of :data:`_BREAKS` that stands outside every bracket."""
+    pieces, depth, start, i = [], 0, 0, 0
+    while i < len(code):
+        c = code[i]
+        depth += c in "([{"
+        depth -= c in ")]}"
+        if depth == 0 and i > start and any(code.startswith(b, i) for b in _BREAKS):
+            pieces.append(code[start:i])
+            start = i
+            i += 2
+            continue
+        i += 1
+    return pieces + [code[start:]]

@@ -30,7 +30,7 @@ from derivgen.problem.model import Definition, Problem
 from derivgen.problem.text import to_text
 from derivgen.render.escape import one_line
 from derivgen.render.pycheck import check_section
-from derivgen.render.pycode import HELPERS, IndexWriter, Printer
+from derivgen.render.pycode import HELPERS, IndexWriter, Printer, wrap_code
 
 #: Names the generated file uses itself: a problem's name equal to one of them gets a trailing ``_``.
 FILE_NAMES = frozenset({"np", "sys", "call", "check", "random_point", "numeric_derivative", "DERIVATIVES",
@@ -112,7 +112,10 @@ class _File:
         shape = "" if d.shape is None else f", shape {shape_text(d.shape)}"
         lines += docstring(f"{what} = {to_text(d.expr)}{shape}.")
         lines += [f"    {line}" for line in self.sizes_needed(d.expr, params)]
-        lines.append(f"    return {body}")
+        if isinstance(d.expr, ListLit) and len(f"    return {body}") > 100:
+            lines += [f"    {line}" for line in self.explicit_lines(_rows(d.expr), self.printer(d.params))]
+        else:
+            lines += wrap_code("    ", "return ", body)
         return lines
 
     def derivative(self, d: Derivation, fname: str) -> list[str]:
@@ -127,7 +130,7 @@ class _File:
             closed = r.closed
             if isinstance(closed, ListLit) and len(closed.items) == 1 and len(r.shape) == 1:
                 closed = closed.items[0]  # the row [[a, b]] as the 1-D array the layout has
-            body = self.sizes_needed(closed, params) + [f"return {self.printer()(closed)}"]
+            body = self.sizes_needed(closed, params) + wrap_code("", "return ", self.printer()(closed), 96)
         elif isinstance(r.index, IndexForm):
             doc = f"{r.index}, shape {layout}"
             body = self.loops(r.index, params)
@@ -199,16 +202,17 @@ class _File:
             lines += [f"{pad}{term}" for term in terms[1:-1]] + [f"{pad}{terms[-1]})"]
         return lines + ["return out"]
 
-    def explicit_lines(self, x: Explicit) -> list[str]:
+    def explicit_lines(self, x: Explicit, printer: Printer | None = None) -> list[str]:
         """``return np.array([...])``, one entry of the outermost axis a line."""
         if not isinstance(x, tuple):
-            return [f"return np.array({self.explicit(x)})"]
-        return ["return np.array(["] + [f"    {self.explicit(item)}," for item in x] + ["])"]
+            return [f"return np.array({self.explicit(x, printer)})"]
+        rows = [line for item in x for line in wrap_code("    ", "", self.explicit(item, printer) + ",", 96)]
+        return ["return np.array(["] + rows + ["])"]
 
-    def explicit(self, x: Explicit) -> str:
+    def explicit(self, x: Explicit, printer: Printer | None = None) -> str:
         if isinstance(x, tuple):
-            return "[" + ", ".join(self.explicit(item) for item in x) + "]"
-        return self.printer()(x)
+            return "[" + ", ".join(self.explicit(item, printer) for item in x) + "]"
+        return (printer or self.printer())(x)
 
     def sizes(self) -> dict[str, int]:
         out: dict[str, int] = dict(self.problem.sizes)
@@ -216,6 +220,11 @@ class _File:
             if d.verified is not None:
                 out.update(d.verified.sizes)
         return out
+
+
+def _rows(e: ListLit) -> Explicit:
+    """A list literal as nested tuples of its entries (to be written a row a line)."""
+    return tuple(_rows(i) if isinstance(i, ListLit) else i for i in e.items)
 
 
 def _nodes(e: Expr) -> list[Expr]:
@@ -285,8 +294,10 @@ def _docstring(problem: Problem, number: str | None, label: str) -> str:
         f"    python {doc_text(problem.id)}.py    # exit status 1 if a derivative disagrees",
         "",
         f"Arguments: {givens}.",
-        "A vector is a 1-D array, a matrix a 2-D one; a derivative is an array with the axes",
+        "A vector is a 1-D array (x.T is x itself: x.T @ A @ x is a number, and a column",
+        "times a row is np.outer), a matrix a 2-D one; a derivative is an array with the axes",
         "of the quantity, then those of the variable (so a gradient by x has the shape of x).",
+        "Docstrings write the problem's formulas, whose indices count from 1 (x[1] is x[0]).",
         '"""',
     ]
     text = "\n".join(lines) + "\n"
