@@ -138,6 +138,20 @@ def test_derivgen_preamble_macros_are_accepted(tmp_path: Path) -> None:
     assert _messages(tmp_path, "title: $\\dgcheck{x} \\dgend$\n") == []
 
 
+def test_exam_instructions_are_checked_too(tmp_path: Path) -> None:
+    from derivgen.exam.examfile import load_exam
+
+    exam = tmp_path / "mid.yaml"
+    exam.write_text("exam:\n  title: Midterm on $\\nabla f$\n  instructions: |\n    Answer all.\n"
+                    "    Write $\\frac{\\partial f}{\\partial x$ for it.\n"
+                    f"problems:\n  - {{file: {ROOT / 'problems/3-matrix/least-squares.yaml'}, points: 10}}\n")
+    with pytest.raises(ProblemError) as e:
+        load_exam(exam, "mid.yaml")
+    assert [str(d) for d in e.value.diagnostics] == [
+        "mid.yaml:5:29: exam.instructions: unbalanced brace: this '{' is never closed (add '}', or write "
+        "\\{ for a brace)"]
+
+
 def test_the_check_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DERIVGEN_MATH_CHECK", "off")
     assert _load(tmp_path, "title: $\\frac{a}{b$\n") is None

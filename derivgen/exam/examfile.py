@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from derivgen.errors import Location, ProblemError
+from derivgen.problem.mathcheck import math_diagnostics
 from derivgen.problem.yamlnodes import Diagnostics, at, compose_file, mapping_items, scalar_text
 
 META_KEYS = ("title", "course", "date", "instructions")
@@ -139,6 +140,8 @@ def _meta(node: yaml.Node, diags: Diagnostics) -> dict[str, str]:
             diags.add(vnode, f"exam.{key} must be text")
         else:
             meta[key] = text
+    texts = [(f"exam.{key}", vnode) for key, _, vnode in mapping_items(node) if key in META_KEYS]
+    diags.items += math_diagnostics(diags.display, texts)  # broken $...$ in the title, instructions
     if "title" not in meta:
         diags.add(node, "exam: a title is required")
     return meta

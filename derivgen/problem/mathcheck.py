@@ -2,7 +2,8 @@
 
 The texts with math are the title, the source and the statement (Markdown with
 ``$...$`` and ``$$...$$``) and the ``latex:`` of each given and define (one
-formula, without delimiters).  Their formulas are found by
+formula, without delimiters); an exam file's title and instructions go through
+:func:`math_diagnostics`.  Their formulas are found by
 :mod:`derivgen.problem.mathtext`, then parsed, all formulas of a file in one
 batch, by KaTeX in the build's one Node process (:mod:`derivgen.problem.katex`)
 with ``throwOnError`` and strict mode, so that what would show as red source
@@ -25,9 +26,10 @@ from typing import TypeGuard
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from derivgen.errors import Diagnostic
 from derivgen.problem.katex import Verdict, known_commands, parse_formulas
 from derivgen.problem.mathtext import Formula, Slip, find_math, structure_slips, unknown_macro
-from derivgen.problem.yamlsource import Report, scalar_value
+from derivgen.problem.yamlsource import Report, Source, scalar_value
 
 #: Top-level keys whose text is Markdown with math.
 MARKDOWN_KEYS = ("title", "source", "statement")
@@ -49,10 +51,25 @@ class _Text:
 
 def check_math(report: Report, top: Mapping[str, Node]) -> None:
     """Report every broken formula of a problem file's texts (``top``: its top-level value nodes)."""
+    _check(report, _texts(top))
+
+
+def math_diagnostics(display: str, texts: list[tuple[str, Node]]) -> list[Diagnostic]:
+    """The same check for other files' texts (an exam's ``instructions``): ``(key path, node)`` each."""
+    scalars = [(path, node) for path, node in texts if _is_text(node)]
+    if not scalars:
+        return []
+    buffer = getattr(scalars[0][1].start_mark, "buffer", None) or ""
+    report = Report(Source(display, buffer.rstrip("\0")))
+    _check(report, [_Text(node, path, True) for path, node in scalars if _is_text(node)])
+    return report.diagnostics
+
+
+def _check(report: Report, texts: list[_Text]) -> None:
     if os.environ.get("DERIVGEN_MATH_CHECK", "").strip().lower() in ("off", "0", "no", "false"):
         return
     pending: list[tuple[_Text, Formula]] = []
-    for text in _texts(top):
+    for text in texts:
         value = str(text.node.value)
         if text.markdown:
             formulas, slips = find_math(value)
