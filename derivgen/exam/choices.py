@@ -22,7 +22,7 @@ from derivgen.check.index_values import index_array
 from derivgen.check.numeric import concrete_shape, concrete_sizes, random_values
 from derivgen.derivation import Derivation
 from derivgen.derivation.index_form import IndexForm
-from derivgen.errors import DerivgenError
+from derivgen.errors import DerivgenError, VerificationError
 from derivgen.exam.distractors import Mutation, closed_mutations, explicit_mutations, index_mutations
 from derivgen.problem.evaluate import Evaluator
 from derivgen.problem.expr import Expr
@@ -35,6 +35,8 @@ POINTS = 3
 DIFFERENT = 1e-3
 #: Distractors per question (the right answer makes one more option).
 DISTRACTORS = 4
+#: Draws of the check's random points tried per point wanted.
+POINT_TRIES = 5
 #: Fewest distractors a multiple-choice question may have.
 MIN_DISTRACTORS = 3
 
@@ -104,7 +106,7 @@ def _screen(problem: Problem, right: object, shape: tuple[object, ...],
     """The candidates that are well-shaped and differ from the answer and from each other."""
     sizes = concrete_sizes(problem)
     gen = np.random.default_rng(rng.randrange(2**32))
-    points = [random_values(problem, sizes, gen) for _ in range(POINTS)]
+    points = random_points(problem, sizes, gen, POINTS)
     want = concrete_shape(shape, sizes)
     values = [v for p in points if (v := form_value(right, p, sizes)) is not None]
     if len(values) < len(points):
@@ -112,7 +114,8 @@ def _screen(problem: Problem, right: object, shape: tuple[object, ...],
     seen: list[list[np.ndarray]] = [values]
     order = list(candidates)
     rng.shuffle(order)
-    order.sort(key=lambda m: m.kind in ("sign", "double", "layout"))  # the whole result's last
+    # the whole result's mistakes last, and halving last of all
+    order.sort(key=lambda m: (m.kind in ("sign", "double", "layout"), m.kind == "half"))
     kept: list[Mutation] = []
     for prefer_new_kind in (True, False):
         for m in order:
@@ -126,6 +129,24 @@ def _screen(problem: Problem, right: object, shape: tuple[object, ...],
                 kept.append(m)
                 seen.append(got)
     return kept
+
+
+def random_points(problem: Problem, sizes: Mapping[str, int], gen: np.random.Generator,
+                  count: int) -> list[dict[str, np.ndarray]]:
+    """``count`` points where the problem is defined, drawn as the check draws them; a problem
+    defined on a narrow domain (``log(x - 1.3)``) gets more tries than one draw of the check."""
+    points: list[dict[str, np.ndarray]] = []
+    error: VerificationError | None = None
+    for _ in range(count * POINT_TRIES):
+        if len(points) == count:
+            return points
+        try:
+            points.append(random_values(problem, sizes, gen))
+        except VerificationError as e:
+            error = e
+    if len(points) < count and error is not None:
+        raise error
+    return points
 
 
 def form_value(form: object, values: Mapping[str, np.ndarray], sizes: Mapping[str, int]) -> np.ndarray | None:
@@ -153,14 +174,14 @@ def _evaluate(form: object, ev: Evaluator) -> object:
 
 def _acceptable(got: list[np.ndarray], want: tuple[int, ...], kind: str) -> bool:
     """Evaluates at every point to the answer's shape (its transpose for the layout mistake)."""
-    shapes = {_norm(g.shape) for g in got}
+    shapes = {rows_cols(g.shape) for g in got}
     if len(shapes) != 1:
         return False
     (shape,) = shapes
-    return shape == _norm(want) or (kind == "layout" and shape == _norm(tuple(reversed(want))))
+    return shape == rows_cols(want) or (kind == "layout" and shape == rows_cols(tuple(reversed(want))))
 
 
-def _norm(shape: tuple[int, ...]) -> tuple[int, ...]:
+def rows_cols(shape: tuple[int, ...]) -> tuple[int, ...]:
     """A shape as rows x columns (a column vector ``(N,)`` is ``N x 1``; a scalar ``1 x 1``)."""
     if len(shape) == 0:
         return (1, 1)
@@ -172,7 +193,7 @@ def _norm(shape: tuple[int, ...]) -> tuple[int, ...]:
 def values_differ(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
     """Different at some point: in shape, or in value beyond :data:`DIFFERENT` of their scale."""
     for x, y in zip(a, b, strict=True):
-        if _norm(x.shape) != _norm(y.shape):
+        if rows_cols(x.shape) != rows_cols(y.shape):
             return True
         x, y = x.reshape(-1), y.reshape(-1)
         scale = max(1.0, float(np.max(np.abs(x), initial=0.0)), float(np.max(np.abs(y), initial=0.0)))

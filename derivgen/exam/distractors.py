@@ -34,6 +34,7 @@ FEEDBACK = {
     "term": "A term of the sum is missing.",
     "index": "Two indices are swapped (a transpose in index notation).",
     "double": "A factor 2 too many.",
+    "half": "Half the right value: a factor 2 is missing.",
 }
 
 
@@ -117,7 +118,7 @@ def closed_mutations(e: Expr, row_or_column: bool) -> list[Mutation]:
     ``row_or_column``: the result is a vector or a matrix, so its transposed layout is a mistake.
     """
     found = [Mutation(kind, new) for kind, new in _everywhere(e)]
-    whole = [("sign", scaled(e, -1)), ("double", scaled(e, 2))]
+    whole = [("sign", scaled(e, -1)), ("double", scaled(e, 2)), ("half", scaled(e, Fraction(1, 2)))]
     if row_or_column:
         whole.insert(0, ("layout", transposed(e)))
     return found + [Mutation(kind, new) for kind, new in whole]
@@ -140,7 +141,7 @@ def transposed(e: Expr) -> Expr:
     return Transpose(e)
 
 
-def scaled(e: Expr, k: int) -> Expr:
+def scaled(e: Expr, k: int | Fraction) -> Expr:
     """``k·e`` with ``k`` folded into ``e``'s own coefficient: ``-(−2X)`` is ``2X``, ``2·(2X)`` is ``4X``.
 
     A product or quotient is scaled through its first factor (products nest to the left).

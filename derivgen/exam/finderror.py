@@ -19,10 +19,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from derivgen.check.numeric import concrete_sizes, random_values
+from derivgen.check.numeric import concrete_sizes
 from derivgen.derivation import Derivation, Relation, Step
 from derivgen.errors import DerivgenError
-from derivgen.exam.choices import POINTS, form_value, values_differ
+from derivgen.exam.choices import POINTS, form_value, random_points, rows_cols, values_differ
 from derivgen.exam.distractors import FEEDBACK, closed_mutations
 from derivgen.problem.expr import Expr
 from derivgen.problem.model import Problem
@@ -69,7 +69,7 @@ def plant_error(problem: Problem, derivation: Derivation, rng: random.Random,
     original = tuple(present(derivation, problem, earlier))
     sizes = concrete_sizes(problem)
     gen = np.random.default_rng(rng.randrange(2**32))
-    points = [random_values(problem, sizes, gen) for _ in range(POINTS)]
+    points = random_points(problem, sizes, gen, POINTS)
     candidates = [(path, m.kind, m.expr) for path, e in _expressions(derivation.steps)
                   for m in closed_mutations(e, False) if isinstance(m.expr, Expr)]
     rng.shuffle(candidates)
@@ -138,6 +138,6 @@ def _changes_value(problem: Problem, old: Expr, new: Expr, points: list[dict[str
         return False
     b = [v for v in before if v is not None]
     a = [v for v in after if v is not None]
-    if any(x.size != y.size or x.squeeze().shape != y.squeeze().shape for x, y in zip(a, b, strict=True)):
-        return False  # a mistake of the wrong shape would be caught by its shape alone
+    if any(rows_cols(x.shape) != rows_cols(y.shape) for x, y in zip(a, b, strict=True)):
+        return False  # a mistake of another shape (a row for a column) is not a change of value
     return values_differ(b, a)

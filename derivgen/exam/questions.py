@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from derivgen.check.numeric import concrete_sizes, numeric_derivative, random_values
+from derivgen.check.numeric import concrete_sizes, numeric_derivative
 from derivgen.check.verify import evaluate_result
 from derivgen.derivation import Deriv, Derivation, Entry
 from derivgen.errors import DerivgenError
-from derivgen.exam.choices import Option, choices
+from derivgen.exam.choices import Option, choices, random_points
 from derivgen.exam.finderror import NoPlantedError, plant_error
 from derivgen.problem.expr import Expr, Index, Name
 from derivgen.problem.model import Find, Problem
@@ -41,6 +41,8 @@ TOLERANCE = 0.01
 ABS_TOLERANCE = 0.001
 #: Draws of values tried before a numeric question gives up.
 VALUE_DRAWS = 12
+#: Decimals of the values, first one; more when a function is undefined at the rounded values.
+DECIMALS = (1, 1, 2, 3)
 
 
 @dataclass(frozen=True)
@@ -158,8 +160,10 @@ def _numeric(problem: Problem, find: Find, d: Derivation, rng: random.Random, so
     sizes = concrete_sizes(problem)
     gen = np.random.default_rng(rng.randrange(2**32))
     found = None
-    for _ in range(VALUE_DRAWS):
-        values = {k: np.round(v, 1) for k, v in random_values(problem, sizes, gen).items()}
+    for draw in range(VALUE_DRAWS):
+        decimals = DECIMALS[min(draw * len(DECIMALS) // VALUE_DRAWS, len(DECIMALS) - 1)]
+        (point,) = random_points(problem, sizes, gen, 1)
+        values = {k: np.round(v, decimals) for k, v in point.items()}
         array = _agreed_value(problem, find, d, values, sizes)
         if array is None:
             continue
@@ -169,8 +173,8 @@ def _numeric(problem: Problem, find: Find, d: Derivation, rng: random.Random, so
         if answer not in taken:
             break
     if found is None:
-        raise QuestionError(f"{problem.id}: {find.text}: no values with one decimal where the result is "
-                            f"defined and agrees with finite differences ({VALUE_DRAWS} draws)")
+        raise QuestionError(f"{problem.id}: {find.text}: no values (up to {DECIMALS[-1]} decimals) where the "
+                            f"result is defined and agrees with finite differences ({VALUE_DRAWS} draws)")
     values, ix, answer = found
     tolerance = float(f"{max(TOLERANCE * abs(answer), ABS_TOLERANCE):.3g}")
     asked = _entry_tex(problem, find, d, ix)
