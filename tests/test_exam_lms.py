@@ -466,3 +466,32 @@ def test_letters_of_the_prose_are_never_drawn(tmp_path: Path) -> None:
     assert {"q", "f", "u", "w", "cdot"} <= math_symbols(problem) and "e" not in math_symbols(problem)
     for seed in range(40):
         assert "q" not in draw(problem, random.Random(seed)).names.values()
+
+
+# --- self-study and the marking scheme -----------------------------------------------------------
+
+
+def test_study_page_opens_hints_in_the_lectures_order(built: Path) -> None:
+    from derivgen.derivation import STEP_KINDS
+    from derivgen.exam.keys import STEP_WEIGHTS
+    from derivgen.exam.study import HINTS
+
+    assert {k for _, kinds in HINTS for k in kinds} | set(STEP_WEIGHTS) <= set(STEP_KINDS)
+    page = (built / "study.html").read_text()
+    quad = page[page.index("Question 3"):page.index("Question 4")]
+    summaries = re.findall(r"<summary>(.*?)</summary>", quad)
+    assert summaries == ["Hint 1: the dimension of the derivative", "Hint 2: the index form",
+                         "Hint 3: which Kronecker δ survives", "Worked solution"]
+    assert quad.index('class="solution"') > quad.rindex('class="hint"')
+    assert "katex.render" in page and "<script src=" not in page  # one offline page
+
+
+def test_marking_scheme_gives_each_step_its_points(built: Path) -> None:
+    key = json.loads((built / "key.json").read_text())
+    points = [6, 4, 6, 4]
+    for scheme, total in zip(key["marking"], points, strict=True):
+        assert sum(m["points"] for m in scheme) == pytest.approx(total)
+        assert scheme[0]["step"] == "dimension of the derivative" and scheme[-1]["step"] == "result"
+        assert all(m["points"] > 0 for m in scheme)
+    md = (built / "key.md").read_text()
+    assert "### Question 3 (quad)" in md and "| — | index notation |" in md

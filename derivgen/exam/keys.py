@@ -20,13 +20,14 @@ from derivgen.problem.model import Problem
 from derivgen.render.narrate import present
 
 #: Points of a step by its kind, relative to each other; kinds not named are worth 1.
-STEP_WEIGHTS = {"dimension": 1, "index": 2, "partials": 2, "chain_rule": 2, "factor": 2, "closed_form": 2,
+STEP_WEIGHTS = {"dimension": 1, "index_notation": 2, "partials": 2, "chain_rule": 2, "factor": 2, "closed_form": 2,
                 "explicit": 2, "gradient": 1, "multiply": 1, "difference_quotient": 2, "limit": 1}
 #: The result's weight.
 RESULT_WEIGHT = 2
 #: What a marker looks for, by step kind.
 STEP_NAMES = {
-    "dimension": "dimension of the derivative", "index": "index notation", "partials": "partial derivatives",
+    "dimension": "dimension of the derivative", "index_notation": "index notation",
+    "partials": "partial derivatives", "rewrite": "the function rewritten", "derive_identity": "identity derived",
     "cases": "cases of the indices", "stack": "partials stacked", "collate": "entries collected",
     "explicit": "explicit array", "vec": "vectorised Jacobian", "chain_rule": "chain rule with shapes",
     "factor": "a chain-rule factor", "multiply": "factors multiplied", "rule": "differentiation rule",
@@ -59,12 +60,33 @@ def marking_scheme(problem: Problem, derivations: Sequence[Derivation], points: 
         steps = [p for p in present(d, problem, derivations[:j]) if p.depth == 0]
         weights = [STEP_WEIGHTS.get(p.kind, 1) for p in steps] + [RESULT_WEIGHT]
         share = points / len(derivations)
-        each = [round(2 * share * w / sum(weights)) / 2 for w in weights[:-1]]
-        for p, pts in zip(steps, each, strict=True):
+        each = shares(share, weights)
+        for p, pts in zip(steps, each, strict=False):
             name = STEP_NAMES.get(p.kind, p.kind.replace("_", " "))
             marks.append(Mark(part, name, _first_sentence(p.text), pts))
-        marks.append(Mark(part, "result", "the verified result", round(share - sum(each), 2)))
+        marks.append(Mark(part, "result", "the verified result", each[-1]))
     return marks
+
+
+def shares(total: float, weights: list[int]) -> list[float]:
+    """``total`` split by ``weights`` in halves (quarters when halves are too coarse), every share
+    at least one unit, the last taking what rounding leaves; exact shares when even quarters
+    cannot give every step one."""
+    for unit in (0.5, 0.25):
+        units = int(total / unit + 1e-9)
+        if units >= len(weights):
+            break
+    else:
+        return [round(total * w / sum(weights), 4) for w in weights]
+    ideal = [units * w / sum(weights) for w in weights]
+    got = [max(1, int(x)) for x in ideal]
+    while sum(got) < units:  # the largest shortfalls first
+        got[max(range(len(got)), key=lambda i: ideal[i] - got[i])] += 1
+    while sum(got) > units:
+        got[min((i for i in range(len(got)) if got[i] > 1), key=lambda i: ideal[i] - got[i])] -= 1
+    out = [g * unit for g in got]
+    out[-1] = round(total - sum(out[:-1]), 4)
+    return out
 
 
 def _first_sentence(text: str) -> str:

@@ -22,7 +22,7 @@ from derivgen.render.templating import make_env
 #: The hints in the order they open: a name and the step kinds that give it.
 HINTS = (
     ("the dimension of the derivative", ("dimension",)),
-    ("the index form", ("index",)),
+    ("the index form", ("index_notation",)),
     ("which Kronecker δ survives", ("partials", "cases", "stack", "collate")),
     ("the chain rule", ("chain_rule",)),
 )
