@@ -21,7 +21,8 @@ from derivgen.render.narrate import present
 
 #: Points of a step by its kind, relative to each other; kinds not named are worth 1.
 STEP_WEIGHTS = {"dimension": 1, "index_notation": 2, "partials": 2, "chain_rule": 2, "factor": 2,
-                "closed_form": 2, "explicit": 2, "gradient": 1, "multiply": 1, "difference_quotient": 2, "limit": 1}
+                "closed_form": 2, "explicit": 2, "gradient": 1, "multiply": 1, "difference_quotient": 2,
+                "limit": 1}
 #: The result's weight.
 RESULT_WEIGHT = 2
 #: What a marker looks for, by step kind.
