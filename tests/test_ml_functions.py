@@ -293,3 +293,20 @@ def test_a_function_of_a_concrete_vector_among_its_components_is_written_out(tmp
     assert "The vector has a concrete size, so write the function of the whole vector out entry by entry" in md
     assert (r"\operatorname{logsumexp}\left(\boldsymbol{z}\right) - z_{2} = \log\left(\exp\left(z_{1}\right) + "
             r"\exp\left(z_{2}\right) + \exp\left(z_{3}\right)\right) - z_{2}") in md
+
+
+def test_products_that_cancel_leave_nothing_behind(tmp_path: Path) -> None:
+    """(−1)² is 1 in an index form, so δδ(−1)² − δδ cancels: the derivative of a quantity that is zero as
+    written is 0, and verifies (the numeric check knows an exact zero)."""
+    problem = load_problem(_write(tmp_path, "given: {A: [M, N]}\ndefine: {e: \"(-A + (A + A)) * (-1) ** 2\", "
+                                            "L: A - e}\nfind: [dL/dA]\n"))
+    d = derive(problem, problem.find[0])
+    assert str(d.result.index) == "d L[p,q] / d A[i,j] = 0"
+    verify(problem, problem.find[0], d)
+
+
+def test_a_common_factor_comes_out_with_its_sign(tmp_path: Path) -> None:
+    _, data = _page(tmp_path, "given: {W: [K, N], x: [N], b: [K]}\ndefine: {p: softmax(W @ x + b)}\n"
+                              "find: [dp/dx]\n")
+    assert data["derivatives"][0]["result"]["expr"] == \
+        "(diag(softmax(W @ x + b)) - softmax(W @ x + b) @ softmax(W @ x + b).T) @ W"

@@ -222,7 +222,7 @@ def _canon(t: Term) -> tuple:
 def collect(x: IExpr) -> IExpr:
     """Add the coefficients of like terms; order factors deltas first."""
     merged: dict[tuple, Term] = {}
-    for t in x.terms:
+    for t in map(_constant_powers, x.terms):
         k = _canon(t)
         if k in merged:
             old = merged[k]
@@ -238,6 +238,20 @@ def collect(x: IExpr) -> IExpr:
         others = tuple(f for f in factors if not isinstance(f, Delta))
         out.append(replace(t, factors=deltas + others))
     return IExpr(tuple(out))
+
+
+def _constant_powers(t: Term) -> Term:
+    """A power of a number goes into the coefficient: δ_pi δ_qj (1)² is δ_pi δ_qj, and cancels."""
+    coeff, kept = t.coeff, []
+    for f in t.factors:
+        base = f.base.terms[0] if isinstance(f, Pw) and len(f.base.terms) == 1 else None
+        if base is not None and not base.factors and not base.sums and isinstance(f.exp, (int, Fraction)) \
+                and Fraction(f.exp).denominator == 1 and isinstance(base.coeff, (int, Fraction)) \
+                and (base.coeff != 0 or f.exp > 0):
+            coeff = coeff * Fraction(base.coeff) ** int(f.exp)
+        else:
+            kept.append(f)
+    return t if len(kept) == len(t.factors) else Term(coeff, tuple(kept), t.sums)
 
 
 def _merge_powers(factors: tuple[Factor, ...]) -> tuple[Factor, ...]:

@@ -141,8 +141,8 @@ def _factor_once(terms: list[Term], ctx: Ctx) -> list[Term] | None:
 
 def _common_ends(a: Term, b: Term, ctx: Ctx) -> tuple[int, int] | None:
     """Lengths of the common prefix and suffix of two chains, leaving both a middle."""
-    if a.coeff != b.coeff or scalars_key(a, ctx) != scalars_key(b, ctx):
-        return None
+    if abs(a.coeff) != abs(b.coeff) or scalars_key(a, ctx) != scalars_key(b, ctx):
+        return None  # diag(p)W − ppᵀW = (diag(p) − ppᵀ)W: the sign goes inside
     shortest = min(len(a.chain), len(b.chain))
     pre = 0
     while pre < shortest - 1 and a.chain[pre] == b.chain[pre]:
@@ -156,7 +156,7 @@ def _common_ends(a: Term, b: Term, ctx: Ctx) -> tuple[int, int] | None:
 def _shares(t: Term, a: Term, pre: int, suf: int, ctx: Ctx) -> bool:
     n = len(t.chain)
     return (
-        t.coeff == a.coeff
+        abs(t.coeff) == abs(a.coeff)
         and scalars_key(t, ctx) == scalars_key(a, ctx)
         and n > pre + suf
         and t.chain[:pre] == a.chain[:pre]
@@ -167,7 +167,8 @@ def _shares(t: Term, a: Term, pre: int, suf: int, ctx: Ctx) -> bool:
 def _pull_out(terms: list[Term], a: Term, ends: tuple[int, int], ctx: Ctx) -> list[Term]:
     pre, suf = ends
     group = [t for t in terms if _shares(t, a, pre, suf, ctx)]
-    middles = [Term(Fraction(1), (), t.chain[pre:len(t.chain) - suf]) for t in group]
+    middles = [Term(Fraction(1) if t.coeff == a.coeff else Fraction(-1), (), t.chain[pre:len(t.chain) - suf])
+               for t in group]
     middles.sort(key=_transposes_last)
     inner = to_expr(tuple(middles))
     new = Term(a.coeff, a.scalars, a.chain[:pre] + (inner,) + a.chain[len(a.chain) - suf:])
