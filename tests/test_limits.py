@@ -54,7 +54,7 @@ def test_a_derivation_error_is_reported_at_its_find(tmp_path: Path) -> None:
 
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
-        code = main(["check", str(p)])
+        code = main(["check", "--quiet", str(p)])  # --quiet: without the warning about sizes
     assert code == 1
     assert err.getvalue().splitlines()[0] == (
         f"{p}:6:5: find 'dL/dx': x is used by components or with literals, so it needs a concrete size (add it to sizes)"

@@ -295,10 +295,7 @@ def _tidy_any(e: Expr, ctx: Ctx) -> Expr:
     if isinstance(e, Index) and not isinstance(e.base, Name):
         return Index(tidy_any(e.base, ctx), e.indices)  # an entry of an array: tidy the array
     if _scalar_only(e, ctx):
-        try:
-            return simplify_scalar(e)
-        except DerivationError:  # entries of a matrix function, inv(X)[1, 2]: kept as they are
-            return e
+        return simplify_scalar(e)
     return tidy(e, ctx.env, ctx.assume)
 
 

@@ -52,7 +52,7 @@ def derive(problem: Problem, find: Find) -> Derivation:
     body = problem.body(find.of)
     of_shape = ctx.shape(body)
     wrt_shape = wrt_shape_of(ctx, find.wrt)
-    part = derive_part(ctx, find.of, body, find.wrt, wrt_shape)
+    part = _whole_or_slice(ctx, find, body, of_shape, wrt_shape)
     steps = [dimension_step(Name(find.of), find.wrt, of_shape, wrt_shape)] + part.steps
     closed = tidy_any(ctx.full_expand(part.closed), ctx) if part.closed is not None else None
     if closed is None and part.index is not None and len(find.wrt) == 1 and isinstance(find.wrt[0], Name):
@@ -137,6 +137,22 @@ def _transposed(e: Expr) -> Expr:
     if isinstance(e, Transpose):
         return e.arg
     return Transpose(e)
+
+
+def _whole_or_slice(ctx: Ctx, find: Find, body: Expr, of_shape: Shape, wrt_shape: Shape) -> Part:
+    """The find's derivative; a vector or matrix by one entry that no route takes (∂F/∂X_21 of
+    inv(X)) is the slice of the whole dF/dX at that entry.  Only for the find itself: a chain-rule
+    factor by an entry stays refused, so the composition is derived written out instead."""
+    try:
+        return derive_part(ctx, find.of, body, find.wrt, wrt_shape)
+    except (DerivationError, NotIndexable) as refusal:
+        single = find.wrt[0]
+        if not of_shape or len(find.wrt) != 1 or not isinstance(single, Index):
+            raise
+        whole = entry_of_whole(ctx, find.of, body, single, derive_part)
+        if whole is None:
+            raise refusal from None
+        return whole
 
 
 def _closed_after_index_chain(ctx: Ctx, of: str, body: Expr, wrt: str, of_shape: Shape, wrt_shape: Shape,
@@ -233,13 +249,7 @@ def _derive_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], wrt_shape
     if single is None or isinstance(single, Index):
         atoms = atoms_of(ctx, wrt)
         assert atoms is not None
-        try:
-            return atoms_part(ctx, of, expr, wrt, atoms)
-        except (DerivationError, NotIndexable) as refusal:  # ∂F/∂X_ij of inv(X): a slice of dF/dX
-            whole = entry_of_whole(ctx, of, expr, single, derive_part) if single is not None else None
-            if whole is None:
-                raise refusal from None
-            return whole
+        return atoms_part(ctx, of, expr, wrt, atoms)
     assert isinstance(single, Name)
     w = single.id
     if not wrt_shape and not of_shape and _all_scalar(ctx, expanded):

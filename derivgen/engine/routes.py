@@ -475,8 +475,7 @@ def _slice_of_whole(ctx: Ctx, of: str, expr: Expr, comp: Index, base: Name,
     if value is not None:
         read_math.append(Relation((Deriv(Name(of), comp, partial=True), _explicit_math(value))))
     read = Step("entry", tuple(read_math), {"phase": "read", "slice": True})
-    closed = _as_literal(value) if value is not None else None
-    return Part([plan, dimension, *whole.steps, read], closed=closed, index=sliced, explicit=value)
+    return Part([plan, dimension, *whole.steps, read], index=sliced, explicit=value)
 
 
 def _slice_entries(ctx: Ctx, form: IndexForm) -> Explicit | None:
@@ -501,10 +500,3 @@ def _slice_entries(ctx: Ctx, form: IndexForm) -> Explicit | None:
         return tuple(entry((i,)) for i in range(1, n[0] + 1))
     return tuple(tuple(entry((i, j)) for j in range(1, n[1] + 1)) for i in range(1, n[0] + 1))
 
-
-def _as_literal(value: Explicit) -> Expr:
-    assert isinstance(value, tuple)
-    if value and isinstance(value[0], tuple):
-        return ListLit(tuple(ListLit(tuple(c for c in row if isinstance(c, Expr))) for row in value
-                             if isinstance(row, tuple)))
-    return ListLit(tuple(c for c in value if isinstance(c, Expr)))
