@@ -129,13 +129,17 @@ ENTRY_CASES = [
      "given: {X: [N, N], B: [N, N]}\ndefine: {F: X @ B @ X.T}\nsizes: {N: 2}",
      "dF/dX[1, 2]", lambda X, B: X @ B @ X.T, {"X": RNG.normal(size=(2, 2)), "B": RNG.normal(size=(2, 2))},
      (0, 1)),
+    ("a scalar through a define, symbolic sizes (a chain factor by an entry is not taken)",
+     "given: {x: [N], A: [M, N]}\ndefine: {e: A @ x, L: e.T @ e}",
+     "dL/dA[1, 3]", lambda x, A: (A @ x) @ (A @ x), {"x": RNG.normal(size=3), "A": RNG.normal(size=(2, 3))},
+     (0, 2)),
 ]
 
 
 @pytest.mark.parametrize("name, body, find, f, values, at", ENTRY_CASES, ids=[c[0] for c in ENTRY_CASES])
 def test_a_matrix_valued_result_by_one_entry(tmp_path: Path, name: str, body, find, f, values, at) -> None:  # type: ignore[no-untyped-def]
     got = eval_at(tmp_path, body, find, values)
-    expected = jacobian(f, values, "X")[(..., *at)]
+    expected = jacobian(f, values, find.split("/d", 1)[1].split("[")[0])[(..., *at)]
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
