@@ -212,7 +212,7 @@ class _Writer:
             raise NotConcrete(f"{f} with {len(e.args)} arguments")
         g = self.grid(e.args[0])
         if f in ("softmax", "logsumexp") and all(len(r) == 1 for r in g):
-            exps = [Call("exp", (r[0],)) for r in g]  # softmax(z)_i = exp(z_i) / Σ_k exp(z_k)
+            exps: list[Expr] = [Call("exp", (r[0],)) for r in g]  # softmax(z)_i = exp(z_i) / Σ_k exp(z_k)
             if f == "logsumexp":
                 return ((Call("log", (_total(exps),)),),)
             return tuple((BinOp("/", x, _total(exps)),) for x in exps)
