@@ -90,7 +90,7 @@ def test_usage_errors(capsys, args: list[str], last_line: str) -> None:  # type:
 def test_usage_errors_found_after_parsing(tmp_path: Path, small_bank: Path) -> None:
     proc = derivgen("build", str(small_bank), "--format", "md,docx", cwd=tmp_path)
     assert (proc.returncode, proc.stderr) == (
-        2, "derivgen: --format: unknown format 'docx' (choose from md, json, tex, pdf, html)\n")
+        2, "derivgen: --format: unknown format 'docx' (choose from md, json, tex, pdf, html, py)\n")
     proc = derivgen("build", "nowhere", cwd=tmp_path)
     assert (proc.returncode, proc.stderr) == (2, "derivgen: nowhere: no such file or folder\n")
     proc = derivgen("build", str(small_bank), "--templates", "nope", cwd=tmp_path)
