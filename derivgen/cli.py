@@ -251,7 +251,9 @@ def _finish(report: BuildReport, args: argparse.Namespace, done: str) -> int:
         return EXIT_FAILED
     if report.failures:
         good = report.built + report.cached
-        print(f"derivgen: {len(report.failures)} failed; {good} of {report.problems} problems built",
+        partly = sum(f.partial for f in report.failures)
+        some = f" ({partly} of them in part, with pages for the finds that derive)" if partly else ""
+        print(f"derivgen: {len(report.failures)} failed{some}; {good} of {report.problems} problems built",
               file=err)
         return EXIT_FAILED
     if not args.quiet:

@@ -199,7 +199,7 @@ def derive_all(items: list[Item], stages: Stages, opts: RenderOptions, jobs: int
             report.built += 1
             if outcome.errors:  # some finds failed: their errors are listed, the pages hold the others
                 pid = getattr(item.problem, "id", None)
-                report.failures.append(Failure(item.display, pid, outcome.errors))
+                report.failures.append(Failure(item.display, pid, outcome.errors, partial=True))
     progress.finish()
     report.timings["parallel"] += time.perf_counter() - t0
 

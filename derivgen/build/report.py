@@ -25,6 +25,8 @@ class Failure:
     """``FILE:LINE:COL: message`` lines, or plain messages."""
     internal: str | None = None
     """The traceback of an unexpected exception (shown with ``--debug``)."""
+    partial: bool = False
+    """Only some of the problem's finds failed: its pages hold the others."""
 
 
 @dataclass
