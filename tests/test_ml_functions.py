@@ -87,6 +87,8 @@ CASES = [
         "dL/dx", lambda W, x, y: -y @ np.log(softmax(W @ x)),
         {"W": RNG.normal(size=(3, 2)), "x": RNG.normal(size=2), "y": simplex(3)},
     ),
+    ("given: {z: [K]}\ndefine: {p: softmax(z), H: -p.T @ log(p)}", "dH/dz",  # entropy: pᵀdiag(p⁻¹)diag(p) is pᵀ
+     lambda z: -softmax(z) @ np.log(softmax(z)), {"z": RNG.normal(size=4)}),
     ("given: {z: [3]}\ndefine: {L: \"logsumexp(z) - z[2]\"}", "dL/dz",  # cross-entropy of class 2, by parts
      lambda z: np.log(np.sum(np.exp(z))) - z[1], {"z": RNG.normal(size=3)}),
     ("given: {z: [3]}\ndefine: {q: \"softmax(z)[1]\"}", "dq/dz", lambda z: softmax(z)[0], {"z": RNG.normal(size=3)}),
@@ -310,3 +312,9 @@ def test_a_common_factor_comes_out_with_its_sign(tmp_path: Path) -> None:
                               "find: [dp/dx]\n")
     assert data["derivatives"][0]["result"]["expr"] == \
         "(diag(softmax(W @ x + b)) - softmax(W @ x + b) @ softmax(W @ x + b).T) @ W"
+
+
+def test_a_softmax_sums_to_one_without_an_assumption(tmp_path: Path) -> None:
+    md, _ = _page(tmp_path, "given: {z: [K]}\ndefine: {p: softmax(z), H: -p.T @ log(p)}\nfind: [dH/dz]\n")
+    assert r"$\boldsymbol{p}$ is a softmax (its entries are positive and sum to 1), so $\operatorname{sum}" in md
+    assert r"\operatorname{sum}\left(\boldsymbol{p}\right)" not in md.split("**Result.**")[1]

@@ -259,6 +259,8 @@ class Simplex:
 
     name: str
     """The vector (a given variable with ``assume: [simplex]``), e.g. one-hot labels ``y``."""
+    softmax: bool = False
+    """Whether it is on the simplex because it is a softmax (p = softmax(z)), not by assumption."""
 
 
 # --- steps and derivations -----------------------------------------------------

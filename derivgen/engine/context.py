@@ -99,7 +99,12 @@ class Ctx:
 
     @property
     def assume(self) -> dict[str, frozenset[str]]:
-        return {v.name: v.assume for v in self.problem.given}
+        """The givens' assumptions, and ``simplex`` for an intermediate p = softmax(·) (1ᵀp = 1)."""
+        out = {v.name: v.assume for v in self.problem.given}
+        for name, d in self.intermediates.items():
+            if isinstance(d, Call) and d.func == "softmax":
+                out[name] = out.get(name, frozenset()) | {"simplex", "softmax"}
+        return out
 
     def names(self) -> set[str]:
         return set(self.shapes) | {d.name for d in self.problem.define}

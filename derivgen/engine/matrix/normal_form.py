@@ -111,9 +111,13 @@ def atom(e: Expr, ctx: Ctx) -> Sum:
 
 def _sums_to_one(e: Expr, ctx: Ctx) -> bool:
     """``sum(y)`` = 1ᵀy = 1 for a vector ``y`` on the simplex (noted for the sentence)."""
-    if isinstance(e, Call) and e.func == "sum" and len(e.args) == 1 and isinstance(e.args[0], Name) \
-            and ctx.simplex(e.args[0].id):
-        ctx.note(Simplex(e.args[0].id))
+    if not (isinstance(e, Call) and e.func == "sum" and len(e.args) == 1):
+        return False
+    v = e.args[0]
+    if isinstance(v, Call) and v.func == "softmax":
+        return True  # 1ᵀ softmax(z) = 1 by definition
+    if isinstance(v, Name) and ctx.simplex(v.id):
+        ctx.note(Simplex(v.id, "softmax" in ctx.assume.get(v.id, frozenset())))
         return True
     return False
 
@@ -133,7 +137,7 @@ def mm(a: Sum, b: Sum, ctx: Ctx) -> Sum:
 
 def mul_terms(x: Term, y: Term, ctx: Ctx) -> Term:
     scal = merge_scalars(x.scalars, y.scalars)
-    chain, extracted = split_scalars(cancel_diagonals(drop_identities(x.chain + y.chain, ctx)), ctx)
+    chain, extracted = split_scalars(cancel_diagonals(drop_identities(x.chain + y.chain, ctx), ctx), ctx)
     kept = tuple((b, k) for b, k in extracted if not _sums_to_one(b, ctx))
     return Term(x.coeff * y.coeff, merge_scalars(scal, kept), chain)
 
@@ -155,7 +159,7 @@ def _inverse_diagonals(a: Expr, b: Expr) -> bool:
     return reciprocal_of(u) == v or reciprocal_of(v) == u
 
 
-def cancel_diagonals(chain: tuple[Expr, ...]) -> tuple[Expr, ...]:
+def cancel_diagonals(chain: tuple[Expr, ...], ctx: Ctx) -> tuple[Expr, ...]:
     """Products that cancel in a chain: ``diag(u⁻¹) diag(u) = I`` (what the chain rule through
     ``log p`` and the softmax Jacobian diag(p) − ppᵀ leaves), and ``vᵀ diag(u⁻¹) u = 1ᵀv = sum(v)``."""
     out: list[Expr] = []
@@ -164,8 +168,9 @@ def cancel_diagonals(chain: tuple[Expr, ...]) -> tuple[Expr, ...]:
         if i + 1 < len(chain) and _inverse_diagonals(chain[i], chain[i + 1]):
             i += 2
             continue
-        if i + 2 < len(chain) and _ones_stretch(chain[i:i + 3]) is not None:
-            out.append(_ones_stretch(chain[i:i + 3]))  # type: ignore[arg-type]
+        ones = _ones_stretch(chain[i:i + 3], ctx) if i + 2 < len(chain) else None
+        if ones is not None:
+            out.append(ones)
             i += 3
             continue
         out.append(chain[i])
@@ -175,11 +180,14 @@ def cancel_diagonals(chain: tuple[Expr, ...]) -> tuple[Expr, ...]:
     return tuple(out)
 
 
-def _ones_stretch(three: tuple[Expr, ...]) -> Expr | None:
-    """``vᵀ diag(u⁻¹) u`` (or ``uᵀ diag(u⁻¹) v``) = Σ_i v_i u_i⁻¹ u_i = ``sum(v)``; None otherwise."""
+def _ones_stretch(three: tuple[Expr, ...], ctx: Ctx) -> Expr | None:
+    """``vᵀ diag(u⁻¹) u`` (or ``uᵀ diag(u⁻¹) v``) = Σ_i v_i u_i⁻¹ u_i = ``sum(v)`` for column vectors u
+    and v (a scalar); None otherwise."""
     first, mid, last = three
     if not (isinstance(first, Transpose) and isinstance(mid, Call) and mid.func == "diag"):
         return None
+    if len(ctx.shape(first.arg)) != 1 or len(ctx.shape(last)) != 1:
+        return None  # pᵀ diag(p⁻¹) diag(p) is pᵀ, not a sum; Aᵀ diag(u⁻¹) u is Aᵀ1
     u = reciprocal_of(mid.args[0])
     if u is None:
         return None
@@ -350,7 +358,7 @@ def _form_addsub(e: BinOp, ctx: Ctx) -> Sum:
 
 def _form_matmul(e: BinOp, ctx: Ctx) -> Sum:
     left, right = form(e.left, ctx), form(e.right, ctx)
-    if any(cancel_diagonals(a.chain + b.chain) != a.chain + b.chain for a in left for b in right):
+    if any(cancel_diagonals(a.chain + b.chain, ctx) != a.chain + b.chain for a in left for b in right):
         return mm(left, right, ctx)  # multiplied out, the products that cancel go (diag(p⁻¹) diag(p))
     return mm(factor(e.left, ctx), factor(e.right, ctx), ctx)
 

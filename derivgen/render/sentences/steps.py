@@ -211,8 +211,9 @@ def _multiply(facts: Facts, ctx: Context) -> str:
 
 def _simplex_words(n: Simplex, ctx: Context) -> str:
     y = ctx.tex(n.name).strip("$")
-    return (f"${y}$ lies on the simplex (its entries are at least 0 and sum to 1), so "
-            rf"$\operatorname{{sum}}({y}) = \boldsymbol{{1}}^\top {y} = 1$")
+    why = "is a softmax (its entries are positive and sum to 1)" if n.softmax else \
+        "lies on the simplex (its entries are at least 0 and sum to 1)"
+    return f"${y}$ {why}, so " + rf"$\operatorname{{sum}}({y}) = \boldsymbol{{1}}^\top {y} = 1$"
 
 
 @says("gradient")
@@ -258,6 +259,8 @@ def fact_words(fact: object) -> str:
     """A fact the simplifier used, in words: ``W is symmetric, so Wᵀ = W``."""
     if isinstance(fact, Symmetric):
         return f"{fact.name} is symmetric, so {fact.name}ᵀ = {fact.name}"
+    if isinstance(fact, Simplex) and fact.softmax:
+        return f"{fact.name} is a softmax (its entries are positive and sum to 1), so 1ᵀ{fact.name} = 1"
     if isinstance(fact, Simplex):
         return (f"{fact.name} lies on the simplex (its entries are at least 0 and sum to 1), "
                 f"so 1ᵀ{fact.name} = 1")
