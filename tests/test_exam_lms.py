@@ -5,6 +5,7 @@ breaks a problem; distractors that are checked wrong."""
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
 import itertools
 import json
@@ -495,3 +496,20 @@ def test_marking_scheme_gives_each_step_its_points(built: Path) -> None:
         assert all(m["points"] > 0 for m in scheme)
     md = (built / "key.md").read_text()
     assert "### Question 3 (quad)" in md and "| — | index notation |" in md
+
+
+def test_lms_questions_hold_what_the_paper_holds(built: Path) -> None:
+    """Each version's Moodle and QTI questions state the problem as that version's paper does."""
+    questions = moodle_questions(built)
+    z = zipfile.ZipFile(io.BytesIO((built / "qti.zip").read_bytes()))
+    for version in "ABC":
+        paper = (built / f"paper-{version}.md").read_text()
+        for n in range(1, 5):
+            section = paper.split(f"## Question {n}:")[1].split("## Question")[0]
+            maths = re.findall(r"\$([^$]+)\$", section.split("Find")[0])
+            assert maths
+            text = next(q.findtext("questiontext/text") or "" for q in questions
+                        if (q.findtext("name/text") or "").startswith(f"Version {version}, Question {n} ("))
+            item = "".join(ET.fromstring(z.read(f"items/{version}-{n}-numeric.xml")).itertext())
+            for tex in maths:
+                assert f"\\({tex}\\)" in html.unescape(text) and f"\\({tex}\\)" in item, (version, n, tex)
