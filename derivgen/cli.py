@@ -252,7 +252,7 @@ def _finish(report: BuildReport, args: argparse.Namespace, done: str) -> int:
     if report.failures:
         good = report.built + report.cached
         partly = sum(f.partial for f in report.failures)
-        some = f" ({partly} of them in part, with pages for the finds that derive)" if partly else ""
+        some = f" ({partly} of them only in part: their other finds derive)" if partly else ""
         print(f"derivgen: {len(report.failures)} failed{some}; {good} of {report.problems} problems built",
               file=err)
         return EXIT_FAILED
@@ -323,6 +323,15 @@ COMMANDS = {"build": cmd_build, "check": cmd_check, "eval": cmd_eval, "exam": cm
 # --- the entry point ------------------------------------------------------------------------------
 
 
+def _interrupted(e: KeyboardInterrupt) -> str:
+    """One line after Ctrl-C: what was kept, and that the next build goes on from there."""
+    kept = getattr(e, "kept", 0)
+    if not kept:
+        return "derivgen: interrupted"
+    return (f"derivgen: interrupted; kept {kept} finished problem{'s' if kept != 1 else ''} (written and "
+            "cached): the next build goes on from there")
+
+
 def _internal_hint() -> str:
     return f"(run again with --debug for the traceback, and please report it at {ISSUES})"
 
@@ -359,8 +368,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DerivgenError as e:
         print_error(e, sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("derivgen: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        print(_interrupted(e), file=sys.stderr)
         return 130
     except Exception as e:  # never a bare traceback unless asked for
         if args.debug or os.environ.get("DERIVGEN_DEBUG"):

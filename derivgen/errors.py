@@ -83,3 +83,20 @@ class LimitError(DerivgenError):
 
 class RenderError(DerivgenError):
     """Rendering or typesetting failed (for example TeX reported an error)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a build: what was finished before it is kept (written and cached).
+
+    Not a :class:`DerivgenError`: nothing is wrong with the input.  The workers
+    raise it with the outcomes they have (``partial``, None where a problem was
+    not finished); the build raises it again with ``kept``, the problems whose
+    pages it wrote, for the CLI's message (exit code 130).
+    """
+
+    def __init__(self, kept: int = 0, partial: list | None = None) -> None:
+        super().__init__(kept)
+        self.kept = kept
+        """How many problems' pages were written (built in this run or taken from the cache)."""
+        self.partial = partial
+        """Per task, its outcome or None (raised by the workers only)."""

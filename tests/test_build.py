@@ -352,4 +352,4 @@ def test_progress_bar_only_on_a_terminal_after_a_moment() -> None:
     now[0] = 1.0
     bar.advance()
     bar.finish()
-    assert stream.getvalue().endswith("\rderive   [###############...............]    2/4\n")
+    assert stream.getvalue().endswith("\rderive   [###############...............]    2/4  0:01\n")

@@ -43,9 +43,9 @@ from derivgen.build.progress import Progress, Silent
 from derivgen.build.report import BuildReport, Failure, error_lines
 from derivgen.build.stages import RenderOptions, Stages, real_stages
 from derivgen.build.typeset import Document, pdf_skipped, typeset_all
-from derivgen.build.workers import Task, process_all
+from derivgen.build.workers import Outcome, Task, process_all
 from derivgen.build.write import collect_outputs, prepare_out, write_outputs
-from derivgen.errors import DerivgenError, Diagnostic, Location, ProblemError
+from derivgen.errors import DerivgenError, Diagnostic, Interrupted, Location, ProblemError
 from derivgen.problem.yamlsource import read_bytes
 
 
@@ -77,10 +77,14 @@ def build(
     context = context_key([opts.templates, builtin_templates()], opts.formats, flavour,
                           config.fingerprint() + f"/detail={detail}")
     contents = reuse_cached(items, cache, context, report)
-    load_all(items, stages, report, progress, contents)
-    derive_all([i for i in items if pending(i)], stages, opts, jobs, report, progress)
-    sheets = group_sheets(items, config)
-    sheet_files = render_sheets(sheets, cache, context, stages, opts, out, jobs, report, progress)
+    try:
+        load_all(items, stages, report, progress, contents)
+        derive_all([i for i in items if pending(i)], stages, opts, jobs, report, progress)
+        sheets = group_sheets(items, config)
+        sheet_files = render_sheets(sheets, cache, context, stages, opts, out, jobs, report, progress)
+    except KeyboardInterrupt:  # Ctrl-C: keep what is finished, then stop
+        progress.finish()
+        raise Interrupted(keep_finished(out, items, cache, report)) from None
     write_all(out, items, sheets, sheet_files, config, report, flavour)
     store(cache, items, sheets, sheet_files)
     cache.prune()
@@ -187,8 +191,22 @@ def derive_all(items: list[Item], stages: Stages, opts: RenderOptions, jobs: int
         return
     t0 = time.perf_counter()
     progress.start("derive", len(items))
-    outcomes = process_all([_task(i) for i in items], stages, opts, jobs, progress)
-    for item, outcome in zip(items, outcomes, strict=True):
+    try:
+        outcomes: list[Outcome | None] = list(process_all([_task(i) for i in items], stages, opts, jobs,
+                                                          progress))
+    except Interrupted as stop:  # the problems finished before Ctrl-C keep their outcomes
+        _take_outcomes(items, stop.partial or [], report)
+        raise
+    _take_outcomes(items, outcomes, report)
+    progress.finish()
+    report.timings["parallel"] += time.perf_counter() - t0
+
+
+def _take_outcomes(items: list[Item], outcomes: list[Outcome | None], report: BuildReport) -> None:
+    """Each item's derivations and files, or its failure; an item without an outcome stays pending."""
+    for item, outcome in zip(items, outcomes, strict=False):
+        if outcome is None:
+            continue
         for stage, seconds in outcome.timings.items():
             report.timings[stage] += seconds
         if outcome.derivations is None:
@@ -200,8 +218,6 @@ def derive_all(items: list[Item], stages: Stages, opts: RenderOptions, jobs: int
             if outcome.errors:  # some finds failed: their errors are listed, the pages hold the others
                 pid = getattr(item.problem, "id", None)
                 report.failures.append(Failure(item.display, pid, outcome.errors, partial=True))
-    progress.finish()
-    report.timings["parallel"] += time.perf_counter() - t0
 
 
 def _task(item: Item) -> Task:
@@ -301,6 +317,19 @@ def write_all(out: Path, items: list[Item], sheets: list[Sheet], sheet_files: di
     outputs, owners = collect_outputs(out, items, sheets, sheet_files, report)
     write_outputs(out, outputs, owners, report, lambda: index_files(sheets, report, config, flavour))
     report.timings["write"] += time.perf_counter() - t0
+
+
+def keep_finished(out: Path, items: list[Item], cache: Cache, report: BuildReport) -> int:
+    """After Ctrl-C: write and cache the problems finished so far; how many have their pages.
+
+    Nothing else is touched: no sheet is made, the index and the files of unfinished
+    problems stay as the last build left them, and no file is removed.
+    """
+    done = [i for i in items if i.failure is None and i.derivations is not None]
+    outputs, owners = collect_outputs(out, done, [], {}, report)
+    write_outputs(out, outputs, owners, report)
+    store(cache, done, [], {})
+    return len(done)
 
 
 def store(cache: Cache, items: list[Item], sheets: list[Sheet],

@@ -2,7 +2,10 @@
 
 Silent when stderr is not a terminal (CI logs, pipes) or when asked to be
 quiet, and it appears only once a stage has run for :data:`DELAY` seconds, so
-a quick warm rebuild prints nothing at all.
+a quick warm rebuild prints nothing at all.  Each stage shows the time it has
+taken and, once a few items are done, about how long it has left:
+
+    derive   [#########.....................]    9/30  0:12, about 0:28 left
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from typing import Protocol, TextIO
 #: Seconds before the bar first appears.
 DELAY = 0.5
 WIDTH = 30
+#: Seconds a stage runs, and items it finishes, before the estimate of the time left is shown.
+ESTIMATE_AFTER = (2.0, 2)
 
 
 class Progress(Protocol):
@@ -49,6 +54,7 @@ class Bar:
         self.stage, self.total, self.done = "", 0, 0
         self.started = 0.0
         self.shown = False
+        self.width = 0
 
     def start(self, stage: str, total: int) -> None:
         self.finish()
@@ -64,15 +70,35 @@ class Bar:
         if self.shown:
             self._draw()
             self.stream.write("\n")
+            self.width = 0
             self.stream.flush()
         self.shown = False
 
     def _draw(self) -> None:
         filled = WIDTH * self.done // max(self.total, 1)
         bar = "#" * filled + "." * (WIDTH - filled)
-        self.stream.write(f"\r{self.stage:<8} [{bar}] {self.done:>4}/{self.total}")
+        line = f"\r{self.stage:<8} [{bar}] {self.done:>4}/{self.total}  {self._times()}"
+        self.stream.write(line + " " * max(0, self.width - len(line)))  # no rest of a longer line
+        self.width = len(line)
         self.stream.flush()
         self.shown = True
+
+    def _times(self) -> str:
+        """``0:12``, then ``0:12, about 0:28 left`` from the pace so far."""
+        elapsed = self.clock() - self.started
+        text = clock_time(elapsed)
+        seconds, items = ESTIMATE_AFTER
+        if elapsed >= seconds and self.done >= items and self.done < self.total:
+            text += f", about {clock_time(elapsed / self.done * (self.total - self.done))} left"
+        return text
+
+
+def clock_time(seconds: float) -> str:
+    """``75.3`` -> ``1:15``; ``3725`` -> ``1:02:05``."""
+    whole = int(seconds + 0.5)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def progress_for(quiet: bool, stream: TextIO | None = None) -> Progress:

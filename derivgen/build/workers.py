@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from derivgen.build.progress import Progress
 from derivgen.build.report import error_lines
 from derivgen.build.stages import RenderOptions, Stages
-from derivgen.errors import DerivgenError, LimitError, ProblemError
+from derivgen.errors import DerivgenError, Interrupted, LimitError, ProblemError
 from derivgen.limits import MAX_BYTES_PER_PROBLEM, MAX_SECONDS_PER_PROBLEM
 
 if TYPE_CHECKING:
@@ -181,10 +181,13 @@ def _derive_each(problem: Problem, stages: Stages) -> tuple[list, list[str]]:
 def _in_process(tasks: Sequence[Task], stages: Stages, opts: RenderOptions,
                 progress: Progress) -> list[Outcome]:
     stages.prepare()
-    outcomes = []
-    for task in tasks:
-        outcomes.append(process_problem(task.problem, task.display, task.number, stages, opts))
-        progress.advance()
+    outcomes: list[Outcome] = []
+    try:
+        for task in tasks:
+            outcomes.append(process_problem(task.problem, task.display, task.number, stages, opts))
+            progress.advance()
+    except KeyboardInterrupt:  # Ctrl-C: the finished outcomes go back with it
+        raise Interrupted(partial=[*outcomes, *[None] * (len(tasks) - len(outcomes))]) from None
     return outcomes
 
 
@@ -219,7 +222,8 @@ def _in_workers(tasks: Sequence[Task], stages: Stages, opts: RenderOptions, work
                 n = waiting.pop()
                 receive, send = ctx.Pipe(duplex=False)
                 process = ctx.Process(target=_work, args=(send, tasks[n], stages, opts), daemon=True)
-                process.start()
+                with _sigint_held():
+                    process.start()
                 send.close()
                 running[receive] = _Running(n, process, time.monotonic() + MAX_SECONDS_PER_PROBLEM)
             timeout = max(0.0, min(r.deadline for r in running.values()) - time.monotonic())
@@ -236,6 +240,8 @@ def _in_workers(tasks: Sequence[Task], stages: Stages, opts: RenderOptions, work
                     message = _time_message(MAX_SECONDS_PER_PROBLEM)
                     outcomes[job.number] = Outcome(None, {}, [f"{tasks[job.number].display}: {message}"], {})
                     progress.advance()
+    except KeyboardInterrupt:  # Ctrl-C: the finished outcomes go back with it, the workers are stopped
+        raise Interrupted(partial=list(outcomes)) from None
     finally:
         for conn, job in running.items():  # interrupted: no worker outlives the build
             _stop(job.process)
@@ -244,8 +250,29 @@ def _in_workers(tasks: Sequence[Task], stages: Stages, opts: RenderOptions, work
     return [o for o in outcomes if o is not None]
 
 
+@contextlib.contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Ctrl-C held back while a worker is forked, and delivered right after.
+
+    Python runs hooks after ``fork`` (logging registers one), and a KeyboardInterrupt
+    raised inside such a hook is printed as "Exception ignored" and dropped: the build
+    would go on as if Ctrl-C had never been pressed.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def _work(send: Any, task: Task, stages: Stages, opts: RenderOptions) -> None:
     """In the worker: limit its memory, build the one problem, send the outcome back."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the workers
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held while forking (_sigint_held)
     _die_with_parent()
     _limit_memory(MAX_BYTES_PER_PROBLEM)
     outcome = process_problem(task.problem, task.display, task.number, stages, opts)
