@@ -140,8 +140,7 @@ def test_a_problem_whose_finds_partly_fail_reports_each_and_writes_the_others(
     src.write_text(DEFINITION_ONLY, encoding="utf-8")
     out = tmp_path / "out"
     expected = [_refused(11, "g", "sin(x) * x").format(src=src), _refused(13, "k", "cos(x)").format(src=src),
-                "derivgen: 1 failed (1 of them in part, with pages for the finds that derive); "
-                "1 of 1 problems built"]
+                "derivgen: 1 failed (1 of them only in part: their other finds derive); 1 of 1 problems built"]
     for _ in range(2):  # the second build reports them again: a partly failed problem is not cached
         assert main(["build", str(src.parent), "--out", str(out), "--format", "md,json"]) == 1
         assert capsys.readouterr().err.splitlines() == expected
