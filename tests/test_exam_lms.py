@@ -513,3 +513,13 @@ def test_lms_questions_hold_what_the_paper_holds(built: Path) -> None:
             item = "".join(ET.fromstring(z.read(f"items/{version}-{n}-numeric.xml")).itertext())
             for tex in maths:
                 assert f"\\({tex}\\)" in html.unescape(text) and f"\\({tex}\\)" in item, (version, n, tex)
+
+
+def test_a_named_exam_shows_titles_and_sources(tmp_path: Path) -> None:
+    path = write_exam(tmp_path, EXAM + "anonymous: false\n")
+    make_exam(path, tmp_path / "out", variants=1, stages=no_pdf(), formats=("tex", "md", "moodle"))
+    paper_md = (tmp_path / "out/midterm/paper.md").read_text()
+    assert "## Question 1: Logistic loss of a layer (6 points)" in paper_md
+    assert "Tutorial sheet 7" in (tmp_path / "out/midterm/paper.tex").read_text()
+    names = [q.findtext("name/text") for q in ET.parse(tmp_path / "out/midterm/moodle.xml").getroot()]
+    assert "Logistic loss of a layer (1, numeric)" in names
