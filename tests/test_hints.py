@@ -169,3 +169,12 @@ def test_sizes_the_check_picks_are_a_warning(tmp_path: Path, capsys: pytest.Capt
     assert lines[:-1] == ([expected.format(src=src)] if expected else [])
     assert main(["check", "--quiet", str(src)]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_one_entry_of_a_result_in_find_says_how_to_ask_for_it(tmp_path: Path) -> None:
+    text = ("title: t\ngiven:\n  X: {shape: [N, N], assume: [invertible]}\ndefine:\n  F: inv(X)\nfind:\n"
+            "  - dF[2, 3]/dX\n")
+    assert errors_of(tmp_path, text) == [
+        "problems/p.yaml:7:7: find[1]: 'dF[2, 3]/dX': to differentiate one entry of F, define it "
+        "(F_23: F[2, 3]) and ask for dF_23/dX",
+    ]

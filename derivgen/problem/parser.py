@@ -356,12 +356,21 @@ def _number(text: str) -> int | float:
 _FIND_FORM = "write a derivative as d<of>/d<wrt>, e.g. dL/dtheta, df/dx[2] or df/d(s, t)"
 _OF = re.compile(r"\s*d([A-Za-z_][A-Za-z0-9_]*)\s*")
 _WRT = re.compile(r"\s*d")
+_OF_ENTRY = re.compile(r"\s*d([A-Za-z_][A-Za-z0-9_]*)\[([0-9,\s]*)\]\s*")
 
 
 def parse_find(text: str) -> tuple[str, tuple[Expr, ...]]:
     """``dL/dtheta`` -> ``("L", (Name("theta"),))``; also ``df/dx[2]`` and ``df/d(s, t)``."""
     slash = text.find("/")
     of = _OF.fullmatch(text, 0, slash) if slash >= 0 else None
+    entry = _OF_ENTRY.fullmatch(text, 0, slash) if slash >= 0 and of is None else None
+    if entry is not None:  # dF[1, 2]/dX: one entry of a result is a define of its own
+        name, idx = entry.group(1), [i for i in re.split(r"[,\s]+", entry.group(2)) if i]
+        own = f"{name}_{''.join(idx)}"
+        by = text[slash + 1:].strip().removeprefix("d").strip()
+        written = f"{name}[{', '.join(idx)}]"
+        raise ExpressionError(f"to differentiate one entry of {name}, define it ({own}: {written}) "
+                              f"and ask for d{own}/d{by}", entry.start(2) - 1)
     wrt = _WRT.match(text, slash + 1) if slash >= 0 else None
     if of is None or wrt is None or not text[wrt.end():].strip():
         raise ExpressionError(_FIND_FORM, 0)
