@@ -318,3 +318,13 @@ def test_a_softmax_sums_to_one_without_an_assumption(tmp_path: Path) -> None:
     md, _ = _page(tmp_path, "given: {z: [K]}\ndefine: {p: softmax(z), H: -p.T @ log(p)}\nfind: [dH/dz]\n")
     assert r"$\boldsymbol{p}$ is a softmax (its entries are positive and sum to 1), so $\operatorname{sum}" in md
     assert r"\operatorname{sum}\left(\boldsymbol{p}\right)" not in md.split("**Result.**")[1]
+
+
+def test_the_scalar_rules_name_each_new_function(tmp_path: Path) -> None:
+    md, _ = _page(tmp_path, "given: {x: scalar}\ndefine: {f: relu(x**2 - 1) + abs(x) + softplus(2*x) + log1p(x**2)}\n"
+                            "find: [df/dx]\ndetail: full\n")
+    assert ("The rectifier $\\operatorname{ReLU} x = \\max(x, 0)$ has derivative $\\mathit{H}(x)$, 1 for $x > 0$ "
+            "and 0 for $x < 0$; at $x = 0$ it has a kink and no derivative.") in md
+    assert "The derivative of $\\lvert x \\rvert$ is $\\operatorname{sign} x$" in md
+    assert "$\\frac{e^{x}}{1 + e^{x}} = \\sigma(x)$" in md
+    assert "The derivative of $\\log(1 + x)$ is $\\frac{1}{1 + x}$." in md

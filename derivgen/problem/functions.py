@@ -274,7 +274,7 @@ _ROWS = (
     _elementwise("softplus", lambda z: Call("sigma", (z,)), "softplus", (-5.0, 5.0),
                  "every real number; softplus(z) = log(1 + exp(z)), its derivative σ(z)",
                  numpy=_softplus_numpy, sympy=_logistic("softplus"), latex=r"\operatorname{softplus}"),
-    _elementwise("log1p", lambda z: BinOp("/", Num(1), BinOp("+", Num(1), z)), r"$\log(1 + z)$",
+    _elementwise("log1p", lambda z: BinOp("/", Num(1), BinOp("+", Num(1), z)), r"$\log(1 + x)$",
                  (-0.5, 5.0), "z > −1; log1p(z) = log(1 + z)", sympy=_logistic("log1p")),
     _elementwise("relu", lambda z: Call("step", (z,)), "the rectifier ReLU", (-3.0, 3.0),
                  "every real number; relu(z) = max(z, 0), not differentiable at z = 0",

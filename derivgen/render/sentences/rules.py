@@ -25,6 +25,15 @@ RULES = {
     "sqrt": "The derivative of $\\sqrt{x}$ is $\\frac{1}{2\\sqrt{x}}$.",
     "tanh": "The derivative of $\\tanh x$ is $1 - \\tanh^{2} x$.",
     "sigma": "The logistic function satisfies $\\sigma'(x) = \\sigma(x)\\left(1 - \\sigma(x)\\right)$.",
+    "softplus": "The derivative of $\\operatorname{softplus} x = \\log(1 + e^{x})$ is "
+                "$\\frac{e^{x}}{1 + e^{x}} = \\sigma(x)$.",
+    "log1p": "The derivative of $\\log(1 + x)$ is $\\frac{1}{1 + x}$.",
+    "relu": "The rectifier $\\operatorname{ReLU} x = \\max(x, 0)$ has derivative $\\mathit{H}(x)$, 1 for "
+            "$x > 0$ and 0 for $x < 0$; at $x = 0$ it has a kink and no derivative.",
+    "abs": "The derivative of $\\lvert x \\rvert$ is $\\operatorname{sign} x$, for $x \\neq 0$; at $x = 0$ "
+           "it has a kink and no derivative.",
+    "step": "Away from 0 the step function $\\mathit{H}$ is constant, so its derivative is 0.",
+    "sign": "Away from 0 the sign function is constant, so its derivative is 0.",
     "component": "A component differentiated by a component gives 1 if they are the same and 0 otherwise.",
     "negation": "A minus sign carries through the derivative.",
     "constant": "A constant has derivative zero.",
