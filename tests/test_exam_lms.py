@@ -479,6 +479,7 @@ def test_study_page_opens_hints_in_the_lectures_order(built: Path) -> None:
 
     assert {k for _, kinds in HINTS for k in kinds} | set(STEP_WEIGHTS) <= set(STEP_KINDS)
     page = (built / "study.html").read_text()
+    assert "<h2>Question 3: A quadratic form with a linear term (6 points)</h2>" in page
     quad = page[page.index("Question 3"):page.index("Question 4")]
     summaries = re.findall(r"<summary>(.*?)</summary>", quad)
     assert summaries == ["Hint 1: the dimension of the derivative", "Hint 2: the index form",

@@ -41,8 +41,10 @@ def hints(steps: list[Any]) -> list[dict[str, Any]]:
 def study_html(exam: Any, problems: list[Problem], derivations: list[list[Derivation]]) -> str:
     """The page for the problems as written (or the first version's)."""
     views = []
-    for n, (p, ds) in enumerate(zip(problems, derivations, strict=True), 1):
+    for n, (p, ds, item) in enumerate(zip(problems, derivations, exam.problems, strict=True), 1):
         view: Any = html_view(p, ds, solutions=True, number=str(n), label="Question")
+        unit = "point" if item.points == 1 else "points"
+        view["heading"] = f"{view['heading']} ({item.points:g} {unit})"
         for part in view["parts"]:
             part["hints"] = hints(part["steps"])
         views.append(view)
