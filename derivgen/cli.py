@@ -145,7 +145,8 @@ def _exam_parser(commands: Commands) -> None:
     p.add_argument("exam_file", metavar="EXAM.yaml", help="the exam file")
     p.add_argument("-o", "--out", default="out", metavar="DIR", help="output folder (default: out)")
     p.add_argument("--variants", type=_positive_int, default=1, metavar="N",
-                   help="versions with renamed variables and redrawn constants (default: 1)")
+                   help="versions with renamed variables, redrawn numbers and vary: alternatives "
+                        "(default: 1)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the variants (default: 0)")
     p.add_argument("--templates", metavar="DIR", help="your templates, looked up before the built-in ones")
     p.add_argument("--format", dest="formats", metavar="LIST",
