@@ -158,6 +158,7 @@ def test_a_problem_whose_finds_partly_fail_reports_each_and_writes_the_others(
     ("sizes: {N: 4}\n", "dL/dx", "{src}:3:3: warning: no size given for M, so the numeric check picked M = 3; "
                                  "add sizes: {{M: 3}} to choose them"),
     ("sizes: {M: 2, N: 4}\n", "df/dA", None),
+    ("sizes: {}\n", "df/dA", None),  # left to the check on purpose
 ])
 def test_sizes_the_check_picks_are_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str], sizes: str,
                                              find: str, expected: str | None) -> None:

@@ -144,6 +144,8 @@ class _Loader:
     def options(self, value: dict[str, Node]) -> dict[str, object]:
         """derivgen's own keys: ``steps``, ``method``, ``points`` and ``detail``."""
         out: dict[str, object] = {}
+        if isinstance(value.get("sizes"), MappingNode) and not value["sizes"].value:
+            out["sizes"] = "open"  # sizes: {}, the sizes left to the check on purpose (no warning)
         if "steps" in value:
             out["steps"] = self.steps(value["steps"])
         if "method" in value:
