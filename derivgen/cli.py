@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from derivgen import __version__
 from derivgen.errors import DerivgenError, ProblemError, UsageError
@@ -74,6 +74,7 @@ def make_parser() -> argparse.ArgumentParser:
     _exam_parser(commands)
     _new_parser(commands)
     _schema_parser(commands)
+    _watch_parsers(commands)
     return parser
 
 
@@ -182,6 +183,33 @@ def _schema_parser(commands: Commands) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--for", dest="which", choices=("problem", "config"), default="problem",
                    help="problem (a problem file, the default) or config (derivgen.yaml)")
+
+
+def _watch_parsers(commands: Commands) -> None:
+    for name, what, example in (
+            ("watch", "build, then build again on every change",
+             "derivgen watch problems/ -o out/ --format md,html"),
+            ("serve", "preview the HTML on localhost, rebuilt and reloaded on every change",
+             "derivgen serve problems/ --port 8000")):
+        p = commands.add_parser(
+            name, help=what,
+            description=(f"{what[0].upper()}{what[1:]} to a problem file, derivgen.yaml or a template "
+                         "(incremental: only what changed is built again). Ctrl-C stops it (exit code 0)."),
+            epilog=f"example:\n  {example}", formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.add_argument("paths", nargs="+", metavar="PATHS", help="problem files or folders of them")
+        p.add_argument("-o", "--out", default="out", metavar="DIR", help="output folder (default: out)")
+        default = "html (always added)" if name == "serve" else f"{FORMATS}, or derivgen.yaml's"
+        p.add_argument("--format", dest="formats", metavar="LIST",
+                       help=f"comma-separated output formats (default: {default})")
+        _jobs(p)
+        p.add_argument("--templates", metavar="DIR",
+                       help="your templates, looked up before the built-in ones (watched too)")
+        p.add_argument("--flavour", choices=("standard", "myst", "hugo", "jekyll"), default="standard",
+                       help="Markdown for a site generator (default: standard; see docs/sites.md)")
+        _detail(p)
+        if name == "serve":
+            p.add_argument("--port", type=int, default=8000, metavar="N",
+                           help="port on 127.0.0.1 (default: 8000; 0 picks a free one)")
 
 
 def _positive_int(text: str) -> int:
@@ -317,8 +345,39 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _watch_of(args: argparse.Namespace, must: tuple[str, ...] = ()) -> Any:
+    from derivgen.authoring.live import Watch
+    from derivgen.build.config import parse_formats
+
+    formats = _formats(args.formats, parse_formats)
+    if must:
+        formats = tuple(dict.fromkeys([*(formats or ()), *must]))
+    return Watch(tuple(Path(p) for p in args.paths), Path(args.out), formats, args.jobs, args.flavour,
+                 args.detail, Path(args.templates) if args.templates else None)
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from derivgen.authoring.live import watch
+
+    try:
+        watch(_watch_of(args))
+    except KeyboardInterrupt:
+        print("derivgen: stopped watching", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from derivgen.authoring.serve import serve
+
+    try:
+        serve(_watch_of(args, must=("html",)), args.port)
+    except KeyboardInterrupt:
+        print("derivgen: stopped serving", file=sys.stderr)
+    return EXIT_OK
+
+
 COMMANDS = {"build": cmd_build, "check": cmd_check, "eval": cmd_eval, "exam": cmd_exam, "new": cmd_new,
-            "schema": cmd_schema}
+            "schema": cmd_schema, "watch": cmd_watch, "serve": cmd_serve}
 
 
 # --- the entry point ------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ LAYERS: list[tuple[str, tuple[str, ...], str]] = [
     ("entry", ("__main__",), "python -m derivgen"),
     ("edge", ("cli",), "the command line: arguments in, exit codes out"),
     ("tools", ("exam", "lint", "authoring"),
-     "built on the build: exam papers, the lint of a build's output, authoring (new, schema)"),
+     "built on the build: exam papers, the lint of a build's output, authoring (new, schema, watch, serve)"),
     ("orchestrate", ("build",), "the pipeline: the one place where the stages meet"),
     ("stages", ("engine", "check", "render"), "derive, check numerically, present: none imports another"),
     ("records", ("derivation",), "what the stages hand on: Derivations made of Steps"),

@@ -77,7 +77,7 @@ def test_every_command_has_help(command: str) -> None:
      "derivgen build: error: argument --flavour: invalid choice: 'rst' (choose from 'standard', 'myst', 'hugo', 'jekyll')"),
     (["eval", "f.yaml", "--at", "v.json"], "derivgen eval: error: the following arguments are required: --find"),
     (["frobnicate"],
-     "derivgen: error: argument COMMAND: invalid choice: 'frobnicate' (choose from 'build', 'check', 'eval', 'exam', 'new', 'schema')"),
+     "derivgen: error: argument COMMAND: invalid choice: 'frobnicate' (choose from 'build', 'check', 'eval', 'exam', 'new', 'schema', 'watch', 'serve')"),
 ])
 def test_usage_errors(capsys, args: list[str], last_line: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SystemExit) as e:
