@@ -1,7 +1,9 @@
-"""Finding ``$...$`` / ``$$...$$`` math in Markdown text, and escaping it for Hugo and Jekyll.
+"""Finding ``$...$`` / ``$$...$$`` math in Markdown text, and escaping it for a parser without math.
 
-Hugo (Goldmark) and Jekyll with a CommonMark parser treat a formula like any
-other text: ``\\`` followed by ASCII punctuation is a Markdown escape (``\\,``
+No flavour uses the escaping any more (Hugo's passthrough and kramdown's math
+hand the TeX over as it is, see :mod:`.flavours`); it is kept for templates
+aimed at a CommonMark site that typesets math in the browser.  Such a parser
+treats a formula like any other text: ``\\`` followed by ASCII punctuation is a Markdown escape (``\\,``
 becomes ``,``, ``\\{`` becomes ``{`` and the TeX line break ``\\\\`` becomes
 ``\\``), and ``_`` / ``*`` pairs become emphasis.  :func:`escape_math_commonmark`
 rewrites a formula so that what reaches KaTeX or MathJax after Markdown is the
