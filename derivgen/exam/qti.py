@@ -51,7 +51,8 @@ def assessment_item(q: Question) -> bytes:
     """One question as a QTI 2.1 ``assessmentItem`` document."""
     version = f"Version {q.version}, " if q.version else ""
     item = _root("assessmentItem", QTI, QTI_XSD, {
-        "identifier": item_identifier(q), "title": f"{version}{q.title} ({q.number}{q.part})",
+        "identifier": item_identifier(q),
+        "title": f"{version}{q.title}" + (f", part ({q.part})" if q.part else "") + f", {q.kind}",
         "adaptive": "false", "timeDependent": "false"})
     if q.kind == "numeric":
         _numeric_declarations(item, q)
