@@ -524,3 +524,15 @@ def test_a_named_exam_shows_titles_and_sources(tmp_path: Path) -> None:
     assert "Tutorial sheet 7" in (tmp_path / "out/midterm/paper.tex").read_text()
     names = [q.findtext("name/text") for q in ET.parse(tmp_path / "out/midterm/moodle.xml").getroot()]
     assert "Logistic loss of a layer (1, numeric)" in names
+
+
+def test_points_come_from_the_problem_file_when_the_exam_gives_none(tmp_path: Path) -> None:
+    write_exam(tmp_path, EXAM.replace("{file: wave.yaml, points: 4}", "{file: wave.yaml}"))
+    (tmp_path / "wave.yaml").write_text(PROBLEMS["wave.yaml"] + "points: 7\n")
+    exam = load_exam(tmp_path / "midterm.yaml", "midterm.yaml")
+    assert [p.points for p in exam.problems] == [6, 4, 6, 7]
+    (tmp_path / "wave.yaml").write_text(PROBLEMS["wave.yaml"])
+    with pytest.raises(ProblemError) as e:
+        load_exam(tmp_path / "midterm.yaml", "midterm.yaml")
+    assert [str(d) for d in e.value.diagnostics] == [
+        "midterm.yaml:8:5: problems[4] needs points, here or as points: in the problem file"]

@@ -167,13 +167,17 @@ def _problem(node: yaml.Node, folder: Path, diags: Diagnostics, n: int) -> ExamP
     for key, (knode, _) in fields.items():
         if key not in ENTRY_KEYS:
             diags.add(knode, f"problems[{n}]: unknown key '{key}'; expected {', '.join(ENTRY_KEYS)}")
-    if "file" not in fields or "points" not in fields:
-        diags.add(node, f"problems[{n}] needs both file and points")
+    if "file" not in fields:
+        diags.add(node, f"problems[{n}] needs a file")
         return None
-    file_node, points_node = fields["file"][1], fields["points"][1]
+    file_node = fields["file"][1]
     path = folder / (scalar_text(file_node) or "")
     if not path.is_file():
         diags.add(file_node, f"problems[{n}].file: no such file {scalar_text(file_node)}")
+        return None
+    points_node = fields["points"][1] if "points" in fields else _problem_points(path)
+    if points_node is None:
+        diags.add(node, f"problems[{n}] needs points, here or as points: in the problem file")
         return None
     points = _points(points_node, diags, n)
     kinds = _words(fields["questions"][1], diags, f"problems[{n}].questions", QUESTION_KINDS) \
@@ -183,6 +187,18 @@ def _problem(node: yaml.Node, folder: Path, diags: Diagnostics, n: int) -> ExamP
         return None
     return ExamProblem(path, points, at(diags.display, file_node), kinds,
                        tuple(v for v, _ in vary), tuple(loc for _, loc in vary))
+
+
+def _problem_points(path: Path) -> yaml.Node | None:
+    """The problem file's own ``points:`` (its value node), if it has one; the loader reports
+    anything else wrong with the file."""
+    try:
+        root = compose_file(path, str(path))
+    except ProblemError:
+        return None
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    return next((v for key, _, v in mapping_items(root) if key == "points"), None)
 
 
 def _points(node: yaml.Node, diags: Diagnostics, n: int) -> float | None:
