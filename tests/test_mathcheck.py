@@ -82,6 +82,14 @@ def test_broken_math_fails_at_its_place_without_node(tmp_path: Path) -> None:
     assert run.stderr.splitlines() == _expected(WARNING)
 
 
+def test_a_program_that_is_no_node_falls_back_with_the_warning(tmp_path: Path) -> None:
+    run = _check(tmp_path, DERIVGEN_NODE=sys.executable)  # Python, handed KaTeX's script: fails to load it
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.stderr.splitlines()[:6] == _expected()
+    assert run.stderr.splitlines()[6].startswith(
+        "derivgen: warning: statement math checked without KaTeX (Node could not run KaTeX (")
+
+
 def _load(tmp_path: Path, head: str) -> ProblemError | None:
     path = tmp_path / "p.yaml"
     path.write_text(head + GIVEN, encoding="utf-8")

@@ -99,9 +99,14 @@ class _Node:
         self.process = subprocess.Popen(
             [program, str(SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
-        ready = self.ask({"katex": str(KATEX_JS), "macros": preamble_macros()})
-        if "ready" not in ready:
-            raise OSError(f"KaTeX did not load: {ready.get('failure', 'no answer')}")
+        try:
+            ready = self.ask({"katex": str(KATEX_JS), "macros": preamble_macros()})
+            if "ready" not in ready:
+                raise OSError(f"KaTeX did not load: {ready.get('failure', 'no answer')}")
+        except (OSError, ValueError):
+            self.process.kill()  # not Node after all, or not answering: it goes, derivgen falls back
+            self.process.wait()
+            raise
 
     def ask(self, request: dict[str, object]) -> dict[str, object]:
         stdin, stdout = self.process.stdin, self.process.stdout
