@@ -527,7 +527,7 @@ def test_a_named_exam_shows_titles_and_sources(tmp_path: Path) -> None:
 
 
 def test_points_come_from_the_problem_file_when_the_exam_gives_none(tmp_path: Path) -> None:
-    write_exam(tmp_path, EXAM.replace("{file: wave.yaml, points: 4}", "{file: wave.yaml}"))
+    write_exam(tmp_path, EXAM.replace("{file: wave.yaml, points: 4}", "wave.yaml"))
     (tmp_path / "wave.yaml").write_text(PROBLEMS["wave.yaml"] + "points: 7\n")
     exam = load_exam(tmp_path / "midterm.yaml", "midterm.yaml")
     assert [p.points for p in exam.problems] == [6, 4, 6, 7]

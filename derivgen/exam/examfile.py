@@ -160,8 +160,11 @@ def _problems(node: yaml.Node, folder: Path, diags: Diagnostics) -> list[ExamPro
 
 
 def _problem(node: yaml.Node, folder: Path, diags: Diagnostics, n: int) -> ExamProblem | None:
+    if isinstance(node, yaml.ScalarNode) and scalar_text(node):  # "- sigmoid.yaml": its own points
+        node = yaml.MappingNode("tag:yaml.org,2002:map", [(yaml.ScalarNode("tag:yaml.org,2002:str", "file",
+                                node.start_mark, node.end_mark), node)], node.start_mark, node.end_mark)
     if not isinstance(node, yaml.MappingNode):
-        diags.add(node, f"problems[{n}] must be a mapping {{file: ..., points: ...}}")
+        diags.add(node, f"problems[{n}] must be a mapping {{file: ..., points: ...}} or a file name")
         return None
     fields = {key: (knode, vnode) for key, knode, vnode in mapping_items(node)}
     for key, (knode, _) in fields.items():
