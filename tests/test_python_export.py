@@ -133,3 +133,14 @@ def test_a_column_times_a_row_is_an_outer_product() -> None:
     assert printer(parse_expr("-inv(A).T @ a @ b.T")) == "np.outer(-np.linalg.inv(A).T @ a, b)"
     assert printer(parse_expr("a.T @ A @ a")) == "a.T @ A @ a"
     assert printer(parse_expr("x[1] * A[2, 1]")) == "x[0] * A[1, 0]"
+
+
+def test_long_lines_break_before_an_operator_and_mean_the_same() -> None:
+    from derivgen.render.pycode import wrap_code
+
+    code = " + ".join(f"np.sin(x[{i}]) * (x[{i}] - 2 * y[{i}])" for i in range(6)) + " @ A"
+    lines = wrap_code("    ", "return ", code)
+    assert len(lines) > 1 and all(len(line) <= 100 for line in lines)
+    assert lines[0].startswith("    return (np.sin(x[0])") and lines[-1].endswith(" @ A)")
+    joined = " ".join(line.strip() for line in lines).removeprefix("return ")
+    assert joined == f"({code})"

@@ -220,7 +220,7 @@ def _indices(idx: tuple[IndexLike, ...]) -> str:
 
 # --- long lines ----------------------------------------------------------------------------------
 
-_BREAKS = (" + ", " - ", " @ ", " * ", ", ")
+_BREAKS = (" + ", " - ", " @ ", " * ")
 
 
 def wrap_code(indent: str, head: str, code: str, width: int = 100) -> list[str]:
@@ -236,9 +236,7 @@ def wrap_code(indent: str, head: str, code: str, width: int = 100) -> list[str]:
     for piece in pieces[1:]:
         if len(line + piece) > width - 1:
             lines.append(line.rstrip())
-            line = pad + piece.lstrip(", ").lstrip() if piece.startswith(", ") else pad + piece.lstrip()
-            if piece.startswith(", "):
-                lines[-1] += ","
+            line = pad + piece.lstrip()
         else:
             line += piece
     return lines + [line + ")"]
