@@ -48,6 +48,22 @@ def test_shipped_schemas_are_made_from_the_loaders_tables() -> None:
             ".venv/bin/python -m derivgen.authoring.schema writes it again")
 
 
+def test_long_forms_have_the_loaders_keys(tmp_path: Path) -> None:
+    """The keys of a given's long form, as the loader's message lists them, are the schema's."""
+    from derivgen.errors import ProblemError
+    from derivgen.problem.loader import load_problem
+
+    path = tmp_path / "p.yaml"
+    path.write_text("title: T\ngiven:\n  x: {shape: [2], colour: red}\ndefine: {f: x.T @ x}\nfind: df/dx\n",
+                    encoding="utf-8")
+    with pytest.raises(ProblemError) as caught:
+        load_problem(path)
+    listed = re.search(r"known keys: ([a-z, ]+)\)", str(caught.value.diagnostics[0]))
+    assert listed is not None
+    given = schema.problem_schema()["properties"]["given"]["additionalProperties"]["anyOf"][1]
+    assert listed.group(1).split(", ") == list(given["properties"])
+
+
 def test_every_bank_file_is_valid() -> None:
     files = sorted(ROOT.glob("problems/**/*.yaml")) + sorted(ROOT.glob("problems/**/*.yml"))
     assert len(files) > 30

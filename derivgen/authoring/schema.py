@@ -22,8 +22,9 @@ from typing import Any
 
 from derivgen.build.config import ALL_FORMATS, KEYS
 from derivgen.limits import MAX_DIMENSION_SIZE, MAX_FINDS
+from derivgen.problem.defines import LONG_FORM_KEYS
 from derivgen.problem.loader import KNOWN_KEYS, METHOD_CHOICES, STEP_CHOICES
-from derivgen.problem.model import ASSUMPTIONS, DETAILS
+from derivgen.problem.model import ASSUMPTIONS, DETAILS, GRADIENTS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 #: The shipped schemas by name, as ``derivgen schema --for NAME`` chooses them.
@@ -45,12 +46,16 @@ def problem_schema() -> dict[str, Any]:
     given_long = {"type": "object", "required": ["shape"], "additionalProperties": False,
                   "properties": {"shape": shape,
                                  "assume": {"anyOf": [assumption, {"type": "array", "items": assumption}]},
-                                 "latex": {**TEXT, "description": "how the name is typeset, one formula"}}}
+                                 "latex": {**TEXT, "description": "how the name is typeset, one formula"},
+                                 "gradient": {"enum": list(GRADIENTS),
+                                              "description": "symmetrised: sym(G) for a symmetric matrix"}}}
     value = {"anyOf": [{"type": ["string", "number"]},
                        {"type": "array", "items": {"type": ["string", "number", "array"]}}],
              "description": "an expression (quote one that starts with '['), or a list of them"}
+    define_keys: dict[str, Any] = {"expr": value, "latex": TEXT}
+    assert tuple(define_keys) == LONG_FORM_KEYS, "a key of a define's long form is missing from the schema"
     define_long = {"type": "object", "required": ["expr"], "additionalProperties": False,
-                   "properties": {"expr": value, "latex": TEXT}}
+                   "properties": define_keys}
     find = {"type": "string", "pattern": r"^\s*d", "description": "dL/dtheta, df/dx[2], df/d(s, t)"}
     properties: dict[str, Any] = {
         "title": {**TEXT, "description": "required; Markdown text with $...$ math"},
