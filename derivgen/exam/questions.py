@@ -116,9 +116,11 @@ def questions_for(version: str, number: int, problem: Problem, derivations: list
             elif kind == "error":
                 try:
                     out.append(_find_the_error(problem, d, rng, tuple(derivations[:j]), base))
-                except NoPlantedError as e:
-                    if notes is not None:
-                        notes.append(f"{problem.id}: no find-the-error question: {e}")
+                except NoPlantedError:
+                    if notes is not None:  # one note for every version
+                        notes.append(f"{problem.id}{f' part ({part})' if part else ''}: no find-the-error "
+                                     "question: no step of its worked solution takes a mistake that shows "
+                                     "there and changes the step's value")
     return out
 
 
