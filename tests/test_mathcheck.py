@@ -204,3 +204,18 @@ def test_structure_slips(tex: str, offset: int, start: str) -> None:
 ])
 def test_structure_accepts(tex: str) -> None:
     assert structure_slips(tex, known_commands()) == []
+
+
+def test_a_problem_cached_without_the_check_is_checked_once_it_can_be(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "brace.yaml").write_text(BROKEN["brace.yaml"][0] + GIVEN, encoding="utf-8")
+
+    def build(**env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "derivgen", "build", "src", "-o", "out", "--format", "json",
+                               "-j", "1", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                              env=dict(os.environ, PYTHONPATH=str(ROOT), **env))
+
+    assert build(DERIVGEN_MATH_CHECK="off").returncode == 0
+    again = build()
+    assert again.returncode == 1 and "src/brace.yaml:3:38: statement: unbalanced brace" in again.stderr

@@ -108,8 +108,12 @@ def tree_hash(folders: Iterable[Path | None], suffixes: tuple[str, ...] = ()) ->
 
 
 def code_fingerprint() -> str:
-    """derivgen's version plus a hash of its own source, so a changed engine invalidates the cache."""
-    return digest([__version__, tree_hash([_PACKAGE], (".py",))])
+    """derivgen's version plus a hash of its own source, so a changed engine invalidates the cache;
+    also the KaTeX that checks statement math and how it is checked (a problem loaded with the
+    check off, or without Node, is loaded again once the check can run)."""
+    from derivgen.problem.mathcheck import check_mode
+
+    return digest([__version__, tree_hash([_PACKAGE], (".py", ".js")), check_mode()])
 
 
 def context_key(template_dirs: Iterable[Path | None], formats: Iterable[str], flavour: str,

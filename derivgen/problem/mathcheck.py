@@ -27,7 +27,7 @@ from typing import TypeGuard
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from derivgen.errors import Diagnostic
-from derivgen.problem.katex import Verdict, known_commands, parse_formulas
+from derivgen.problem.katex import KATEX_JS, Verdict, known_commands, node_program, parse_formulas
 from derivgen.problem.mathtext import Formula, Slip, find_math, structure_slips, unknown_macro
 from derivgen.problem.yamlsource import Report, Source, scalar_value
 
@@ -49,6 +49,18 @@ class _Text:
     """Markdown with ``$`` math; else one formula without delimiters (``latex:``)."""
 
 
+def check_off() -> bool:
+    """``DERIVGEN_MATH_CHECK=off`` (or 0, no, false)."""
+    return os.environ.get("DERIVGEN_MATH_CHECK", "").strip().lower() in ("off", "0", "no", "false")
+
+
+def check_mode() -> str:
+    """How formulas are checked in this process: ``katex``, ``python`` (no Node) or ``off``."""
+    if check_off():
+        return "off"
+    return "katex" if node_program() is not None and KATEX_JS.is_file() else "python"
+
+
 def check_math(report: Report, top: Mapping[str, Node]) -> None:
     """Report every broken formula of a problem file's texts (``top``: its top-level value nodes)."""
     _check(report, _texts(top))
@@ -66,7 +78,7 @@ def math_diagnostics(display: str, texts: list[tuple[str, Node]]) -> list[Diagno
 
 
 def _check(report: Report, texts: list[_Text]) -> None:
-    if os.environ.get("DERIVGEN_MATH_CHECK", "").strip().lower() in ("off", "0", "no", "false"):
+    if check_off():
         return
     pending: list[tuple[_Text, Formula]] = []
     for text in texts:
