@@ -36,7 +36,8 @@ def test_every_row_has_every_field(fn: Function) -> None:
     else:
         assert fn.derivative is None and fn.sympy is None and fn.domain is None
     for f in dataclasses.fields(fn):
-        assert f.name in ("derivative", "sympy", "latex", "domain") or getattr(fn, f.name) is not None
+        assert f.name in ("derivative", "sympy", "latex", "domain", "numpy_axis") or getattr(fn, f.name) is not None
+    assert fn.axis == (fn.numpy_axis is not None)  # sum, softmax and logsumexp take an axis
 
 
 @pytest.mark.parametrize("fn", ELEMENTWISE_ROWS, ids=ELEMENTWISE)

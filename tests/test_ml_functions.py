@@ -32,6 +32,11 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
+def row_softmax(X: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(X - X.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
 def simplex(n: int) -> np.ndarray:
     return RNG.dirichlet(np.ones(n))
 
@@ -94,6 +99,24 @@ CASES = [
     ("given: {z: [3]}\ndefine: {q: \"softmax(z)[1]\"}", "dq/dz", lambda z: softmax(z)[0], {"z": RNG.normal(size=3)}),
     ("given: {X: [2, 3], t: []}\ndefine: {L: \"sum(sum(X * t, 0)) + t**2\"}", "dL/dt",
      lambda X, t: np.sum(np.sum(X * t, axis=0)) + t**2, {"X": RNG.normal(size=(2, 3)), "t": 0.4}),
+    ("given: {S: [M, N]}\ndefine: {P: \"softmax(S, 1)\"}", "dP/dS", lambda S: row_softmax(S, 1),  # 4-way
+     {"S": RNG.normal(size=(2, 3))}),
+    ("given: {S: [M, N]}\ndefine: {P: \"softmax(S, 0)\"}", "dP/dS", lambda S: row_softmax(S, 0),
+     {"S": RNG.normal(size=(2, 3))}),
+    (  # attention: a row softmax of scores, weighting the values
+        "given: {Q: [T, D], K: [T, D], V: [T, D], A: [T, D]}\n"
+        "define: {P: \"softmax(Q @ K.T, 1)\", L: tr(A.T @ P @ V)}",
+        "dL/dQ", lambda Q, K, V, A: np.trace(A.T @ row_softmax(Q @ K.T, 1) @ V),
+        {"Q": RNG.normal(size=(3, 2)), "K": RNG.normal(size=(3, 2)), "V": RNG.normal(size=(3, 2)),
+         "A": RNG.normal(size=(3, 2))},
+    ),
+    ("given: {Z: [M, K], Y: [M, K]}\ndefine: {L: \"sum(logsumexp(Z, 1)) - tr(Y.T @ Z)\"}", "dL/dZ",  # batch CE
+     lambda Z, Y: np.log(np.exp(Z).sum(axis=1)).sum() - np.trace(Y.T @ Z),
+     {"Z": RNG.normal(size=(3, 2)), "Y": RNG.normal(size=(3, 2))}),
+    ("given: {Z: [M, K], a: [K]}\ndefine: {L: \"a.T @ logsumexp(Z, 0)\"}", "dL/dZ",
+     lambda Z, a: a @ np.log(np.exp(Z).sum(axis=0)), {"Z": RNG.normal(size=(3, 2)), "a": RNG.normal(size=2)}),
+    ("given: {S: [2, 3], t: []}\ndefine: {L: \"sum(softmax(t * S, 1) * S)\"}", "dL/dt",  # concrete: written out
+     lambda S, t: (row_softmax(t * S, 1) * S).sum(), {"S": RNG.normal(size=(2, 3)), "t": 0.8}),
     (  # layer norm's centring and scaling, with a size as a number written as a sum of ones
         "given: {x: [N], g: [N]}\ndefine: {m: sum(x) / 4, v: sum((x - m)**2) / 4, L: g.T @ ((x - m) / sqrt(v + 1))}",
         "dL/dx", lambda x, g: g @ ((x - x.mean()) / np.sqrt(((x - x.mean()) ** 2).mean() + 1)),
@@ -195,10 +218,10 @@ def test_sum_by_axis_shapes_and_errors(tmp_path: Path) -> None:
     ok = load_problem(_write(tmp_path, "given: {X: [M, N]}\ndefine: {c: \"sum(X, 0)\", r: \"sum(X, 1)\"}\n"
                                        "find: [dc/dX]\n"))
     assert ok.definition("c").shape == ("N",) and ok.definition("r").shape == ("M",)  # type: ignore[union-attr]
-    with pytest.raises(ProblemError, match=r"define.c: X \(M×N\) has no axis 2 to sum over \(a matrix has axes "
+    with pytest.raises(ProblemError, match=r"define.c: X \(M×N\) has no axis 2 for sum \(a matrix has axes "
                                            r"0 and 1, a vector only 0\)"):
         load_problem(_write(tmp_path, "given: {X: [M, N]}\ndefine: {c: \"sum(X, 2)\"}\nfind: [dc/dX]\n", "q"))
-    with pytest.raises(ProblemError, match=r"define.c: the axis of sum is 0 \(sum each column\) or 1 \(sum each "
+    with pytest.raises(ProblemError, match=r"define.c: the axis of sum is 0 \(each column\) or 1 \(each "
                                            r"row\), a whole number"):
         load_problem(_write(tmp_path, "given: {X: [M, N], t: []}\ndefine: {c: \"sum(X, t)\"}\nfind: [dc/dX]\n",
                             "r"))
@@ -328,3 +351,20 @@ def test_the_scalar_rules_name_each_new_function(tmp_path: Path) -> None:
     assert "The derivative of $\\lvert x \\rvert$ is $\\operatorname{sign} x$" in md
     assert "$\\frac{e^{x}}{1 + e^{x}} = \\sigma(x)$" in md
     assert "The derivative of $\\log(1 + x)$ is $\\frac{1}{1 + x}$." in md
+
+
+def test_a_row_softmax_is_written_in_its_name(tmp_path: Path) -> None:
+    md, _ = _page(tmp_path, "given: {Q: [T, D], K: [T, D]}\ndefine: {P: \"softmax(Q @ K.T, 1)\"}\nfind: [dP/dQ]\n")
+    assert (r"\frac{\partial P_{pq}}{\partial Q_{ij}} = \delta_{pi} P_{pq} K_{qj} - \sum_{m=1}^{T} \delta_{pi} P_{pq} "
+            r"P_{pm} K_{mj}, \\ \text{where } \boldsymbol{P} = \operatorname{softmax}_{\text{rows}}\left("
+            r"\boldsymbol{Q} \boldsymbol{K}^{\top}\right)") in md
+
+
+def test_softmax_and_logsumexp_along_an_axis_follow_numpy() -> None:
+    from derivgen.problem.parser import parse_expression
+
+    X = RNG.normal(size=(2, 3))
+    for axis in (0, 1):
+        np.testing.assert_allclose(evaluate(parse_expression(f"softmax(X, {axis})"), {"X": X}), row_softmax(X, axis))
+        np.testing.assert_allclose(evaluate(parse_expression(f"logsumexp(X, {axis})"), {"X": X}),
+                                   np.log(np.exp(X).sum(axis=axis)))

@@ -126,6 +126,19 @@ def _inv(g: Grid) -> Grid:
     return tuple(tuple(BinOp("/", cofactor(j, i), d) for j in range(n)) for i in range(n))
 
 
+def _along(f: str, g: Grid, axis: int) -> Grid:
+    """sum, logsumexp or softmax of each row (axis 1) or each column (axis 0), NumPy's axes: a vector
+    comes out of sum and logsumexp, a matrix of X's shape out of softmax."""
+    lines = [list(r) for r in g] if axis == 1 else [[r[j] for r in g] for j in range(len(g[0]))]
+    if f == "sum":
+        return tuple((_total(line),) for line in lines)
+    exps: list[list[Expr]] = [[Call("exp", (c,)) for c in line] for line in lines]
+    if f == "logsumexp":
+        return tuple((Call("log", (_total(line),)),) for line in exps)
+    soft = [[BinOp("/", x, _total(line)) for x in line] for line in exps]
+    return tuple(tuple(r) for r in soft) if axis == 1 else tuple(zip(*soft, strict=True))
+
+
 class _Writer:
     def __init__(self, shapes: Mapping[str, Shape], sizes: Mapping[str, int]) -> None:
         self.shapes = shapes
@@ -203,11 +216,9 @@ class _Writer:
             if f == "eye":
                 return tuple(tuple(Num(int(i == j)) for j in range(n)) for i in range(n))
             return tuple((Num(int(f == "ones")),) for _ in range(n))
-        if f == "sum" and len(e.args) == 2 and isinstance(e.args[1], Num) and e.args[1].value in (0, 1):
-            g = self.grid(e.args[0])  # NumPy's axes: 0 sums each column, 1 each row; a vector comes out
-            if e.args[1].value == 1:
-                return tuple((_total(list(r)),) for r in g)
-            return tuple((_total([r[j] for r in g]),) for j in range(len(g[0])))
+        if len(e.args) == 2 and isinstance(e.args[1], Num) and e.args[1].value in (0, 1) \
+                and f in ("sum", "softmax", "logsumexp"):
+            return _along(f, self.grid(e.args[0]), int(e.args[1].value))
         if len(e.args) != 1:
             raise NotConcrete(f"{f} with {len(e.args)} arguments")
         g = self.grid(e.args[0])

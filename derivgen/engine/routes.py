@@ -267,17 +267,24 @@ def named_softmax(ctx: Ctx) -> tuple[NamedEntry, ...]:
     from derivgen.derivation.index_form import Idx
     from derivgen.engine.index.differentiate import NamedEntry
     from derivgen.errors import DerivgenError
+    from derivgen.problem.functions import axis_of
 
     out: list[NamedEntry] = []
     for d in ctx.problem.define:
-        if d.params or not (isinstance(d.expr, Call) and d.expr.func == "softmax" and len(d.expr.args) == 1):
+        if d.params or not (isinstance(d.expr, Call) and d.expr.func == "softmax"):
             continue
-        arg = d.expr.args[0]
+        arg, axis = d.expr.args[0], axis_of(d.expr)
         for u in dict.fromkeys((ctx.problem_expand_calls(arg), ctx.full_expand(arg))):
             try:
                 writer = IndexWriter(ctx.env)
-                k = Idx("~k", writer.shape(u)[0])  # a name no writer makes
-                out.append(NamedEntry(d.name, k, writer.write(u, (k,))))
+                shape = writer.shape(u)
+                if len(shape) == 1:
+                    k = Idx("~k", shape[0])  # names no writer makes
+                    out.append(NamedEntry(d.name, k, writer.write(u, (k,))))
+                elif axis is not None:
+                    k, line = Idx("~k", shape[axis]), Idx("~a", shape[1 - axis])
+                    at = (line, k) if axis == 1 else (k, line)
+                    out.append(NamedEntry(d.name, k, writer.write(u, at), line, axis))
             except (NotIndexable, DerivgenError, KeyError, IndexError):
                 continue
     return tuple(out)

@@ -129,9 +129,8 @@ class Evaluator:
             raise ExpressionError(f"unknown function '{e.func}'", e.offset)
         if fn.kind == "size":
             return fn.numpy(self._size(e))
-        if fn.axis and len(a) == 2:  # sum(X, axis), NumPy's axes; a row vector is 1×N here
-            axis = int(a[1])
-            return np.sum(a[0], axis=axis if a[0].ndim == 2 else None)
+        if fn.numpy_axis is not None and len(a) == 2:  # sum(X, axis), NumPy's axes; a row vector is 1×N
+            return fn.numpy_axis(a[0], int(a[1]))
         if fn.shape(a[0].shape, operator.eq) is None:
             raise ExpressionError(f"{e.func} needs {fn.takes}, not {_dims(a[0])}", e.offset)
         return fn.numpy(a[0])

@@ -67,6 +67,8 @@ class Function:
     check keeps its argument away from 0."""
     axis: bool = False
     """Whether it takes an optional second argument, the axis 0 or 1 (``sum(X, 1)``, NumPy's)."""
+    numpy_axis: Callable[[Any, int], Any] | None = None
+    """The NumPy form along an axis (``np.sum(X, axis=1)``), for a function that takes one."""
 
     @property
     def elementwise(self) -> bool:
@@ -148,21 +150,37 @@ def _softplus_numpy(z: Any) -> Any:
     return np.logaddexp(0.0, z)
 
 
-def _softmax_numpy(z: Any) -> Any:
-    """exp(z) / sum(exp(z)) for a vector, shifted by its largest entry against overflow."""
+def _softmax_numpy(z: Any, axis: int | None = None) -> Any:
+    """exp(z) / sum(exp(z)) for a vector (or along an axis of a matrix), shifted against overflow."""
     import numpy as np
 
     z = np.asarray(z, dtype=np.float64)
-    e = np.exp(z - np.max(z))
-    return e / np.sum(e)
+    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
 
 
-def _logsumexp_numpy(z: Any) -> Any:
+def _logsumexp_numpy(z: Any, axis: int | None = None) -> Any:
     import numpy as np
 
     z = np.asarray(z, dtype=np.float64)
-    m = np.max(z)
-    return m + np.log(np.sum(np.exp(z - m)))
+    m = np.max(z, axis=axis, keepdims=True)
+    out = m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
+    return np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
+
+
+def _sum_numpy_axis(a: Any, axis: int) -> Any:
+    import numpy as np
+
+    return np.sum(a, axis=axis if np.ndim(a) == 2 else None)
+
+
+def _along(f: Callable[..., Any]) -> Callable[[Any, int], Any]:
+    """``f`` along an axis of a matrix (a vector has only axis 0: the whole vector)."""
+    def apply(a: Any, axis: int) -> Any:
+        import numpy as np
+
+        return f(a, axis if np.ndim(a) == 2 else None)
+    return apply
 
 
 def _inv_numpy(a: Any) -> Any:
@@ -213,13 +231,14 @@ def _vector_to_scalar(s: Shape, same: Same) -> Shape | None:
     return () if len(s) == 1 else None
 
 
-def axis_shape(s: Shape, axis: int) -> Shape | None:
+def axis_shape(s: Shape, axis: int, func: str = "sum") -> Shape | None:
     """``sum(X, axis)``'s shape, NumPy's: axis 0 sums each column (N entries for an M×N matrix),
-    axis 1 each row (M entries), both as a vector; a vector's only axis is 0 (its sum, a scalar)."""
+    axis 1 each row (M entries), both as a vector; a vector's only axis is 0 (its sum, a scalar).
+    ``logsumexp`` reduces the same way; ``softmax(X, axis)`` keeps X's shape."""
     if len(s) == 1:
-        return () if axis == 0 else None
+        return (s if func == "softmax" else ()) if axis == 0 else None
     if len(s) == 2 and axis in (0, 1):
-        return (s[1 - axis],)
+        return s if func == "softmax" else (s[1 - axis],)
     return None
 
 
@@ -236,9 +255,10 @@ def _elementwise(name: str, derivative: Callable[[Expr], Expr], words: str, doma
 
 
 def _array(name: str, takes: str, shape: ShapeRule, numpy: Callable[[Any], Any], latex: str | None,
-           words: str, note: str, kind: Kind = "array", axis: bool = False) -> Function:
+           words: str, note: str, kind: Kind = "array",
+           numpy_axis: Callable[[Any, int], Any] | None = None) -> Function:
     return Function(name, 1, kind, takes, shape, None, numpy, None, latex, False, words, None, note,
-                    axis=axis)
+                    axis=numpy_axis is not None, numpy_axis=numpy_axis)
 
 
 def _tan_derivative(z: Expr) -> Expr:
@@ -300,11 +320,13 @@ _ROWS = (
            "the 2-norm of a vector, the Frobenius norm of a matrix"),
     _array("sum", "a vector or matrix", _scalar, _numpy("sum"), r"\operatorname{sum}",
            "the sum of the entries", "any array; sum(X, 0) sums each column and sum(X, 1) each row, "
-           "as NumPy does", axis=True),
+           "as NumPy does", numpy_axis=_sum_numpy_axis),
     _array("softmax", "a vector", _vector, _softmax_numpy, r"\operatorname{softmax}", "the softmax function",
-           "a vector; softmax(z)_i = exp(z_i) / Σ_k exp(z_k)"),
+           "a vector; softmax(z)_i = exp(z_i) / Σ_k exp(z_k); softmax(X, 1) of each row, softmax(X, 0) of "
+           "each column", numpy_axis=_along(_softmax_numpy)),
     _array("logsumexp", "a vector", _vector_to_scalar, _logsumexp_numpy, r"\operatorname{logsumexp}",
-           "the log-sum-exp function", "a vector; logsumexp(z) = log Σ_k exp(z_k)"),
+           "the log-sum-exp function", "a vector; logsumexp(z) = log Σ_k exp(z_k); logsumexp(X, 1) of each "
+           "row, logsumexp(X, 0) of each column", numpy_axis=_along(_logsumexp_numpy)),
     _array("diag", "a vector", _diagonal, _numpy("diag"), r"\operatorname{diag}",
            "the diagonal matrix", "a vector, put on the diagonal"),
     _array("eye", "a size: a positive whole number or a dimension name", lambda s, same: (s[0], s[0]),
@@ -328,7 +350,8 @@ KINKED: tuple[str, ...] = tuple(f.name for f in _ROWS if f.kinks)
 
 
 def axis_of(e: Expr) -> int | None:
-    """The axis of ``sum(X, axis)`` (0 or 1), or None for a call without one."""
+    """The axis of ``sum(X, axis)``, ``softmax(X, axis)`` or ``logsumexp(X, axis)`` (0 or 1), or None
+    for a call without one."""
     if isinstance(e, Call) and len(e.args) == 2 and e.func in FUNCTIONS and FUNCTIONS[e.func].axis:
         a = e.args[1]
         if isinstance(a, Num) and isinstance(a.value, int) and not isinstance(a.value, bool):

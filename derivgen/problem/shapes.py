@@ -234,11 +234,11 @@ def _axis_shape(e: Call, s: Shape) -> Shape:
 
     axis = axis_of(e)
     if axis is None:
-        raise ExpressionError(f"the axis of {e.func} is 0 (sum each column) or 1 (sum each row), "
+        raise ExpressionError(f"the axis of {e.func} is 0 (each column) or 1 (each row), "
                               "a whole number", getattr(e.args[1], "offset", e.offset))
-    out = axis_shape(s, axis)
+    out = axis_shape(s, axis, e.func)
     if out is None:
-        raise ExpressionError(f"{_desc(e.args[0], s)} has no axis {axis} to sum over "
+        raise ExpressionError(f"{_desc(e.args[0], s)} has no axis {axis} for {e.func} "
                               "(a matrix has axes 0 and 1, a vector only 0)", e.offset)
     return out
 

@@ -220,6 +220,9 @@ class LatexPrinter:
         if f == "sum" and len(args) == 2:  # NumPy's axis: 0 sums each column (Xᵀ1), 1 each row (X1)
             arg = self.wrap(args[0], PREC["atom"])
             return (arg + r"^\top" if args[1] == Num(0) else arg) + r" \boldsymbol{1}"
+        if f in ("softmax", "logsumexp") and len(args) == 2:  # of each row (axis 1) or column (axis 0)
+            along = r"\text{rows}" if args[1] == Num(1) else r"\text{cols}"
+            return FUNC_LATEX[f] + "_{" + along + r"}\left(" + self.print(args[0]) + r"\right)"
         if f == "eye":
             return r"\boldsymbol{I}"
         if f in ("ones", "zeros"):  # the vector of ones (zeros), as MML writes it

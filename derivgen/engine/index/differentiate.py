@@ -28,6 +28,7 @@ from derivgen.derivation.index_form import (
     Term,
     add,
     const,
+    factor_indices,
     fresh_dummies,
     mul,
     scale,
@@ -244,14 +245,24 @@ def _constant_powers(t: Term) -> Term:
     """A power of a number goes into the coefficient: δ_pi δ_qj (1)² is δ_pi δ_qj, and cancels."""
     coeff, kept = t.coeff, []
     for f in t.factors:
-        base = f.base.terms[0] if isinstance(f, Pw) and len(f.base.terms) == 1 else None
-        if base is not None and not base.factors and not base.sums and isinstance(f.exp, (int, Fraction)) \
-                and Fraction(f.exp).denominator == 1 and isinstance(base.coeff, (int, Fraction)) \
-                and (base.coeff != 0 or f.exp > 0):
-            coeff = coeff * Fraction(base.coeff) ** int(f.exp)
-        else:
+        number = _number_power(f)
+        if number is None:
             kept.append(f)
+        else:
+            coeff = coeff * number
     return t if len(kept) == len(t.factors) else Term(coeff, tuple(kept), t.sums)
+
+
+def _number_power(f: Factor) -> Fraction | None:
+    """The value of ``(c)^n`` for a number c and a whole n (not 0 to a negative power), else None."""
+    if not isinstance(f, Pw) or len(f.base.terms) != 1:
+        return None
+    base, e = f.base.terms[0], f.exp
+    if base.factors or base.sums or not isinstance(e, (int, Fraction)) or Fraction(e).denominator != 1:
+        return None
+    if not isinstance(base.coeff, (int, Fraction)) or (base.coeff == 0 and e <= 0):
+        return None
+    return Fraction(base.coeff) ** int(e)
 
 
 def _merge_powers(factors: tuple[Factor, ...]) -> tuple[Factor, ...]:
@@ -288,14 +299,20 @@ def _merge_powers(factors: tuple[Factor, ...]) -> tuple[Factor, ...]:
 
 @dataclass(frozen=True)
 class NamedEntry:
-    """``p := softmax(u)``: its entry p_a is exp(u_a) (Σ_k exp(u_k))⁻¹, to be written p_a again."""
+    """``p := softmax(u)``: its entry p_a is exp(u_a) (Σ_k exp(u_k))⁻¹, to be written p_a again; for
+    ``P := softmax(S, 1)`` the entry P_ab is exp(S_ab) (Σ_k exp(S_ak))⁻¹ (axis 0: down a column)."""
 
     name: str
     """The define, ``p``."""
     k: Idx
     """The summed index of ``u_k`` below."""
     u: IExpr
-    """The argument's entry at ``k``, in the given variables."""
+    """The argument's entry at ``k`` (and ``line``), in the given variables."""
+    line: Idx | None = None
+    """For a softmax along an axis of a matrix: the index of the row (axis 1) or column (axis 0) that
+    stays; None for a vector."""
+    axis: int = 1
+    """Along which axis (NumPy's), when ``line`` is set."""
 
 
 def fold_named(x: IExpr, named: tuple[NamedEntry, ...]) -> IExpr:
@@ -308,39 +325,48 @@ def fold_named(x: IExpr, named: tuple[NamedEntry, ...]) -> IExpr:
 
 
 def _fold_term(t: Term, e: NamedEntry) -> Term:
-    total = _canonical(IExpr((Term(1, (Fn("exp", e.u),), (e.k,)),)))
     factors: list[Factor | None] = list(t.factors)
     for p, f in enumerate(t.factors):
         if not (isinstance(f, Pw) and isinstance(f.exp, (int, Fraction)) and f.exp < 0
-                and Fraction(f.exp).denominator == 1 and _canonical(f.base) == total):
+                and Fraction(f.exp).denominator == 1):
+            continue
+        line = _line_of_total(f, e)
+        if line is None:
             continue
         need = -int(f.exp)
-        exps = [(q, a) for q, g in enumerate(factors) if (a := _softmax_index(g, e)) is not None]
+        exps = [(q, b) for q, g in enumerate(factors) if (b := _softmax_index(g, e, line[0])) is not None]
         if len(exps) < need:
             continue
-        taken = exps[:need]
-        for q, a in taken:
-            factors[q] = Ent(e.name, (a,))
+        for q, b in exps[:need]:
+            a = line[0]
+            factors[q] = Ent(e.name, (b,) if a is None else (a, b) if e.axis == 1 else (b, a))
         factors[p] = None
     kept = tuple(f for f in factors if f is not None)
     return Term(t.coeff, kept, t.sums) if len(kept) != len(t.factors) else t
 
 
-def _softmax_index(f: Factor | None, e: NamedEntry) -> IndexLike | None:
-    """a when ``f`` is exp(u_a), else None."""
-    if not isinstance(f, Fn) or f.func != "exp":
-        return None
-    target = _canonical(f.arg)
-    for a in {i for t in f.arg.terms for g in t.factors for i in _indices(g)}:
-        if _canonical(subst_index(e.u, e.k, a)) == target:
-            return a
+def _line_of_total(f: Pw, e: NamedEntry) -> tuple[IndexLike | None] | None:
+    """(a,) when ``f``'s base is Σ_k exp(u_ak) (for a vector: (None,) when it is Σ_k exp(u_k)); else None."""
+    total = IExpr((Term(1, (Fn("exp", e.u),), (e.k,)),))
+    target = _canonical(f.base)
+    if e.line is None:
+        return (None,) if _canonical(total) == target else None
+    for a in factor_indices(f):
+        if _canonical(subst_index(total, e.line, a)) == target:
+            return (a,)
     return None
 
 
-def _indices(f: Factor) -> list[IndexLike]:
-    from derivgen.derivation.index_form import factor_indices
-
-    return factor_indices(f)
+def _softmax_index(f: Factor | None, e: NamedEntry, line: IndexLike | None) -> IndexLike | None:
+    """b when ``f`` is exp(u_b) (exp(u_ab) along the line a), else None."""
+    if not isinstance(f, Fn) or f.func != "exp":
+        return None
+    target = _canonical(f.arg)
+    u = e.u if e.line is None or line is None else subst_index(e.u, e.line, line)
+    for b in factor_indices(f):
+        if _canonical(subst_index(u, e.k, b)) == target:
+            return b
+    return None
 
 
 def _canonical(x: IExpr, depth: int = 0) -> tuple[object, ...]:

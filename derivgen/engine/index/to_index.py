@@ -164,9 +164,11 @@ class IndexWriter:
             return mul(single(Delta(idx[0], idx[1])), self.write(e.args[0], (idx[0],)))
         arg = e.args[0]
         s = self.shape(arg)
+        axis = axis_of(e)
+        if f in ("softmax", "logsumexp") and axis is not None and len(s) == 2:
+            return self._softmax_along(f, arg, axis, idx)
         if f in ("softmax", "logsumexp"):
             return self._softmax(f, arg, idx)
-        axis = axis_of(e)
         if axis is not None and len(s) == 2:
             # NumPy's axes: sum(X, 0)_j = Σ_i X_ij (column sums), sum(X, 1)_i = Σ_j X_ij (row sums)
             k = self.fresh.idx(s[axis])
@@ -182,6 +184,18 @@ class IndexWriter:
             total = summed(entry, ks)
             return single(Fn("sqrt", total)) if f == "norm" else total
         raise NotIndexable(f"function '{f}' has no index form")
+
+    def _softmax_along(self, f: str, arg: Expr, axis: int, idx: tuple[IndexLike, ...]) -> IExpr:
+        """softmax(X, 1)_ij = exp(X_ij) / Σ_k exp(X_ik) (each row), logsumexp(X, 1)_i = log Σ_k exp(X_ik);
+        axis 0 the same down each column."""
+        k = self.fresh.idx(self.shape(arg)[axis])
+        # the index of the row (axis 1) or column (axis 0) that stays: softmax keeps X's two indices
+        keep = idx[1] if f == "softmax" and axis == 0 else idx[0]
+        at = (keep, k) if axis == 1 else (k, keep)
+        total = summed(single(Fn("exp", self.write(arg, at))), (k,))
+        if f == "logsumexp":
+            return single(Fn("log", total))
+        return mul(single(Fn("exp", self.write(arg, idx))), power(total, -1))
 
     def _softmax(self, f: str, arg: Expr, idx: tuple[IndexLike, ...]) -> IExpr:
         """softmax(z)_i = exp(z_i) / Σ_k exp(z_k); logsumexp(z) = log Σ_k exp(z_k)."""

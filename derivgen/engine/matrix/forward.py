@@ -211,7 +211,7 @@ def _call(fw: Forward, e: Call) -> Sum:
         fw.use("inverse")
         inv = atom(Call("inv", (ctx.inner(u),)), ctx)
         return neg(mm(mm(inv, fw.jac(u), ctx), inv, ctx))
-    if e.func == "softmax":
+    if e.func == "softmax" and len(e.args) == 1:
         fw.use("softmax")
         return mm(softmax_jacobian(e, ctx), fw.jac(u), ctx)
     if e.func == "diag":

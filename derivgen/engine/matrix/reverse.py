@@ -240,7 +240,7 @@ def _call(bp: Backprop, e: Call, g: Sum) -> None:
         _elementwise(bp, e, g)
         return
     rule = _CALL_RULES.get(e.func)
-    if rule is None:
+    if rule is None or len(e.args) != 1:  # softmax(X, 1), sum(X, 0): entry by entry (index notation)
         raise Unsupported(f"no closed form through {e.func}")
     bp.composite(e.args[0])
     rule(bp, e.args[0], g)
