@@ -189,3 +189,13 @@ def test_exam_pdfs(tmp_path: Path) -> None:
     out = make_exam(exam_file(tmp_path), tmp_path / "out")
     assert "midterm/paper.pdf" in out.files and "midterm/solutions.pdf" in out.files
     assert (tmp_path / "out/midterm/paper.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_exponents_follow_in_the_statement_subscripts_never() -> None:
+    problem = load_problem(ROOT / "problems/2-multivariate/chain-rule-s-t.yaml")
+    r = draw(problem, random.Random(0), turn=1)
+    assert set(r.exponents) == {2} and r.exponents[2] != 2
+    k = r.exponents[2]
+    p = apply(problem, r)
+    assert f"x_1^{k} x_2" in (p.statement or "") and "x_1^2" not in (p.statement or "")
+    assert to_text(p.definition("f").expr) == f"x[1] ** {k} * x[2]"

@@ -33,6 +33,8 @@ from derivgen.render.narrate import printer_for
 POINTS = 3
 #: Two options differ when, at some point, their values differ by this much relative to their scale.
 DIFFERENT = 1e-3
+#: Values below this are zero to the comparison (far below anything an option's difference shows).
+TINY = 1e-12
 #: Distractors per question (the right answer makes one more option).
 DISTRACTORS = 4
 #: Draws of the check's random points tried per point wanted.
@@ -196,7 +198,8 @@ def values_differ(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
         if rows_cols(x.shape) != rows_cols(y.shape):
             return True
         x, y = x.reshape(-1), y.reshape(-1)
-        scale = max(1.0, float(np.max(np.abs(x), initial=0.0)), float(np.max(np.abs(y), initial=0.0)))
+        # relative to the values' own scale: a derivative of 1e-9 at every point still tells -x from x
+        scale = max(float(np.max(np.abs(x), initial=0.0)), float(np.max(np.abs(y), initial=0.0)), TINY)
         if float(np.max(np.abs(x - y), initial=0.0)) > DIFFERENT * scale:
             return True
     return False

@@ -41,6 +41,8 @@ TOLERANCE = 0.01
 ABS_TOLERANCE = 0.001
 #: Draws of values tried before a numeric question gives up.
 VALUE_DRAWS = 12
+#: An answer smaller than this is nearly zero: values are drawn again to ask a telling one.
+MIN_ANSWER = 0.01
 #: Decimals of the values, first one; more when a function is undefined at the rounded values.
 DECIMALS = (1, 1, 2, 3)
 
@@ -171,8 +173,9 @@ def _numeric(problem: Problem, find: Find, d: Derivation, rng: random.Random, so
             continue
         ix = _pick_entry(array, rng)
         answer = float(f"{float(array[ix]):.6g}") + 0.0  # no -0.0
-        found = (values, ix, answer)
-        if answer not in taken:
+        if found is None or (abs(answer) >= MIN_ANSWER and answer not in taken) or abs(found[2]) < MIN_ANSWER:
+            found = (values, ix, answer)
+        if answer not in taken and abs(answer) >= MIN_ANSWER:
             break
     if found is None:
         raise QuestionError(f"{problem.id}: {find.text}: no values (up to {DECIMALS[-1]} decimals) where the "

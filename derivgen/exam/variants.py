@@ -128,15 +128,15 @@ def redrawable_exponents(problem: Problem) -> list[int]:
     (``x^2``), if at all.
 
     The statement's powers follow them (``x^2`` becomes ``x^3``); a number the math writes
-    anywhere else (a coefficient, a subscript), a size, a number in a shape or an index stays as
-    it is.  Prose is never changed, and its numbers (a section number in the source) are not the
-    formula's.
+    anywhere else (a coefficient), a size or a number in a shape stays as it is.  Subscripts
+    (the 2 of ``x_2^2``) and prose never change, and their numbers (a section number in the
+    source) are not the formula's.
     """
     maths = [m.group(1) or m.group(2)
              for t in (problem.title, problem.statement or "") for m in _MATH.finditer(t)]
     elsewhere = {int(m.group(1)) for tex in maths for m in re.finditer(r"(\d+)", tex)
-                 if not _after_power(tex, m.start())}
-    elsewhere |= set(problem.sizes.values()) | _indices(problem)
+                 if not _after_script(tex, m.start())}
+    elsewhere |= set(problem.sizes.values())  # R^3 would follow a redrawn x**3; an index is no power
     elsewhere |= {d for v in problem.given for d in v.shape if isinstance(d, int)}
     found: set[int] = set()
     exprs = [d.expr for d in problem.define]
