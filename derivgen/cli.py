@@ -44,6 +44,7 @@ examples:
   derivgen exam midterm.yaml --variants 3 --seed 2026    (an exam file: see the README)
   derivgen new problems/3-matrix/my-gradient.yaml --kind matrix
   derivgen schema > problem.schema.json     (for editors; --for config: derivgen.yaml)
+  derivgen serve problems/                  preview at http://127.0.0.1:8000/, rebuilt on every change
 
 exit codes: 0 ok, 1 a problem failed (or no problem file was found), 2 usage error"""
 
