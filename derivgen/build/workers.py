@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from derivgen.build.progress import Progress
 from derivgen.build.report import error_lines
-from derivgen.build.stages import RenderOptions, Stages
+from derivgen.build.stages import RenderOptions, Stages, with_layout
 from derivgen.errors import DerivgenError, LimitError
 from derivgen.limits import MAX_BYTES_PER_PROBLEM, MAX_SECONDS_PER_PROBLEM
 
@@ -123,6 +123,7 @@ def time_limit(seconds: float) -> Iterator[None]:
 def _process(problem: Problem, display: str, number: str, stages: Stages, opts: RenderOptions,
              timings: dict[str, float]) -> Outcome:
     t0 = time.perf_counter()
+    problem = with_layout(problem, opts)
     pairs = stages.derive(problem)
     t1 = time.perf_counter()
     derivations = [stages.verify(problem, find, d) for find, d in pairs]

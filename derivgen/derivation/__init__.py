@@ -199,6 +199,24 @@ class Column:
     """Written as a row, ``r_pᵀ``."""
 
 
+@dataclass(frozen=True)
+class Nabla:
+    """``∇_θ L``: the gradient of a scalar in denominator layout, shaped like ``wrt`` (CS229's notation)."""
+
+    of: Math
+    """The scalar differentiated."""
+    wrt: Math
+    """What by."""
+
+
+@dataclass(frozen=True)
+class Transposed:
+    """``(body)ᵀ`` for a display object that is not an expression: ``(dL/dθ)ᵀ``."""
+
+    body: Math
+    """What is transposed."""
+
+
 def _zero() -> Expr:
     from derivgen.problem.expr import Num
 
@@ -221,6 +239,7 @@ class IndexNotation:
 Math: TypeAlias = (
     Expr | Deriv | Entry | Tuple | Space | Under | Product | Block | Cases | Text | Limit | Binomial
     | SumOver | Vanishing | SumEntries | EntryOf | Bracket | Dots | MatrixDots | Column | IndexNotation
+    | Nabla | Transposed
 )
 
 
@@ -277,6 +296,7 @@ STEP_KINDS = (
     "justify",          # an identity derived (5.102, 5.108)
     "simplify",         # tidying the result
     "substitute",       # intermediate names replaced by their definitions
+    "layout",           # layout: denominator: the result transposed, and why
 )
 
 
@@ -310,6 +330,9 @@ class Result:
     """The entry formula ∂of_I/∂wrt_K: an :class:`~derivgen.derivation.index_form.IndexForm`."""
     explicit: Explicit | None = None
     """Nested tuples of scalar ``Expr`` in array layout, for concrete sizes."""
+    layout: str = "numerator"
+    """``denominator`` when ``printed`` and ``closed`` are the transpose (wrt's axes first); ``shape``,
+    ``index`` and ``explicit`` are in array layout (of's axes first) either way."""
 
 
 @dataclass(frozen=True)

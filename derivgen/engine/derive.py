@@ -13,6 +13,7 @@ from derivgen.derivation.index_form import IndexForm
 from derivgen.engine.chain import chain_links, chain_part, tidy_any
 from derivgen.engine.context import Ctx, Part, has_literal, uses_components
 from derivgen.engine.index.to_index import NotIndexable
+from derivgen.engine.layout import NUMERATOR, in_layout
 from derivgen.engine.routes import (
     atoms_of,
     atoms_part,
@@ -22,6 +23,7 @@ from derivgen.engine.routes import (
     index_form_of,
     index_part,
     scalar_part,
+    wrt_math,
 )
 from derivgen.errors import DerivationError
 from derivgen.problem.expr import Expr, Index, Name, Shape
@@ -67,7 +69,9 @@ def derive(problem: Problem, find: Find) -> Derivation:
         index=index,
         explicit=part.explicit,
     )
-    return Derivation(find.of, find.wrt_text, of_shape, wrt_shape, tuple(steps), result, method=ctx.method)
+    derivation = Derivation(find.of, find.wrt_text, of_shape, wrt_shape, tuple(steps), result,
+                            method=ctx.method)
+    return in_layout(derivation, str(problem.options.get("layout") or NUMERATOR), ctx, wrt_math(find.wrt))
 
 
 def _closed_after_index_chain(ctx: Ctx, of: str, body: Expr, wrt: str, of_shape: Shape, wrt_shape: Shape,

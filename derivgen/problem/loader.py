@@ -19,14 +19,14 @@ from derivgen.limits import MAX_DIMENSION_SIZE, MAX_EXPANDED_DEPTH, MAX_EXPANDED
 from derivgen.problem.defines import NAME, bad_name, read_defines
 from derivgen.problem.expr import Shape
 from derivgen.problem.finds import read_finds
-from derivgen.problem.model import ASSUMPTIONS, DETAILS, Problem, Var
+from derivgen.problem.model import ASSUMPTIONS, DETAILS, LAYOUTS, Problem, Var
 from derivgen.problem.scope import Growth, Scope
 from derivgen.problem.shapes import ShapeEnv, fmt_shape
 from derivgen.problem.yamlsource import Report, Source, compose, decode_source, read_source, scalar_value
 
-#: Top-level keys of a problem file; the last five are derivgen's own.
+#: Top-level keys of a problem file; the last six are derivgen's own.
 KNOWN_KEYS = ("title", "id", "source", "tags", "statement", "given", "define", "find", "sizes",
-              "steps", "method", "points", "show", "detail")
+              "steps", "method", "points", "show", "detail", "layout")
 #: What ``steps:`` may list: the kinds of step a solution shows.
 STEP_CHOICES = ("dimension", "index", "partials", "cases", "stack", "collate", "explicit", "vec",
                 "chain", "closed", "justify")
@@ -140,7 +140,7 @@ class _Loader:
         return tuple(t for t in texts if t is not None)
 
     def options(self, value: dict[str, Node]) -> dict[str, object]:
-        """derivgen's own keys: ``steps``, ``method``, ``points`` and ``detail``."""
+        """derivgen's own keys: ``steps``, ``method``, ``points``, ``detail`` and ``layout``."""
         out: dict[str, object] = {}
         if "steps" in value:
             out["steps"] = self.steps(value["steps"])
@@ -158,6 +158,12 @@ class _Loader:
                 self.report.error(
                     value["detail"], f"detail: unknown level '{detail}' (known: {', '.join(DETAILS)})")
             out["detail"] = detail
+        if "layout" in value:
+            layout = self.report.text(value["layout"], "layout", required=True)
+            if layout is not None and layout not in LAYOUTS:
+                self.report.error(
+                    value["layout"], f"layout: unknown layout '{layout}' (known: {', '.join(LAYOUTS)})")
+            out["layout"] = layout
         return out
 
     def show(self, node: Node | None, define: list) -> dict[str, object]:

@@ -16,6 +16,9 @@ ASSUMPTIONS = ("symmetric", "invertible", "positive")
 DETAILS = ("answer", "lecture", "full")
 #: The detail level when neither the problem, ``derivgen.yaml`` nor ``--detail`` chooses one.
 DEFAULT_DETAIL = "lecture"
+#: How a derivative's axes are arranged (``layout:``): the lectures' numerator layout, or the
+#: denominator layout of the Matrix Cookbook and CS229 (the transpose; see ``engine/layout.py``).
+LAYOUTS = ("numerator", "denominator")
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,14 @@ from derivgen.derivation import (
     EntryOf,
     Limit,
     MatrixDots,
+    Nabla,
     Product,
     Relation,
     Space,
     SumEntries,
     SumOver,
     Text,
+    Transposed,
     Tuple,
     Under,
     Vanishing,
@@ -150,6 +152,12 @@ class MathLatex(LatexPrinter):
         if isinstance(d.of, (Name, Entry, Index)) or (isinstance(d.of, Call) and d.of.func == "vec"):
             return rf"\frac{{{sym}{self.print(d.of)}}}{{{sym}{wrt}}}"
         return rf"\frac{{{sym}}}{{{sym}{wrt}}}\left({self.print(d.of)}\right)"
+
+    def _print_Nabla(self, n: Nabla) -> str:
+        return r"\nabla_{" + self.print(n.wrt) + "} " + self.factor(n.of)
+
+    def _print_Transposed(self, t: Transposed) -> str:
+        return r"\left(" + self.print(t.body) + r"\right)^{\top}"
 
     def _print_Entry(self, e: Entry) -> str:
         letter = self.letters.get(e.name) or name_latex(e.name)

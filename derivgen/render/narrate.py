@@ -17,10 +17,12 @@ from derivgen.derivation import (
     Deriv,
     Derivation,
     Explicit,
+    Nabla,
     Product,
     Relation,
     Space,
     Step,
+    Transposed,
     Verification,
 )
 from derivgen.errors import RenderError
@@ -256,6 +258,17 @@ def derivative_symbol(derivation: Derivation, problem: Problem) -> str:
     return ctx.printer.print(Deriv(of, wrt, is_partial(derivation, problem)))
 
 
+def denominator_symbol(derivation: Derivation, problem: Problem) -> str:
+    """What is asked for in denominator layout: ``∇_θ L`` for a scalar, else ``(df/dx)ᵀ``."""
+    ctx = Context(printer_for(problem), derivation)
+    of, wrt = ctx.math(derivation.of), ctx.math(derivation.wrt)
+    if of is None or wrt is None:
+        raise RenderError(f"cannot typeset d{derivation.of}/d{derivation.wrt}")
+    if derivation.of_shape:
+        return ctx.printer.print(Transposed(Deriv(of, wrt)))
+    return ctx.printer.print(Nabla(of, wrt))
+
+
 def is_partial(derivation: Derivation, problem: Problem) -> bool:
     """∂ rather than d: a scalar by one of several scalars it depends on (∂f/∂x₁, ∂f/∂y)."""
     if derivation.of_shape or derivation.wrt_shape:
@@ -277,6 +290,8 @@ def present_answer(derivation: Derivation, problem: Problem) -> str:
     d, r = derivation, derivation.result
     space = printer_for(problem).print(Space((d.of_shape, d.wrt_shape), row=not d.of_shape))
     lhs = derivative_symbol(d, problem)
+    if r.layout == "denominator":  # ∇_θ L ∈ R^D, (df/dx)ᵀ ∈ R^{N×M}: see engine/layout.py
+        lhs, space = denominator_symbol(d, problem), printer_for(problem).print(Space((r.printed,)))
     if r.display is None and r.closed is None and r.index is not None:
         return f"{lhs} \\in {space}, \\quad {present_result(d, problem)}"
     named = _named_answer(d, problem) if detail_of(problem) == "lecture" else None
