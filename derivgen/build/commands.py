@@ -70,13 +70,19 @@ def evaluate(path: Path, find_text: str, values_path: Path, layout: str = "numer
 
 def find_in(problem: Problem, text: str) -> Find:
     """The problem's own ``find`` entry written like ``text``, else ``text`` parsed as a new one."""
+    from derivgen.problem.expr import Name
     from derivgen.problem.parser import parse_find
+    from derivgen.problem.second import is_second, parse_second, resolve
 
     wanted = "".join(text.split())
     for find in problem.find:
         if "".join(find.text.split()) == wanted:
             return find
     try:
+        if is_second(text):  # d2f/dxdy
+            of, candidates = parse_second(text)
+            outer, inner = resolve(text, candidates, [v.name for v in problem.given])
+            return Find(text, of, (Name(outer),), first=(Name(inner),))
         of, wrt = parse_find(text)
     except ExpressionError as e:
         raise UsageError(f"--find {text}: column {e.offset + 1}: {e.message}") from e

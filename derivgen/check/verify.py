@@ -196,6 +196,10 @@ def verify(problem: Problem, find: Find, derivation: Derivation, points: int = 3
 
     from derivgen.check import numeric
 
+    if find.first:  # d2f/dxdy: differences of the checked first derivative
+        from derivgen.check.second import verify_second
+
+        return verify_second(problem, find, derivation, verify, evaluate_result, points, seed)
     r = derivation.result
     if r.closed is None and r.index is None and r.explicit is None:
         raise VerificationError(

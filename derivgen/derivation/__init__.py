@@ -217,6 +217,20 @@ class Transposed:
     """What is transposed."""
 
 
+@dataclass(frozen=True)
+class SecondDeriv:
+    """``∂²f/∂x∂y``, the derivative by x of ∂f/∂y (MML 5.7); ``∂²f/∂x²`` when x and y are one."""
+
+    of: Math
+    """What is differentiated twice (an expression or an ``Entry``)."""
+    first: Math
+    """What the first derivative is by (y)."""
+    second: Math
+    """What the second derivative is by (x)."""
+    partial: bool = True
+    """∂ rather than d (d only for a function of one scalar variable)."""
+
+
 def _zero() -> Expr:
     from derivgen.problem.expr import Num
 
@@ -239,7 +253,7 @@ class IndexNotation:
 Math: TypeAlias = (
     Expr | Deriv | Entry | Tuple | Space | Under | Product | Block | Cases | Text | Limit | Binomial
     | SumOver | Vanishing | SumEntries | EntryOf | Bracket | Dots | MatrixDots | Column | IndexNotation
-    | Nabla | Transposed
+    | Nabla | Transposed | SecondDeriv
 )
 
 
@@ -369,3 +383,6 @@ class Derivation:
     """Which derivation route was taken (``scalar``, ``explicit``, ``index``, ``chain``, ``matrix``)."""
     verified: Verification | None = None
     """Filled in by the numeric check; a Derivation is published only once verified."""
+    first: Derivation | None = None
+    """For a second derivative ``d2f/dxdy``: the first derivative ``df/dy`` it differentiates again
+    (checked first, by the same check)."""

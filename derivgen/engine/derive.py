@@ -25,6 +25,7 @@ from derivgen.engine.routes import (
     scalar_part,
     wrt_math,
 )
+from derivgen.engine.second import derive_second
 from derivgen.errors import DerivationError
 from derivgen.problem.expr import Expr, Index, Name, Shape
 from derivgen.problem.model import Find, Problem
@@ -47,6 +48,8 @@ def wrt_shape_of(ctx: Ctx, wrt: tuple[Expr, ...]) -> Shape:
 
 def derive(problem: Problem, find: Find) -> Derivation:
     """The worked, unverified derivation of one ``find`` entry."""
+    if find.first:  # d2f/dxdy: df/dy first, then its derivative by x
+        return derive_second(problem, find, derive)
     ctx = Ctx.of(problem)
     body = problem.body(find.of)
     of_shape = ctx.shape(body)

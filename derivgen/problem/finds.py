@@ -21,6 +21,7 @@ from derivgen.problem.expr import Call, Expr, Index, Name, Shape
 from derivgen.problem.model import Find, Var
 from derivgen.problem.parser import parse_find
 from derivgen.problem.scope import Growth, Scope
+from derivgen.problem.second import is_second, parse_second, resolve
 from derivgen.problem.shapes import ShapeEnv, derivative_shape, fmt_shape, infer
 from derivgen.problem.text import to_text
 from derivgen.problem.yamlsource import Report, Spans
@@ -38,12 +39,12 @@ def read_finds(report: Report, node: Node | None, scope: Scope, growth: Growth,
         return []
     checker = _FindChecker(report, scope, growth, {v.name: v.shape for v in given})
     out: list[Find] = []
-    first: dict[tuple[str, tuple[Expr, ...]], int] = {}
+    first: dict[tuple[str, tuple[Expr, ...], tuple[Expr, ...]], int] = {}
     for i, item in enumerate(items, 1):
         find = checker.check(item, f"find[{i}]")
         if find is None:
             continue
-        key = (find.of, find.wrt)
+        key = (find.of, find.wrt, find.first)
         if key in first:
             report.error(item, f"find[{i}]: '{find.text}' is listed twice (first as find[{first[key]}])")
         else:
@@ -65,10 +66,16 @@ class _FindChecker:
         if text is None:
             return None
         spans = Spans(((0, len(text), item),), item)
+        first: tuple[Expr, ...] = ()
         try:
-            of, wrt = parse_find(text)
+            if is_second(text):
+                of, wrt, first = self.second(text)
+            else:
+                of, wrt = parse_find(text)
             of_shape = self.of_shape(of)
             wrt_shape = self.wrt_shape(wrt)
+            if first and of_shape is not None:
+                of_shape = derivative_shape(of_shape, self.wrt_shape(first))
         except ExpressionError as err:
             self.report.expression_error(spans, ExpressionError(f"'{text}': {err.message}", err.offset), path)
             return None
@@ -79,7 +86,13 @@ class _FindChecker:
             self.report.error(item, f"{path}: '{text}': the derivative has {entries} entries at these sizes, "
                                     f"more than the limit of {MAX_ARRAY_ENTRIES}")
             return None
-        return Find(text, of, wrt, self.report.source.at(item))
+        return Find(text, of, wrt, self.report.source.at(item), first)
+
+    def second(self, text: str) -> tuple[str, tuple[Expr, ...], tuple[Expr, ...]]:
+        """``d2f/dxdy``: the quantity, the variable of the second derivative (x), of the first (y)."""
+        of, candidates = parse_second(text)
+        outer, inner = resolve(text, candidates, self.given)
+        return of, (Name(outer),), (Name(inner),)
 
     def of_shape(self, of: str) -> Shape | None:
         """The shape of the differentiated quantity; None when its define had an error."""

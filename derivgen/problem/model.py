@@ -67,6 +67,9 @@ class Find:
     """What to differentiate by: a ``Name``, or an ``Index`` for a component; several for ``d(s, t)``."""
     location: Location | None = field(default=None, compare=False)
     """Where the entry is written."""
+    first: tuple[Expr, ...] = ()
+    """For a second derivative ``d2f/dxdy`` (∂/∂x of ∂f/∂y): what the first derivative is by (``y``);
+    ``wrt`` is what the second is by (``x``).  Empty for a first derivative."""
 
     @property
     def wrt_text(self) -> str:

@@ -25,6 +25,7 @@ from derivgen.derivation import (
     Nabla,
     Product,
     Relation,
+    SecondDeriv,
     Space,
     SumEntries,
     SumOver,
@@ -158,6 +159,15 @@ class MathLatex(LatexPrinter):
 
     def _print_Transposed(self, t: Transposed) -> str:
         return r"\left(" + self.print(t.body) + r"\right)^{\top}"
+
+    def _print_SecondDeriv(self, d: SecondDeriv) -> str:
+        """``∂²f/∂x∂y`` (∂/∂x of ∂f/∂y); ``∂²f/∂x²`` by one scalar twice; ``∂²f/∂x∂x`` by a vector."""
+        sym = r"\partial " if d.partial else r"\mathrm{d}"
+        first, second = self.print(d.first), self.print(d.second)
+        array = isinstance(d.first, Expr) and self.is_array(d.first)
+        twice = d.first == d.second and not array
+        den = rf"{sym}{second}^{{2}}" if twice else rf"{sym}{second}\,{sym}{first}"
+        return rf"\frac{{{sym}^{{2}}{self.print(d.of)}}}{{{den}}}"
 
     def _print_Entry(self, e: Entry) -> str:
         letter = self.letters.get(e.name) or name_latex(e.name)

@@ -41,6 +41,7 @@ from derivgen.render.names import (
     rename_outer,
 )
 from derivgen.render.notation import entry_letters, is_array_fn, symbols_for
+from derivgen.render.second import entry_lhs, is_second, second_space, second_symbol
 from derivgen.render.sentences import sentence
 
 #: Displays of one step narrower than this (estimated characters, all together) share one line.
@@ -87,6 +88,8 @@ def present(derivation: Derivation, problem: Problem, earlier: Sequence[Derivati
     of them derived already is quoted from it, not derived again.
     """
     ctx = Context(printer_for(problem), derivation, problem)
+    if is_second(derivation):
+        return _present_second(derivation, problem, earlier, ctx)
     for j, e in enumerate(earlier):  # what an earlier part explained is not explained again
         if e is not derivation:
             ctx.explained |= _explained(e, problem, earlier[:j])
@@ -106,6 +109,27 @@ def present(derivation: Derivation, problem: Problem, earlier: Sequence[Derivati
         rel = shown[-1].math[0]
         if len(rel.parts) >= 3 and rel.ops[0] == "=":
             out[-1] = dataclasses.replace(out[-1], display=(ctx.printer.display(Relation(rel.parts[:2])),))
+    return out
+
+
+def _present_second(derivation: Derivation, problem: Problem, earlier: Sequence[Derivation],
+                    ctx: Context) -> list[Para]:
+    """d2f/dxdy: its own steps, with the first derivative's solution nested under the step that derives it."""
+    out: list[Para] = []
+    detail = detail_of(problem)
+    for step in derivation.steps:
+        if detail == "answer" and step.kind != "second_dimension":
+            continue
+        if step.kind == "first_derivative" and derivation.first is not None:
+            _present_step(replace(step, math=(), substeps=()), 0, ctx, out, compact=True)
+            first = [p for p in present(derivation.first, problem, earlier) if p.kind != "dimension"]
+            out += [replace(p, depth=p.depth + 1) for p in first]
+            if step.math and first and not first[-1].display:  # the first derivative's result, said once
+                out[-1] = replace(out[-1], display=(ctx.printer.display(step.math[0]),))
+            elif step.math:
+                out.append(Para("This gives", (ctx.printer.display(step.math[0]),), 1, "first_derivative"))
+            continue
+        _present_step(step, 0, ctx, out, compact=detail != "full")
     return out
 
 
@@ -241,6 +265,9 @@ def present_result(derivation: Derivation, problem: Problem) -> str:
     """LaTeX of the final result: its display form, else the closed form, else the index form."""
     printer = printer_for(problem)
     r = derivation.result
+    lhs = entry_lhs(derivation) if r.display is None and r.closed is None else None
+    if lhs is not None and r.index is not None:  # ∂²f/∂x_l∂x_k = ..., not the first derivative's symbol
+        return printer.relation(Relation((lhs, getattr(r.index, "expr", r.index))))
     for form in (r.display, r.closed, r.index):
         if form is not None:
             return printer.print(form)
@@ -252,6 +279,8 @@ def present_result(derivation: Derivation, problem: Problem) -> str:
 def derivative_symbol(derivation: Derivation, problem: Problem) -> str:
     """LaTeX of what is asked for: ``\\frac{\\mathrm{d}L}{\\mathrm{d}\\boldsymbol{\\theta}}``."""
     ctx = Context(printer_for(problem), derivation)
+    if is_second(derivation):
+        return ctx.printer.print(second_symbol(derivation, problem))
     of, wrt = ctx.math(derivation.of), ctx.math(derivation.wrt)
     if of is None or wrt is None:
         raise RenderError(f"cannot typeset d{derivation.of}/d{derivation.wrt}")
@@ -288,7 +317,8 @@ def is_partial(derivation: Derivation, problem: Problem) -> bool:
 def present_answer(derivation: Derivation, problem: Problem) -> str:
     """The answer as a relation: ``\\frac{dL}{d\\theta} = result \\in \\mathbb{R}^{1\\times D}``."""
     d, r = derivation, derivation.result
-    space = printer_for(problem).print(Space((d.of_shape, d.wrt_shape), row=not d.of_shape))
+    space = printer_for(problem).print(second_space(d) if is_second(d) else
+                                       Space((d.of_shape, d.wrt_shape), row=not d.of_shape))
     lhs = derivative_symbol(d, problem)
     if r.layout == "denominator":  # ∇_θ L ∈ R^D, (df/dx)ᵀ ∈ R^{N×M}: see engine/layout.py
         lhs, space = denominator_symbol(d, problem), printer_for(problem).print(Space((r.printed,)))

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from derivgen.derivation import Deriv, Derivation, Result, Space
 from derivgen.problem.expr import Expr, Index, Name
-from derivgen.problem.model import Definition, Problem
+from derivgen.problem.model import Definition, Find, Problem
 from derivgen.render.narrate import Context, printer_for
 
 #: Letters for the parts of a problem with several ``find`` entries.
@@ -148,8 +148,10 @@ def asks(problem: Problem, derivations: Sequence[Derivation] = ()) -> list[Ask]:
     user = bool((problem.statement or "").strip())
     several = len(pairs) > 1
     out = []
+    seconds = [_second_tex(problem, d) for d in derivations] if derivations else [
+        _second_tex(problem, f) for f in problem.find]
     for i, (of, wrt, wrt_text) in enumerate(pairs):
-        symbol = derivative_tex(problem, of, wrt_text)
+        symbol = seconds[i] or derivative_tex(problem, of, wrt_text)
         label = PART_LETTERS[i % 26] if several else None
         asked = user and statement_asks(statement, problem, of, wrt)
         if asked and not several:
@@ -160,6 +162,23 @@ def asks(problem: Problem, derivations: Sequence[Derivation] = ()) -> list[Ask]:
             text = _find_sentence(problem, statement if user else None, of, wrt, symbol)
         out.append(Ask(label, text, symbol))
     return out
+
+
+def _second_tex(problem: Problem, asked: Derivation | Find) -> str | None:
+    """∂²f/∂x∂y for a second derivative (a ``find`` entry or a derivation), else None."""
+    from derivgen.derivation import SecondDeriv
+    from derivgen.render.second import is_second, second_symbol
+
+    printer = printer_for(problem)
+    if isinstance(asked, Derivation):
+        return printer.print(second_symbol(asked, problem)) if is_second(asked) else None
+    if not asked.first:
+        return None
+    x, y = asked.wrt[0], asked.first[0]
+    var = problem.var(x.id) if isinstance(x, Name) else None
+    scalars = [v for v in problem.given if not v.shape]
+    partial = x != y or var is None or bool(var.shape) or len(scalars) > 1
+    return printer.print(SecondDeriv(Name(asked.of), y, x, partial))
 
 
 def _parsed(of: str, wrt_text: str) -> tuple[str, tuple[Expr, ...], str]:

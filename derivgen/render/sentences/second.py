@@ -1,0 +1,75 @@
+"""Sentences for second derivatives (MML 5.7): the dimension, the gradient first, its Jacobian, symmetry."""
+
+from __future__ import annotations
+
+from derivgen.derivation import Deriv
+from derivgen.problem.expr import Name
+from derivgen.render.context import Context
+from derivgen.render.sentences.registry import Facts, fact, fact_shape, says
+from derivgen.render.sentences.steps import shape_word
+
+
+def _hessian(facts: Facts) -> bool:
+    """A scalar differentiated twice by one vector: the Hessian."""
+    shape = fact_shape(facts, "second_shape", ())
+    return (not fact_shape(facts, "of_shape", ()) and fact(facts, "first") == fact(facts, "second")
+            and len(shape) == 1)
+
+
+@says("second_dimension")
+def _second_dimension(facts: Facts, ctx: Context) -> str:
+    of, first, second = (ctx.tex(str(fact(facts, k))) for k in ("of", "first", "second"))
+    of_shape, first_shape = fact_shape(facts, "of_shape", ()), fact_shape(facts, "first_shape", ())
+    second_shape = fact_shape(facts, "second_shape", ())
+    order = len(of_shape) + len(first_shape) + len(second_shape)
+    what = shape_word((second_shape[0], second_shape[0])) if _hessian(facts) else (
+        "a scalar" if not order else "a matrix" if order == 2 else shape_word((0,) * order))
+    if _hessian(facts):
+        return (f"The Hessian of {of} collects all its second partial derivatives; first, the dimension: "
+                f"for {second} with {second_shape[0]} entries it is {what}.")
+    if first == second:
+        return (f"The second derivative of {of} by {second} is the derivative of the first one by {second} "
+                f"again; it is {what}.")
+    return (f"The mixed second derivative is the derivative with respect to {second} of the derivative with "
+            f"respect to {first}; its dimensions are those of {of}, then {first}, then {second}: {what}.")
+
+
+@says("first_derivative")
+def _first_derivative(facts: Facts, ctx: Context) -> str:
+    of, wrt = str(fact(facts, "of")), str(fact(facts, "wrt"))
+    return f"The first derivative comes first, {ctx.tex(Deriv(Name(of), Name(wrt)))}:"
+
+
+@says("gradient_column")
+def _gradient_column(facts: Facts, ctx: Context) -> str:
+    of, wrt = str(fact(facts, "of")), str(fact(facts, "wrt"))
+    row = ctx.printer.print(Deriv(Name(of), Name(wrt)))
+    nabla = r"\nabla_{" + ctx.printer.print(Name(wrt)) + "} " + ctx.printer.print(Name(of))
+    return (f"The gradient is a row; transposed, it is the column ${nabla} = ({row})^\\top$, a vector "
+            f"function of {ctx.tex(wrt)} whose Jacobian is the second derivative:")
+
+
+@says("second_closed")
+def _second_closed(facts: Facts, ctx: Context) -> str:
+    by = ctx.tex(str(fact(facts, "by")))
+    return f"Differentiate it once more, with respect to {by}, in matrix form:"
+
+
+@says("second_partials")
+def _second_partials(facts: Facts, ctx: Context) -> str:
+    by = ctx.tex(str(fact(facts, "by")))
+    return ("Differentiate each entry of the first derivative once more, with respect to each entry of "
+            f"{by}, in index notation:")
+
+
+@says("symmetry")
+def _symmetry(facts: Facts, ctx: Context) -> str:
+    of = ctx.tex(str(fact(facts, "of")))
+    text = (f"Since {of} is twice continuously differentiable, the order of differentiation does not matter, "
+            "so the Hessian is symmetric")
+    if fact(facts, "visible") is True:
+        return text + ": the matrix form equals its transpose, so it does not matter which way round the " \
+                      "gradient's Jacobian is read."
+    if fact(facts, "visible") is False:
+        return text + ", although the matrix form does not show it at a glance; it equals its transpose:"
+    return text + ":"

@@ -1,0 +1,145 @@
+"""Second derivatives (``d2f/dx2``, ``d2f/dxdy``) through ``derivgen eval``, against an independent reference.
+
+The reference is the function written again here in NumPy and differentiated
+twice by central differences of f itself (the four-point formula), so neither
+derivgen's parser, evaluator nor its first derivatives are involved in the
+expected numbers.  Layout: of's axes, then the first variable's (y in
+d2f/dxdy), then the second's (x).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from derivgen.cli import main
+
+RNG = np.random.default_rng(11)
+
+
+def sig(z):  # type: ignore[no-untyped-def]
+    return 1 / (1 + np.exp(-z))
+
+
+def second_differences(f, values: dict, first: str, second: str, h: float = 1e-4) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """∂/∂second of ∂f/∂first, entry [..., i, j] = ∂²f/∂second_j ∂first_i."""
+    base = {k: np.asarray(v, dtype=float) for k, v in values.items()}
+    out0 = np.asarray(f(**base), dtype=float)
+    ys, xs = base[first].shape, base[second].shape
+    H = np.zeros(out0.shape + ys + xs)
+
+    def at(dy: tuple, dx: tuple) -> np.ndarray:  # type: ignore[type-arg]
+        vals = {k: v.copy() for k, v in base.items()}
+        (iy, sy), (ix, sx) = dy, dx
+        vals[first][iy] += sy * h
+        vals[second][ix] += sx * h
+        return np.asarray(f(**vals), dtype=float)
+
+    for iy in np.ndindex(*ys):
+        for ix in np.ndindex(*xs):
+            total = (at((iy, 1), (ix, 1)) - at((iy, 1), (ix, -1)) - at((iy, -1), (ix, 1)) + at((iy, -1), (ix, -1)))
+            H[(...,) + iy + ix] = total / (4 * h * h)
+    return H
+
+
+def spd(n: int) -> np.ndarray:
+    a = RNG.normal(size=(n, n))
+    return a @ a.T + n * np.eye(n)
+
+
+CASES = [
+    # (yaml given+define, find, first variable, second variable, reference function, values)
+    ("given: {x: scalar, y: scalar}\ndefine: {f: x**2 * y + sin(x * y)}", "d2f/dxdy", "y", "x",
+     lambda x, y: x**2 * y + np.sin(x * y), {"x": 0.4, "y": -1.3}),
+    ("given: {x: scalar, y: scalar}\ndefine: {f: exp(x * y**2) / (1 + x**2)}", "d2f/dy2", "y", "y",
+     lambda x, y: np.exp(x * y**2) / (1 + x**2), {"x": 0.3, "y": 0.7}),
+    ("given: {t: scalar}\ndefine: {g: sigma(3 * t) * log(2 + cos(t))}", "d2g/dt2", "t", "t",
+     lambda t: sig(3 * t) * np.log(2 + np.cos(t)), {"t": 0.2}),
+    ("given: {x: [N], A: [N, N]}\ndefine: {f: x.T @ A @ x}", "d2f/dx2", "x", "x",
+     lambda x, A: x @ A @ x, {"x": RNG.normal(size=3), "A": RNG.normal(size=(3, 3))}),
+    ("given: {theta: [D], Phi: [N, D], y: [N]}\ndefine: {e: y - Phi @ theta, L: norm(e)**2}", "d2L/dtheta2",
+     "theta", "theta", lambda theta, Phi, y: np.sum((y - Phi @ theta) ** 2),
+     {"theta": RNG.normal(size=2), "Phi": RNG.normal(size=(4, 2)), "y": RNG.normal(size=4)}),
+    ("given: {x: [N]}\ndefine: {f: log(sum(exp(x)))}", "d2f/dx2", "x", "x",
+     lambda x: np.log(np.sum(np.exp(x))), {"x": RNG.normal(size=4)}),
+    ("given: {w: [D], X: [N, D], y: [N]}\n"
+     "define: {p: sigma(X @ w), L: -sum(y * log(p) + (1 - y) * log(1 - p))}", "d2L/dw2", "w", "w",
+     lambda w, X, y: -np.sum(y * np.log(sig(X @ w)) + (1 - y) * np.log(1 - sig(X @ w))),
+     {"w": RNG.normal(size=3), "X": RNG.normal(size=(5, 3)), "y": RNG.uniform(size=5)}),
+    ("given: {x: [D], mu: [D], S: {shape: [D, D], assume: [symmetric, invertible]}}\n"
+     "define: {f: -0.5 * (x - mu).T @ inv(S) @ (x - mu) - 0.5 * log(det(S))}", "d2f/dx2", "x", "x",
+     lambda x, mu, S: -0.5 * (x - mu) @ np.linalg.inv(S) @ (x - mu) - 0.5 * np.log(np.linalg.det(S)),
+     {"x": RNG.normal(size=3), "mu": RNG.normal(size=3), "S": spd(3)}),
+    ("given: {x: [N], A: [M, N]}\ndefine: {f: sin(A @ x)}", "d2f/dx2", "x", "x",
+     lambda x, A: np.sin(A @ x), {"x": RNG.normal(size=3), "A": RNG.normal(size=(2, 3))}),
+    ("given: {X: [N, N], A: [N, N]}\ndefine: {f: tr(X @ A @ X.T)}", "d2f/dX2", "X", "X",
+     lambda X, A: np.trace(X @ A @ X.T), {"X": RNG.normal(size=(2, 2)), "A": RNG.normal(size=(2, 2))}),
+    ("given: {x: [N], A: [N, N]}\ndefine: {f: x.T @ A @ x}", "d2f/dxdA", "A", "x",
+     lambda x, A: x @ A @ x, {"x": RNG.normal(size=3), "A": RNG.normal(size=(3, 3))}),
+    ("given: {w: [N], b: scalar, x: [N]}\ndefine: {f: tanh(w.T @ x + b)}", "d2f/dbdw", "w", "b",
+     lambda w, b, x: np.tanh(w @ x + b), {"w": RNG.normal(size=3), "b": 0.3, "x": RNG.normal(size=3)}),
+]
+
+
+def run_eval(tmp_path: Path, body: str, find: str, values: dict, capsys: pytest.CaptureFixture[str]) -> np.ndarray:
+    problem = tmp_path / "p.yaml"
+    problem.write_text(f"title: second derivative\n{body}\nfind: [{find}]\n", encoding="utf-8")
+    at = tmp_path / "at.json"
+    at.write_text(json.dumps({k: np.asarray(v).tolist() for k, v in values.items()}), encoding="utf-8")
+    code = main(["eval", str(problem), "--find", find, "--at", str(at)])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    return np.asarray(json.loads(out.out))
+
+
+@pytest.mark.parametrize("body, find, first, second, f, values", CASES,
+                         ids=[c[1] + ":" + c[0].split("define: ")[1][:40] for c in CASES])
+def test_second_derivative_matches_independent_differences(tmp_path: Path, capsys, body, find, first,  # type: ignore[no-untyped-def]
+                                                           second, f, values) -> None:
+    got = run_eval(tmp_path, body, find, values, capsys)
+    expected = second_differences(f, values, first, second)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_hessian_of_a_scalar_by_a_vector_is_symmetric(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    values = {"w": RNG.normal(size=3), "X": RNG.normal(size=(5, 3)), "y": RNG.uniform(size=5)}
+    got = run_eval(tmp_path, CASES[6][0], "d2L/dw2", values, capsys)
+    np.testing.assert_allclose(got, got.T, atol=1e-12)
+
+
+def test_a_find_not_in_the_file_is_parsed_for_eval(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    body = "given: {x: [N], A: [N, N]}\ndefine: {f: x.T @ A @ x}"
+    values = {"x": RNG.normal(size=3), "A": RNG.normal(size=(3, 3))}
+    problem = tmp_path / "p.yaml"
+    problem.write_text(f"title: t\n{body}\nfind: [df/dx]\n", encoding="utf-8")
+    at = tmp_path / "at.json"
+    at.write_text(json.dumps({k: v.tolist() for k, v in values.items()}), encoding="utf-8")
+    assert main(["eval", str(problem), "--find", "d2f/dx2", "--at", str(at)]) == 0
+    got = np.asarray(json.loads(capsys.readouterr().out))
+    np.testing.assert_allclose(got, values["A"] + values["A"].T, atol=1e-12)
+
+
+@pytest.mark.parametrize("find, message", [
+    ("d2f/dzdx", "find[1]: 'd2f/dzdx': z and x are not both given variables (given: x, A)"),
+    ("d2f/dx", "find[1]: 'd2f/dx': write a second derivative as d2<of>/d<x>2 or d2<of>/d<x>d<y>"),
+])
+def test_malformed_second_derivatives_are_errors_at_the_entry(tmp_path: Path, capsys, find, message) -> None:  # type: ignore[no-untyped-def]
+    problem = tmp_path / "p.yaml"
+    problem.write_text(f"title: t\ngiven: {{x: [N], A: [N, N]}}\ndefine: {{f: x.T @ A @ x}}\nfind: [{find}]\n",
+                       encoding="utf-8")
+    assert main(["check", str(problem)]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_second_and_first_derivatives_by_the_same_names_are_different_finds(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    problem = tmp_path / "p.yaml"
+    problem.write_text("title: t\ngiven: {x: scalar, y: scalar}\ndefine: {f: x**2 * y}\n"
+                       "find: ['df/d(x, y)', d2f/dxdy, d2f/dydx, 'd2f/dx dy']\n", encoding="utf-8")
+    assert main(["check", str(problem)]) == 1
+    err = capsys.readouterr().err
+    assert "find[4]: 'd2f/dx dy' is listed twice (first as find[2])" in err
+    assert "find[1]" not in err and "find[3]" not in err
