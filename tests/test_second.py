@@ -81,6 +81,17 @@ CASES = [
      lambda x, A: x @ A @ x, {"x": RNG.normal(size=3), "A": RNG.normal(size=(3, 3))}),
     ("given: {w: [N], b: scalar, x: [N]}\ndefine: {f: tanh(w.T @ x + b)}", "d2f/dbdw", "w", "b",
      lambda w, b, x: np.tanh(w @ x + b), {"w": RNG.normal(size=3), "b": 0.3, "x": RNG.normal(size=3)}),
+    ("given: {x: [2]}\ndefine:\n  f: \"[x[1] * x[2], sin(x[1]) + x[2]**3]\"", "d2f/dx2", "x", "x",
+     lambda x: np.array([x[0] * x[1], np.sin(x[0]) + x[1] ** 3]), {"x": RNG.normal(size=2)}),
+    ("given: {x: [2]}\ndefine:\n  f: x[1]**2 * x[2] + exp(x[1] * x[2])", "d2f/dx2", "x", "x",
+     lambda x: x[0] ** 2 * x[1] + np.exp(x[0] * x[1]), {"x": RNG.normal(size=2)}),
+    ("given: {t: scalar}\ndefine:\n  f(x): exp(x[1] * x[2]**2)\n  g(s): '[s * cos(s), s * sin(s)]'\n"
+     "  h(t): f(g(t))", "d2h/dt2", "t", "t",
+     lambda t: np.exp(t * np.cos(t) * (t * np.sin(t)) ** 2), {"t": 0.7}),
+    ("given: {X: {shape: [N, N], assume: [invertible]}}\ndefine: {f: log(det(X))}", "d2f/dX2", "X", "X",
+     lambda X: np.log(np.linalg.det(X)), {"X": spd(3)}),
+    ("given: {x: [N], a: [N]}\ndefine: {f: a.T @ x}", "d2f/dx2", "x", "x",
+     lambda x, a: a @ x, {"x": RNG.normal(size=3), "a": RNG.normal(size=3)}),
 ]
 
 
@@ -96,7 +107,7 @@ def run_eval(tmp_path: Path, body: str, find: str, values: dict, capsys: pytest.
 
 
 @pytest.mark.parametrize("body, find, first, second, f, values", CASES,
-                         ids=[c[1] + ":" + c[0].split("define: ")[1][:40] for c in CASES])
+                         ids=[c[1] + ":" + c[0].split("define")[1][:40] for c in CASES])
 def test_second_derivative_matches_independent_differences(tmp_path: Path, capsys, body, find, first,  # type: ignore[no-untyped-def]
                                                            second, f, values) -> None:
     got = run_eval(tmp_path, body, find, values, capsys)

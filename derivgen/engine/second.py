@@ -16,7 +16,18 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from derivgen.derivation import Deriv, Derivation, Math, Relation, Result, SecondDeriv, Space, Step
+from derivgen.derivation import (
+    Block,
+    Deriv,
+    Derivation,
+    Explicit,
+    Math,
+    Relation,
+    Result,
+    SecondDeriv,
+    Space,
+    Step,
+)
 from derivgen.derivation.index_form import (
     Idx,
     IExpr,
@@ -27,19 +38,19 @@ from derivgen.derivation.index_form import (
     prettify,
 )
 from derivgen.engine.chain import tidy_any
-from derivgen.engine.context import Ctx
+from derivgen.engine.context import Ctx, has_literal
 from derivgen.engine.index.differentiate import collect, contract, diff
 from derivgen.engine.index.to_index import IndexWriter
-from derivgen.engine.routes import closed_of
+from derivgen.engine.routes import atoms_of, closed_of, scalar_part
 from derivgen.errors import DerivationError
-from derivgen.problem.expr import Expr, Name, Shape, Transpose
+from derivgen.problem.expr import Expr, Name, Num, Shape, Transpose
 from derivgen.problem.model import Find, Problem
 from derivgen.problem.shapes import derivative_shape, printed_shape
 
 DeriveFirst = Callable[[Problem, Find], Derivation]
 
 #: Letters for the index of the second variable, in the order the lectures use them.
-SECOND_LETTERS = ("l", "k", "p", "q", "r", "s", "t", "u", "v", "w")
+SECOND_LETTERS = ("k", "l", "p", "q", "r", "s", "t", "u", "v", "w")
 
 
 def first_find(find: Find) -> Find:
@@ -64,7 +75,8 @@ def derive_second(problem: Problem, find: Find, derive_first: DeriveFirst) -> De
     gradient = _array_layout(ctx, first.result.closed, first.of_shape, first.wrt_shape)
     closed = closed_of(ctx, gradient, x.id) if gradient is not None else None
     index = second_index(ctx, first.result.index, x.id)
-    if closed is None and index is None:
+    explicit = second_explicit(ctx, first.result.explicit, x.id) if closed is None and index is None else None
+    if closed is None and index is None and explicit is None:
         raise DerivationError(f"{find.text}: the first derivative d{find.of}/d{y.id} has no closed or index "
                               "form to differentiate again")
     steps = [Step("second_dimension", (Relation((whole, Space((inner, x_shape))), ("∈",)),),
@@ -76,14 +88,17 @@ def derive_second(problem: Problem, find: Find, derive_first: DeriveFirst) -> De
     if gradient is not None and gradient != first.result.closed:
         steps.append(Step("gradient_column", (Relation((gradient,)),), {"of": find.of, "wrt": y.id}))
     if closed is not None:
-        steps.append(Step("second_closed", (Relation((whole, Deriv(gradient or Name(find.of), x), closed.expr,
-                                                      Space((tuple(printed_shape(inner, x_shape)),))),
-                                                     ("=", "=", "∈")),),
+        again = Deriv(gradient or Name(find.of), x, whole.partial and not x_shape)
+        space = Space((tuple(printed_shape(inner, x_shape)),))
+        steps.append(Step("second_closed", (Relation((whole, again, closed.expr, space), ("=", "=", "∈")),),
                           {"identity": closed.identity, "rules": list(closed.rules), "by": x.id}))
     elif index is not None:
         lhs = _entry_deriv(find.of, index, y.id, len(first.wrt_shape))
         ranges = [(i.name, str(i.dim)) for i in index.out_idx + index.wrt_idx]
         steps.append(Step("second_partials", (Relation((lhs, index.expr)),), {"by": x.id, "ranges": ranges}))
+    elif explicit is not None:
+        steps.append(Step("second_partials", (Relation((whole, _block(explicit))),),
+                          {"by": x.id, "explicit": True}))
     if x == y and not first.of_shape and x_shape:
         steps.append(symmetry_step(ctx, find.of, x.id, x_shape, closed.expr if closed else None))
     result = Result(
@@ -92,6 +107,7 @@ def derive_second(problem: Problem, find: Find, derive_first: DeriveFirst) -> De
         closed=closed.expr if closed is not None else None,
         display=closed.expr if closed is not None else None,
         index=index,
+        explicit=explicit,
     )
     return Derivation(find.of, x.id, first.of_shape, x_shape, tuple(steps), result, method=ctx.method,
                       first=first)
@@ -109,11 +125,50 @@ def _partial(problem: Problem, find: Find, x_shape: Shape) -> bool:
 
 def _array_layout(ctx: Ctx, closed: Expr | None, of_shape: Shape, wrt_shape: Shape) -> Expr | None:
     """The first derivative's closed form in array layout: a gradient row becomes the column ∇f."""
-    if closed is None:
+    if closed is None or has_literal(closed):  # entries written out: differentiated entry by entry
         return None
     if not of_shape and len(wrt_shape) == 1:
         return tidy_any(Transpose(closed), ctx)
     return closed
+
+
+def second_explicit(ctx: Ctx, explicit: Explicit | None, wrt: str) -> Explicit | None:
+    """The first derivative's explicit array differentiated entry by entry, by each component of ``wrt``
+    (a scalar or a vector of known size)."""
+    atoms = atoms_of(ctx, (Name(wrt),))
+    if explicit is None or atoms is None:
+        return None
+    vector = bool(ctx.shapes[wrt])
+
+    def entry(e: Expr) -> Explicit:
+        partials = tuple(tidy_any(scalar_part(ctx, e, a).closed or Num(0), ctx) for a in atoms)
+        return partials if vector else partials[0]
+
+    def walk(x: Explicit) -> Explicit:
+        return tuple(walk(item) for item in x) if isinstance(x, tuple) else entry(x)
+
+    return walk(explicit)
+
+
+def _block(explicit: Explicit) -> Math:
+    """The array as the answer shows it: a vector as a column, a matrix, an order-3 array as its
+    slices by the last index side by side."""
+    if not isinstance(explicit, tuple):
+        return explicit
+    rows = [r for r in explicit if isinstance(r, tuple)]
+    if len(rows) < len(explicit):
+        return Block(tuple((_block(cell),) for cell in explicit))
+    if all(isinstance(cell, tuple) for r in rows for cell in r):
+        last = len(rows[0][0]) if isinstance(rows[0][0], tuple) else 0
+        slices = tuple(Block(tuple(tuple(_block(_at(cell, k)) for cell in r) for r in rows))
+                       for k in range(last))
+        return Block((slices,))
+    return Block(tuple(tuple(_block(cell) for cell in r) for r in rows))
+
+
+def _at(cell: Explicit, k: int) -> Explicit:
+    assert isinstance(cell, tuple)
+    return cell[k]
 
 
 def second_index(ctx: Ctx, form: object, wrt: str) -> IndexForm | None:
@@ -141,13 +196,15 @@ def _entry_deriv(of: str, index: IndexForm, first: str, first_axes: int) -> Math
 
 
 def symmetry_step(ctx: Ctx, of: str, wrt: str, shape: Shape, closed: Expr | None) -> Step:
-    """The Hessian of a twice continuously differentiable scalar is symmetric: ∂²f/∂x_i∂x_j = ∂²f/∂x_j∂x_i."""
-    idx = [Idx(c, d) for c, d in zip(("i", "j"), shape * 2 if len(shape) == 1 else shape, strict=False)]
+    """The Hessian of a twice continuously differentiable scalar is symmetric: ∂²f/∂x_i∂x_j = ∂²f/∂x_j∂x_i
+    (for a matrix X, ∂²f/∂X_kl∂X_ij = ∂²f/∂X_ij∂X_kl)."""
+    letters = ("i", "j") if len(shape) == 1 else ("i", "j", "k", "l")
+    idx = [Idx(c, shape[n % len(shape)]) for n, c in enumerate(letters)]
+    half = len(shape)
+    one, other = entry_of(wrt, tuple(idx[:half])), entry_of(wrt, tuple(idx[half:]))
     facts: dict[str, object] = {"of": of, "wrt": wrt}
-    math: tuple[Relation, ...] = ()
-    if len(shape) == 1:
-        i, j = entry_of(wrt, (idx[0],)), entry_of(wrt, (idx[1],))
-        math = (Relation((SecondDeriv(Name(of), j, i), SecondDeriv(Name(of), i, j))),)
+    swapped = Relation((SecondDeriv(Name(of), other, one), SecondDeriv(Name(of), one, other)))
+    math: tuple[Relation, ...] = (swapped,)
     if closed is not None and len(shape) == 1:
         facts["visible"] = tidy_any(Transpose(closed), ctx) == closed
         math += (Relation((Transpose(closed), closed)),)

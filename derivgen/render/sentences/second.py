@@ -58,15 +58,19 @@ def _second_closed(facts: Facts, ctx: Context) -> str:
 @says("second_partials")
 def _second_partials(facts: Facts, ctx: Context) -> str:
     by = ctx.tex(str(fact(facts, "by")))
+    how = "entry by entry, and collect them" if fact(facts, "explicit") is True else "in index notation"
     return ("Differentiate each entry of the first derivative once more, with respect to each entry of "
-            f"{by}, in index notation:")
+            f"{by}, {how}:")
 
 
 @says("symmetry")
 def _symmetry(facts: Facts, ctx: Context) -> str:
     of = ctx.tex(str(fact(facts, "of")))
+    printed = ctx.derivation.result.printed
+    what = "the Hessian is symmetric" if len(printed) == 2 else \
+        "the second derivative is symmetric in its two pairs of indices"
     text = (f"Since {of} is twice continuously differentiable, the order of differentiation does not matter, "
-            "so the Hessian is symmetric")
+            f"so {what}")
     if fact(facts, "visible") is True:
         return text + ": the matrix form equals its transpose, so it does not matter which way round the " \
                       "gradient's Jacobian is read."
