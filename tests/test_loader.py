@@ -185,7 +185,7 @@ def test_every_error_of_a_file_at_once() -> None:
         "problems/many_errors.yaml:22:9: sizes.Q: Q is no dimension of any given (dimensions: M, N)",
         "problems/many_errors.yaml:22:18: sizes.M: 100 is larger than the limit of 64",
         "problems/many_errors.yaml:23:9: method: unknown method 'fastest' (known: auto, scalar, index, explicit, "
-        "vec, closed, definition)",
+        "vec, closed, definition, differentials)",
     ]
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
-from derivgen.problem.expr import Expr, Shape
+from derivgen.problem.expr import Expr, Name, Shape
 
 # --- display objects ---------------------------------------------------------
 
@@ -231,6 +231,24 @@ class SecondDeriv:
     """∂ rather than d (d only for a function of one scalar variable)."""
 
 
+@dataclass(frozen=True)
+class Differential:
+    """``d(body)``: the differential of an expression (``method: differentials``)."""
+
+    body: Math
+    """What the differential is taken of."""
+
+
+#: The differential ``dX`` of a variable inside an expression is the name ``DIFFERENTIAL + "X"``, a name
+#: no problem file can write (names may not start with ``__``); the renderers print it ``dX``.
+DIFFERENTIAL = "__d_"
+
+
+def differential_name(name: str) -> Name:
+    """The name standing for ``d name`` inside an expression."""
+    return Name(DIFFERENTIAL + name)
+
+
 def _zero() -> Expr:
     from derivgen.problem.expr import Num
 
@@ -253,7 +271,7 @@ class IndexNotation:
 Math: TypeAlias = (
     Expr | Deriv | Entry | Tuple | Space | Under | Product | Block | Cases | Text | Limit | Binomial
     | SumOver | Vanishing | SumEntries | EntryOf | Bracket | Dots | MatrixDots | Column | IndexNotation
-    | Nabla | Transposed | SecondDeriv
+    | Nabla | Transposed | SecondDeriv | Differential
 )
 
 
@@ -311,6 +329,10 @@ STEP_KINDS = (
     "simplify",         # tidying the result
     "substitute",       # intermediate names replaced by their definitions
     "layout",           # layout: denominator: the result transposed, and why
+    "differential",     # method: differentials: the differential of one define, by rules (substeps)
+    "differential_rule",  # one rule of differentials applied: d(XY) = dX Y + X dY, d tr X = tr dX ...
+    "trace_form",       # df written as tr(G dX) (or g dx) by the cyclic property of the trace
+    "read_off",         # the gradient read off the trace form: df = tr(G dX) gives df/dX = G^T
 )
 
 

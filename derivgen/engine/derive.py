@@ -148,6 +148,10 @@ def _derive_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], wrt_shape
         from derivgen.engine.scalar.definition import definition_part
 
         return definition_part(ctx, of, expr, wrt[0] if len(wrt) == 1 else wrt, wrt_shape, ctx.shape(expr))
+    if ctx.method == "differentials":
+        from derivgen.engine.differentials.route import differentials_part
+
+        return differentials_part(ctx, of, expr, wrt, wrt_shape)
     if ctx.method in ("auto", "chain") and chain_links(ctx, expr, wrt) is not None:
         try:
             return chain_part(ctx, of, expr, wrt, derive_part, wrt_shape)

@@ -31,7 +31,7 @@ KNOWN_KEYS = ("title", "id", "source", "tags", "statement", "given", "define", "
 STEP_CHOICES = ("dimension", "index", "partials", "cases", "stack", "collate", "explicit", "vec",
                 "chain", "closed", "justify")
 #: What ``method:`` may choose.
-METHOD_CHOICES = ("auto", "scalar", "index", "explicit", "vec", "closed", "definition")
+METHOD_CHOICES = ("auto", "scalar", "index", "explicit", "vec", "closed", "definition", "differentials")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _EXAM_KEY = re.compile(r"^(?:exam|'exam'|\"exam\")\s*:", re.MULTILINE)
 

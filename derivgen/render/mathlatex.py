@@ -17,6 +17,7 @@ from derivgen.derivation import (
     Cases,
     Column,
     Deriv,
+    Differential,
     Dots,
     Entry,
     EntryOf,
@@ -153,6 +154,11 @@ class MathLatex(LatexPrinter):
         if isinstance(d.of, (Name, Entry, Index)) or (isinstance(d.of, Call) and d.of.func == "vec"):
             return rf"\frac{{{sym}{self.print(d.of)}}}{{{sym}{wrt}}}"
         return rf"\frac{{{sym}}}{{{sym}{wrt}}}\left({self.print(d.of)}\right)"
+
+    def _print_Differential(self, d: Differential) -> str:
+        if isinstance(d.body, Name):
+            return r"\mathrm{d}" + self.print(d.body)
+        return r"\mathrm{d}\left(" + self.print(d.body) + r"\right)"
 
     def _print_Nabla(self, n: Nabla) -> str:
         return r"\nabla_{" + self.print(n.wrt) + "} " + self.factor(n.of)
