@@ -46,6 +46,7 @@ from derivgen.errors import DerivationError
 from derivgen.problem.expr import Expr, Name, Num, Shape, Transpose
 from derivgen.problem.model import Find, Problem
 from derivgen.problem.shapes import derivative_shape, printed_shape
+from derivgen.problem.text import to_text
 
 DeriveFirst = Callable[[Problem, Find], Derivation]
 
@@ -87,30 +88,40 @@ def derive_second(problem: Problem, find: Find, derive_first: DeriveFirst) -> De
     steps.append(Step("first_derivative", first_math, {"of": find.of, "wrt": y.id}, first.steps))
     if gradient is not None and gradient != first.result.closed:
         steps.append(Step("gradient_column", (Relation((gradient,)),), {"of": find.of, "wrt": y.id}))
+    hessian = x == y and not first.of_shape and bool(x_shape)
     if closed is not None:
         again = Deriv(gradient or Name(find.of), x, whole.partial and not x_shape)
         space = Space((tuple(printed_shape(inner, x_shape)),))
         steps.append(Step("second_closed", (Relation((whole, again, closed.expr, space), ("=", "=", "∈")),),
-                          {"identity": closed.identity, "rules": list(closed.rules), "by": x.id}))
-    elif index is not None:
+                          {"identity": closed.identity, "rules": list(closed.rules), "by": x.id,
+                           "of": find.of, "wrt": y.id, "column": gradient != first.result.closed}))
+        if hessian:  # and the matrix form shows it
+            steps.append(symmetry_step(ctx, find.of, x.id, x_shape, closed.expr))
+        return _derivation(find, first, steps, inner, x_shape, closed.expr, index, None)
+    if hessian:  # stated before the entries, which the answer shows
+        steps.append(symmetry_step(ctx, find.of, x.id, x_shape, None))
+    if index is not None:
         lhs = _entry_deriv(find.of, index, y.id, len(first.wrt_shape))
         ranges = [(i.name, str(i.dim)) for i in index.out_idx + index.wrt_idx]
         steps.append(Step("second_partials", (Relation((lhs, index.expr)),), {"by": x.id, "ranges": ranges}))
     elif explicit is not None:
         steps.append(Step("second_partials", (Relation((whole, _block(explicit))),),
                           {"by": x.id, "explicit": True}))
-    if x == y and not first.of_shape and x_shape:
-        steps.append(symmetry_step(ctx, find.of, x.id, x_shape, closed.expr if closed else None))
+    return _derivation(find, first, steps, inner, x_shape, None, index, explicit)
+
+
+def _derivation(find: Find, first: Derivation, steps: list[Step], inner: Shape, x_shape: Shape,
+                closed: Expr | None, index: IndexForm | None, explicit: Explicit | None) -> Derivation:
     result = Result(
         shape=derivative_shape(inner, x_shape),
         printed=printed_shape(inner, x_shape),
-        closed=closed.expr if closed is not None else None,
-        display=closed.expr if closed is not None else None,
+        closed=closed,
+        display=closed,
         index=index,
         explicit=explicit,
     )
-    return Derivation(find.of, x.id, first.of_shape, x_shape, tuple(steps), result, method=ctx.method,
-                      first=first)
+    return Derivation(find.of, to_text(find.wrt[0]), first.of_shape, x_shape, tuple(steps), result,
+                      method=first.method, first=first)
 
 
 def _partial(problem: Problem, find: Find, x_shape: Shape) -> bool:

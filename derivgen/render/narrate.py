@@ -114,22 +114,53 @@ def present(derivation: Derivation, problem: Problem, earlier: Sequence[Derivati
 
 def _present_second(derivation: Derivation, problem: Problem, earlier: Sequence[Derivation],
                     ctx: Context) -> list[Para]:
-    """d2f/dxdy: its own steps, with the first derivative's solution nested under the step that derives it."""
+    """d2f/dxdy: its own steps, with the first derivative's solution nested under the step that derives it.
+
+    At ``lecture`` the first derivative is quoted by its matrix form (or from an earlier part that found
+    it), the dimension is said in passing and the gradient's transpose joins the step that uses it.
+    """
     out: list[Para] = []
     detail = detail_of(problem)
+    compact = detail != "full"
     for step in derivation.steps:
-        if detail == "answer" and step.kind != "second_dimension":
+        shown = step.kind == "second_dimension" if detail == "answer" else not (
+            compact and step.kind == "gradient_column")
+        if not shown:
             continue
         if step.kind == "first_derivative" and derivation.first is not None:
-            _present_step(replace(step, math=(), substeps=()), 0, ctx, out, compact=True)
-            first = [p for p in present(derivation.first, problem, earlier) if p.kind != "dimension"]
-            out += [replace(p, depth=p.depth + 1) for p in first]
-            if step.math and first and not first[-1].display:  # the first derivative's result, said once
-                out[-1] = replace(out[-1], display=(ctx.printer.display(step.math[0]),))
-            elif step.math:
-                out.append(Para("This gives", (ctx.printer.display(step.math[0]),), 1, "first_derivative"))
+            out += _first_paras(step, derivation.first, problem, earlier, ctx, detail)
             continue
-        _present_step(step, 0, ctx, out, compact=detail != "full")
+        _present_step(step, 0, ctx, out, compact)
+        if compact and step is derivation.steps[-1] and step.kind == "second_partials":
+            out[-1] = replace(out[-1], display=())  # the entries are the answer, in its box right after
+        if compact and step.kind == "second_dimension":  # said in passing
+            out[-1] = replace(out[-1], text=out[-1].text.rstrip(".") + ", $" + out[-1].display[0] + "$.",
+                              display=())
+    return out
+
+
+def _first_paras(step: Step, first: Derivation, problem: Problem, earlier: Sequence[Derivation], ctx: Context,
+                 detail: str) -> list[Para]:
+    """The first derivative of a second: derived (nested), or quoted from the part that found it."""
+    shown = tuple(ctx.printer.display(rel) for rel in step.math)
+    part = next((j for j, e in enumerate(earlier) if (e.first or e).of == first.of
+                 and (e.first or e).wrt == first.wrt), None)
+    if detail == "lecture" and part is not None and shown:
+        letter = "abcdefghijklmnopqrstuvwxyz"[part % 26]
+        return [Para(f"The first derivative, from part ({letter}):", shown, 0, "first_derivative")]
+    out: list[Para] = []
+    _present_step(replace(step, math=(), substeps=()), 0, ctx, out, compact=True)
+    paras = [p for p in present(first, problem, earlier) if p.kind != "dimension"]
+    closed = [n for n, p in enumerate(paras) if p.kind == "closed_form" and p.depth == 0]
+    if detail == "lecture" and closed:  # the gradient by its identity, as a lecture quotes it
+        paras = paras[closed[-1]:]
+    if detail == "lecture" and len(paras) == 1 and paras[0].depth == 0 and paras[0].display:
+        # one step: said in the same sentence ("The first derivative comes first, by the sum rule: ...")
+        lead, text = out[0].text.rstrip(":"), paras[0].text
+        return [replace(paras[0], text=f"{lead}, {text[:1].lower()}{text[1:]}", kind="first_derivative")]
+    out += [replace(p, depth=p.depth + 1) for p in paras]
+    if shown and not (paras and paras[-1].display):  # the first derivative's result, said once
+        out[-1] = replace(out[-1], display=shown)
     return out
 
 

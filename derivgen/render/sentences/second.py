@@ -26,12 +26,18 @@ def _second_dimension(facts: Facts, ctx: Context) -> str:
         "a scalar" if not order else "a matrix" if order == 2 else shape_word((0,) * order))
     if _hessian(facts):
         return (f"The Hessian of {of} collects all its second partial derivatives; first, the dimension: "
-                f"for {second} with {second_shape[0]} entries it is {what}.")
+                f"for {second} with {_count(second_shape[0], ctx)} entries it is {what}.")
+    if not order:
+        return f"The derivative with respect to {second} of the derivative with respect to {first}, {what}."
     if first == second:
         return (f"The second derivative of {of} by {second} is the derivative of the first one by {second} "
                 f"again; it is {what}.")
     return (f"The mixed second derivative is the derivative with respect to {second} of the derivative with "
             f"respect to {first}; its dimensions are those of {of}, then {first}, then {second}: {what}.")
+
+
+def _count(dim: object, ctx: Context) -> str:
+    return str(dim) if isinstance(dim, int) else ctx.tex(str(dim))
 
 
 @says("first_derivative")
@@ -44,6 +50,7 @@ def _first_derivative(facts: Facts, ctx: Context) -> str:
 def _gradient_column(facts: Facts, ctx: Context) -> str:
     of, wrt = str(fact(facts, "of")), str(fact(facts, "wrt"))
     row = ctx.printer.print(Deriv(Name(of), Name(wrt)))
+    ctx.once("gradient column")
     nabla = r"\nabla_{" + ctx.printer.print(Name(wrt)) + "} " + ctx.printer.print(Name(of))
     return (f"The gradient is a row; transposed, it is the column ${nabla} = ({row})^\\top$, a vector "
             f"function of {ctx.tex(wrt)} whose Jacobian is the second derivative:")
@@ -52,7 +59,20 @@ def _gradient_column(facts: Facts, ctx: Context) -> str:
 @says("second_closed")
 def _second_closed(facts: Facts, ctx: Context) -> str:
     by = ctx.tex(str(fact(facts, "by")))
+    if fact(facts, "column") is True and ctx.once("gradient column"):
+        of, wrt = str(fact(facts, "of")), str(fact(facts, "wrt"))
+        return (f"Transposed, the gradient is the column {_nabla(of, wrt, ctx)}; its Jacobian is the "
+                f"Hessian, so differentiate it once more with respect to {by}:")
+    if not ctx.derivation.result.printed:
+        return f"Differentiate it once more, with respect to {by}:"
     return f"Differentiate it once more, with respect to {by}, in matrix form:"
+
+
+def _nabla(of: str, wrt: str, ctx: Context) -> str:
+    """``∇_x f = (df/dx)ᵀ``, inline."""
+    row = ctx.printer.print(Deriv(Name(of), Name(wrt)))
+    nabla = "\\nabla_{" + ctx.printer.print(Name(wrt)) + "} " + ctx.printer.print(Name(of))
+    return f"${nabla} = ({row})^\\top$"
 
 
 @says("second_partials")
