@@ -239,6 +239,24 @@ class Differential:
     """What the differential is taken of."""
 
 
+@dataclass(frozen=True)
+class Table:
+    """A table inside a display (the forward and backward passes of ``method: backprop``)."""
+
+    header: tuple[str, ...]
+    """Column headings, plain words."""
+    rows: tuple[tuple[Math, ...], ...]
+    """The cells, row by row."""
+
+
+@dataclass(frozen=True)
+class Plus:
+    """Display objects added: ``∂f/∂b ∂b/∂a + ∂f/∂c ∂c/∂a``."""
+
+    terms: tuple[Math, ...]
+    """The summands, left to right."""
+
+
 #: The differential ``dX`` of a variable inside an expression is the name ``DIFFERENTIAL + "X"``, a name
 #: no problem file can write (names may not start with ``__``); the renderers print it ``dX``.
 DIFFERENTIAL = "__d_"
@@ -271,7 +289,7 @@ class IndexNotation:
 Math: TypeAlias = (
     Expr | Deriv | Entry | Tuple | Space | Under | Product | Block | Cases | Text | Limit | Binomial
     | SumOver | Vanishing | SumEntries | EntryOf | Bracket | Dots | MatrixDots | Column | IndexNotation
-    | Nabla | Transposed | SecondDeriv | Differential
+    | Nabla | Transposed | SecondDeriv | Differential | Table | Plus
 )
 
 
@@ -333,6 +351,11 @@ STEP_KINDS = (
     "differential_rule",  # one rule of differentials applied: d(XY) = dX Y + X dY, d tr X = tr dX ...
     "trace_form",       # df written as tr(G dX) (or g dx) by the cyclic property of the trace
     "read_off",         # the gradient read off the trace form: df = tr(G dX) gives df/dX = G^T
+    "graph",            # method: backprop: the computation graph, its nodes and their parents
+    "forward",          # the forward pass: each node's value at the given numbers, in order
+    "local",            # the local partial derivatives, one for each edge of the graph
+    "backward",         # the backward pass: the adjoints, from the output back to the input
+    "link",             # the symbolic gradient at the same numbers, equal to the input's adjoint
 )
 
 

@@ -148,6 +148,10 @@ def _derive_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], wrt_shape
         from derivgen.engine.scalar.definition import definition_part
 
         return definition_part(ctx, of, expr, wrt[0] if len(wrt) == 1 else wrt, wrt_shape, ctx.shape(expr))
+    if ctx.method == "backprop":
+        from derivgen.engine.backprop import backprop_part
+
+        return backprop_part(ctx, of, wrt)
     if ctx.method == "differentials":
         from derivgen.engine.differentials.route import differentials_part
 

@@ -20,18 +20,20 @@ from derivgen.problem.defines import NAME, bad_name, read_defines
 from derivgen.problem.expr import Shape
 from derivgen.problem.finds import read_finds
 from derivgen.problem.model import ASSUMPTIONS, DETAILS, LAYOUTS, Problem, Var
+from derivgen.problem.pointvalues import read_point_values
 from derivgen.problem.scope import Growth, Scope
 from derivgen.problem.shapes import ShapeEnv, fmt_shape
 from derivgen.problem.yamlsource import Report, Source, compose, decode_source, read_source, scalar_value
 
-#: Top-level keys of a problem file; the last six are derivgen's own.
+#: Top-level keys of a problem file; the last seven are derivgen's own.
 KNOWN_KEYS = ("title", "id", "source", "tags", "statement", "given", "define", "find", "sizes",
-              "steps", "method", "points", "show", "detail", "layout")
+              "steps", "method", "points", "show", "detail", "layout", "values")
 #: What ``steps:`` may list: the kinds of step a solution shows.
 STEP_CHOICES = ("dimension", "index", "partials", "cases", "stack", "collate", "explicit", "vec",
                 "chain", "closed", "justify")
 #: What ``method:`` may choose.
-METHOD_CHOICES = ("auto", "scalar", "index", "explicit", "vec", "closed", "definition", "differentials")
+METHOD_CHOICES = ("auto", "scalar", "index", "explicit", "vec", "closed", "definition", "differentials",
+                  "backprop")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _EXAM_KEY = re.compile(r"^(?:exam|'exam'|\"exam\")\s*:", re.MULTILINE)
 
@@ -112,7 +114,8 @@ class _Loader:
             source=self.report.text(value.get("source"), "source"), tags=self.tags(value.get("tags")),
             statement=self.report.text(value.get("statement"), "statement"), given=tuple(given),
             define=tuple(define), find=tuple(find), sizes=sizes,
-            options={**self.options(value), **self.show(value.get("show"), define)},
+            options={**self.options(value), **self.show(value.get("show"), define),
+                     **read_point_values(self.report, value.get("values"), given)},
         )
         self.report.raise_if_any()
         return problem

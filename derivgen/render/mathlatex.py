@@ -24,12 +24,14 @@ from derivgen.derivation import (
     Limit,
     MatrixDots,
     Nabla,
+    Plus,
     Product,
     Relation,
     SecondDeriv,
     Space,
     SumEntries,
     SumOver,
+    Table,
     Text,
     Transposed,
     Tuple,
@@ -154,6 +156,15 @@ class MathLatex(LatexPrinter):
         if isinstance(d.of, (Name, Entry, Index)) or (isinstance(d.of, Call) and d.of.func == "vec"):
             return rf"\frac{{{sym}{self.print(d.of)}}}{{{sym}{wrt}}}"
         return rf"\frac{{{sym}}}{{{sym}{wrt}}}\left({self.print(d.of)}\right)"
+
+    def _print_Table(self, t: Table) -> str:
+        head = " & ".join(text_latex(h) for h in t.header)
+        rows = [" & ".join(self.print(c) for c in row) for row in t.rows]
+        cols = "|".join("c" for _ in t.header)
+        return r"\begin{array}{" + cols + "}" + head + r" \\ \hline " + r" \\ ".join(rows) + r"\end{array}"
+
+    def _print_Plus(self, p: Plus) -> str:
+        return " + ".join(self.print(t) for t in p.terms)
 
     def _print_Differential(self, d: Differential) -> str:
         if isinstance(d.body, Name):
