@@ -73,12 +73,16 @@ def find_in(problem: Problem, text: str) -> Find:
     from derivgen.problem.expr import Name
     from derivgen.problem.parser import parse_find
     from derivgen.problem.second import is_second, parse_second, resolve
+    from derivgen.problem.taylor import is_taylor, parse_taylor
 
     wanted = "".join(text.split())
     for find in problem.find:
         if "".join(find.text.split()) == wanted:
             return find
     try:
+        if is_taylor(text):  # taylor(f, x, 0, 4): the polynomial's value at the given values
+            of, names, at, degree = parse_taylor(text)
+            return Find(text, of, names, at=at, degree=degree)
         if is_second(text):  # d2f/dxdy
             of, candidates = parse_second(text)
             outer, inner = resolve(text, candidates, [v.name for v in problem.given])

@@ -196,6 +196,10 @@ def verify(problem: Problem, find: Find, derivation: Derivation, points: int = 3
 
     from derivgen.check import numeric
 
+    if find.degree is not None:  # taylor(f, x, x0, k): the order of the error
+        from derivgen.check.taylor import verify_taylor
+
+        return verify_taylor(problem, find, derivation, seed)
     if find.first:  # d2f/dxdy: differences of the checked first derivative
         from derivgen.check.second import verify_second
 

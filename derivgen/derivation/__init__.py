@@ -284,12 +284,24 @@ class IndexNotation:
     __slots__ = ()
 
 
+@dataclass(frozen=True)
+class NthDeriv:
+    """``f^{(j)}(x_0)``: the j-th derivative of ``of`` at a point (primes up to the third, as MML writes)."""
+
+    of: str
+    """The function's name."""
+    order: int
+    """How many times it is differentiated (0 for the function itself)."""
+    at: Math
+    """Where: the variable or the point."""
+
+
 #: Anything a displayed equation holds: an expression of the language, a display object above, or
 #: index notation.
 Math: TypeAlias = (
     Expr | Deriv | Entry | Tuple | Space | Under | Product | Block | Cases | Text | Limit | Binomial
     | SumOver | Vanishing | SumEntries | EntryOf | Bracket | Dots | MatrixDots | Column | IndexNotation
-    | Nabla | Transposed | SecondDeriv | Differential | Table | Plus
+    | Nabla | Transposed | SecondDeriv | Differential | NthDeriv | Table | Plus
 )
 
 
@@ -351,6 +363,18 @@ STEP_KINDS = (
     "differential_rule",  # one rule of differentials applied: d(XY) = dX Y + X dY, d tr X = tr dX ...
     "trace_form",       # df written as tr(G dX) (or g dx) by the cyclic property of the trace
     "read_off",         # the gradient read off the trace form: df = tr(G dX) gives df/dX = G^T
+    "second_dimension",  # d2f/dxdy: the shape of the second derivative first
+    "first_derivative",  # d2f/dxdy: df/dy derived first (its steps nested)
+    "gradient_column",  # the gradient of a scalar by a vector as a column, (df/dy)^T
+    "second_closed",    # the gradient's Jacobian in closed form
+    "second_partials",  # the second partial derivatives in index notation, or entry by entry
+    "symmetry",         # the Hessian is symmetric: d2f/dxidxj = d2f/dxjdxi
+    "taylor_definition",  # taylor(f, x, x0, k): T_k as MML Definition 5.3 writes it
+    "taylor_derivatives",  # f^(j)(x) and its value at x0, for j = 0..k
+    "taylor_value",     # the multivariate expansion: f at the point
+    "taylor_gradient",  # the partial derivatives at the point, collected into the gradient
+    "taylor_hessian",   # the second partials at the point, collected into the Hessian
+    "taylor_polynomial",  # the polynomial written out
     "graph",            # method: backprop: the computation graph, its nodes and their parents
     "forward",          # the forward pass: each node's value at the given numbers, in order
     "local",            # the local partial derivatives, one for each edge of the graph

@@ -26,6 +26,7 @@ from derivgen.engine.routes import (
     wrt_math,
 )
 from derivgen.engine.second import derive_second
+from derivgen.engine.taylor import derive_taylor
 from derivgen.errors import DerivationError
 from derivgen.problem.expr import Expr, Index, Name, Shape
 from derivgen.problem.model import Find, Problem
@@ -48,6 +49,8 @@ def wrt_shape_of(ctx: Ctx, wrt: tuple[Expr, ...]) -> Shape:
 
 def derive(problem: Problem, find: Find) -> Derivation:
     """The worked, unverified derivation of one ``find`` entry."""
+    if find.degree is not None:  # taylor(f, x, x0, k)
+        return derive_taylor(problem, find)
     if find.first:  # d2f/dxdy: df/dy first, then its derivative by x
         return derive_second(problem, find, derive)
     ctx = Ctx.of(problem)

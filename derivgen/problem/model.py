@@ -70,6 +70,10 @@ class Find:
     first: tuple[Expr, ...] = ()
     """For a second derivative ``d2f/dxdy`` (∂/∂x of ∂f/∂y): what the first derivative is by (``y``);
     ``wrt`` is what the second is by (``x``).  Empty for a first derivative."""
+    at: tuple[Expr, ...] = ()
+    """For a Taylor polynomial ``taylor(f, x, 1, 4)``: the point of expansion, one number per variable."""
+    degree: int | None = None
+    """For a Taylor polynomial: its degree (None for a derivative)."""
 
     @property
     def wrt_text(self) -> str:

@@ -24,6 +24,7 @@ from derivgen.derivation import (
     Limit,
     MatrixDots,
     Nabla,
+    NthDeriv,
     Plus,
     Product,
     Relation,
@@ -185,6 +186,13 @@ class MathLatex(LatexPrinter):
         twice = d.first == d.second and not array
         den = rf"{sym}{second}^{{2}}" if twice else rf"{sym}{second}\,{sym}{first}"
         return rf"\frac{{{sym}^{{2}}{self.print(d.of)}}}{{{den}}}"
+
+    def _print_NthDeriv(self, d: NthDeriv) -> str:
+        """``f(x_0)``, then primes up to the third derivative, then ``f^{(4)}(x_0)``, as MML writes them."""
+        name = self.print(Name(d.of))
+        primes = "^{" + r"\prime" * d.order + "}"
+        marks = "" if d.order == 0 else primes if d.order <= 3 else f"^{{({d.order})}}"
+        return rf"{name}{marks}\left({self.print(d.at)}\right)"
 
     def _print_Entry(self, e: Entry) -> str:
         letter = self.letters.get(e.name) or name_latex(e.name)

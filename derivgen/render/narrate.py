@@ -43,6 +43,7 @@ from derivgen.render.names import (
 from derivgen.render.notation import entry_letters, is_array_fn, symbols_for
 from derivgen.render.second import entry_lhs, is_second, second_space, second_symbol
 from derivgen.render.sentences import sentence
+from derivgen.render.taylor import is_taylor, taylor_check_text, taylor_symbol
 
 #: Displays of one step narrower than this (estimated characters, all together) share one line.
 SHORT_LINE = 64
@@ -90,6 +91,8 @@ def present(derivation: Derivation, problem: Problem, earlier: Sequence[Derivati
     ctx = Context(printer_for(problem), derivation, problem)
     if is_second(derivation):
         return _present_second(derivation, problem, earlier, ctx)
+    if is_taylor(derivation):
+        return _present_taylor(derivation, problem, ctx)
     for j, e in enumerate(earlier):  # what an earlier part explained is not explained again
         if e is not derivation:
             ctx.explained |= _explained(e, problem, earlier[:j])
@@ -136,6 +139,19 @@ def _present_second(derivation: Derivation, problem: Problem, earlier: Sequence[
         if compact and step.kind == "second_dimension":  # said in passing
             out[-1] = replace(out[-1], text=out[-1].text.rstrip(".") + ", $" + out[-1].display[0] + "$.",
                               display=())
+    return out
+
+
+def _present_taylor(derivation: Derivation, problem: Problem, ctx: Context) -> list[Para]:
+    """taylor(f, x, x0, k): its steps in order; the polynomial itself is the answer, in its box."""
+    out: list[Para] = []
+    detail = detail_of(problem)
+    for step in derivation.steps:
+        if detail == "answer" and step.kind != "taylor_definition":
+            continue
+        _present_step(step, 0, ctx, out, compact=detail != "full")
+        if detail != "full" and step.kind == "taylor_polynomial":
+            out[-1] = replace(out[-1], display=())
     return out
 
 
@@ -312,6 +328,8 @@ def derivative_symbol(derivation: Derivation, problem: Problem) -> str:
     ctx = Context(printer_for(problem), derivation)
     if is_second(derivation):
         return ctx.printer.print(second_symbol(derivation, problem))
+    if is_taylor(derivation):
+        return ctx.printer.print(taylor_symbol(derivation))
     of, wrt = ctx.math(derivation.of), ctx.math(derivation.wrt)
     if of is None or wrt is None:
         raise RenderError(f"cannot typeset d{derivation.of}/d{derivation.wrt}")
@@ -351,6 +369,8 @@ def present_answer(derivation: Derivation, problem: Problem) -> str:
     space = printer_for(problem).print(second_space(d) if is_second(d) else
                                        Space((d.of_shape, d.wrt_shape), row=not d.of_shape))
     lhs = derivative_symbol(d, problem)
+    if is_taylor(d):  # a polynomial, not a derivative: no space to name
+        return f"{lhs} = {present_result(d, problem)}"
     if r.layout == "denominator":  # ∇_θ L ∈ R^D, (df/dx)ᵀ ∈ R^{N×M}: see engine/layout.py
         lhs, space = denominator_symbol(d, problem), printer_for(problem).print(Space((r.printed,)))
     if r.display is None and r.closed is None and r.index is not None:
@@ -403,6 +423,9 @@ def verification_text(derivation: Derivation) -> str:
         raise RenderError(
             f"d{derivation.of}/d{derivation.wrt} has not been verified; it cannot be shown as checked"
         )
+    taylor = taylor_check_text(v, derivation.of)
+    if taylor is not None:
+        return taylor
     where = f"at {v.points} random point{'s' if v.points != 1 else ''}"
     if v.sizes:
         where += " (" + ", ".join(f"{k} = {n}" for k, n in v.sizes.items()) + ")"

@@ -27,6 +27,8 @@ def _second_dimension(facts: Facts, ctx: Context) -> str:
     if _hessian(facts):
         return (f"The Hessian of {of} collects all its second partial derivatives; first, the dimension: "
                 f"for {second} with {_count(second_shape[0], ctx)} entries it is {what}.")
+    if not order and first == second:
+        return f"The second derivative with respect to {second}, {what}."
     if not order:
         return f"The derivative with respect to {second} of the derivative with respect to {first}, {what}."
     if first == second:

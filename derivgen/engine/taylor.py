@@ -1,0 +1,181 @@
+"""Taylor polynomials (MML Definition 5.3) and the multivariate expansion to second order (section 5.8).
+
+``taylor(f, x, x0, k)``: the derivatives f⁽ʲ⁾(x) one after another, each
+evaluated at x0 (the lecture's table of values), then
+T_k(x) = Σ_j f⁽ʲ⁾(x0)/j! (x − x0)ʲ.  ``taylor(f, [x, y], [x0, y0], k)`` with
+k ≤ 2: f(x0), the partial derivatives at x0 collected into the gradient, the
+second partials into the Hessian, then f(x0) + ∇f(x0)δ + ½ δᵀH(x0)δ with
+δ = x − x0, written out as a polynomial in the δ's.
+"""
+
+from __future__ import annotations
+
+from math import factorial
+
+from derivgen.derivation import (
+    Block,
+    Deriv,
+    Derivation,
+    Math,
+    Product,
+    Relation,
+    Result,
+    SecondDeriv,
+    Step,
+    Table,
+    Tuple,
+)
+from derivgen.engine.context import Ctx
+from derivgen.errors import DerivationError
+from derivgen.problem.expr import BinOp, Call, Expr, Name, Num, substitute
+from derivgen.problem.model import Find, Problem
+
+#: The headings of the tables of derivatives and their values at the point.
+HEADINGS = ("", "the derivative", "at the point")
+
+
+def taylor_name(find: Find) -> Expr:
+    """``T_k(x)`` (``T_k(x, y)``): the polynomial as the lectures name it."""
+    return Call(f"T_{find.degree}", find.wrt)
+
+
+def derive_taylor(problem: Problem, find: Find) -> Derivation:
+    """The worked Taylor polynomial of one ``taylor(...)`` find, unverified."""
+    if find.degree is None:
+        raise DerivationError(f"{find.text}: not a Taylor polynomial")
+    ctx = Ctx.of(problem)
+    f = ctx.full_expand(problem.body(find.of))
+    if len(find.wrt) == 1:
+        steps, poly = _univariate(f, find)
+    else:
+        steps, poly = _multivariate(f, find)
+    head = Step("taylor_definition", (), {"of": find.of, "wrt": [_name(w) for w in find.wrt],
+                                           "degree": find.degree, "at": list(find.at)})
+    result = Result(shape=(), printed=(), closed=poly, display=poly)
+    return Derivation(find.of, _name(find.wrt[0]), (), (), (head, *steps), result, method="taylor")
+
+
+def _name(w: Expr) -> str:
+    assert isinstance(w, Name)
+    return w.id
+
+
+def _univariate(f: Expr, find: Find) -> tuple[list[Step], Expr]:
+    """The derivatives at x0, one line each (MML (5.20)-(5.24)), and the polynomial."""
+    from derivgen.engine.scalar.rules import differentiate
+    from derivgen.engine.scalar.symbolic import simplify_scalar
+
+    x, x0 = find.wrt[0], find.at[0]
+    assert isinstance(x, Name) and find.degree is not None
+    rows, values, d = [], [], f
+    for j in range(find.degree + 1):
+        if j:
+            d = simplify_scalar(differentiate(d, x).result)
+        value = value_at(substitute(d, {x.id: x0}))
+        values.append(value)
+        rows.append((Num(j), d, value))
+    table = Table(("j",) + HEADINGS[1:], tuple(rows))
+    lines = [Relation((table,))]
+    poly = _sum([_term(v, _power(_shift(x, x0), j), factorial(j))
+                 for j, v in enumerate(values)])
+    terms = Step("taylor_derivatives", tuple(lines), {"of": find.of, "wrt": x.id, "at": x0})
+    final = Step("taylor_polynomial", (Relation((taylor_name(find), poly)),), {"degree": find.degree})
+    return [terms, final], poly
+
+
+def _multivariate(f: Expr, find: Find) -> tuple[list[Step], Expr]:
+    """f(x0), the gradient and the Hessian at x0 (MML (5.163)-(5.172)), and the expansion."""
+    from derivgen.engine.scalar.rules import differentiate
+    from derivgen.engine.scalar.symbolic import simplify_scalar
+
+    names = [w for w in find.wrt if isinstance(w, Name)]
+    point = dict(zip((n.id for n in names), find.at, strict=True))
+    at = Tuple(find.at)
+    value = value_at(substitute(f, point))
+    steps = [Step("taylor_value", (Relation((Call(find.of, find.at), value)),), {"of": find.of})]
+
+    grad = [simplify_scalar(differentiate(f, n, partial=True).result) for n in names]
+    g0 = [value_at(substitute(g, point)) for g in grad]
+    rows: tuple[tuple[Math, ...], ...] = tuple((Deriv(Name(find.of), n, True), g, v)
+                                               for n, g, v in zip(names, grad, g0, strict=True))
+    lines = [Relation((Table(HEADINGS, rows),)),
+             Relation((Product((Deriv(Name(find.of), Tuple(tuple(names))), at)), Block((tuple(g0),))))]
+    steps.append(Step("taylor_gradient", tuple(lines), {"of": find.of}))
+    deltas = [_shift(n, p) for n, p in zip(names, find.at, strict=True)]
+    terms = [_term(value, Num(1), 1)] + [_term(v, dl, 1) for v, dl in zip(g0, deltas, strict=True)]
+    if find.degree == 2:
+        second = [[simplify_scalar(differentiate(g, m, partial=True).result) for m in names] for g in grad]
+        hessian = [[value_at(substitute(d, point)) for d in row] for row in second]
+        rows = tuple((SecondDeriv(Name(find.of), n, m), second[i][k], hessian[i][k])
+                     for i, n in enumerate(names) for k, m in enumerate(names) if k >= i)
+        lines = [Relation((Table(HEADINGS, rows),)),
+                 Relation((Product((Name("H"), at)), Block(tuple(tuple(r) for r in hessian))))]
+        steps.append(Step("taylor_hessian", tuple(lines), {"of": find.of, "symmetric": True}))
+        for i in range(len(names)):
+            for k in range(i, len(names)):
+                coeff = hessian[i][k] if k > i else BinOp("/", hessian[i][k], Num(2))
+                terms.append(_term(value_at(coeff), BinOp("*", deltas[i], deltas[k]) if k > i
+                                   else _power(deltas[i], 2), 1))
+    poly = _sum(terms)
+    steps.append(Step("taylor_polynomial", (Relation((taylor_name(find), poly)),), {"degree": find.degree}))
+    return steps, poly
+
+
+def value_at(e: Expr) -> Expr:
+    """A value at the point, exact where SymPy can make it so (sin 0 + cos 0 = 1)."""
+    import sympy
+
+    from derivgen.engine.scalar.symbolic import from_sympy, to_sympy
+
+    try:
+        return from_sympy(sympy.simplify(to_sympy(e)))
+    except (DerivationError, TypeError, ValueError) as err:
+        raise DerivationError(f"cannot evaluate {e} at the point: {err}") from err
+
+
+def _shift(x: Expr, x0: Expr) -> Expr:
+    """``x - x0``: ``x`` at 0, ``x + 0.3`` at -0.3."""
+    from derivgen.problem.expr import Neg
+
+    if isinstance(x0, Num) and x0.value == 0:
+        return x
+    if isinstance(x0, Neg):
+        return BinOp("+", x, x0.arg)
+    if isinstance(x0, Num) and x0.value < 0:
+        return BinOp("+", x, Num(-x0.value))
+    return BinOp("-", x, x0)
+
+
+def _power(base: Expr, j: int) -> Expr:
+    return Num(1) if j == 0 else base if j == 1 else BinOp("^", base, Num(j))
+
+
+def _term(coeff: Expr, power: Expr, divisor: int) -> tuple[bool, Expr] | None:
+    """``coeff/divisor · power`` as (negative, magnitude); None when the coefficient is zero."""
+    from derivgen.engine.scalar.symbolic import from_sympy, to_sympy
+
+    c = to_sympy(coeff) / divisor
+    if c == 0:
+        return None
+    negative = bool(c.could_extract_minus_sign())
+    size = from_sympy(-c if negative else c)
+    if power == Num(1):
+        return negative, size
+    if size == Num(1):
+        return negative, power
+    if isinstance(power, BinOp) and power.op == "*":  # 2 (x - 1)(y - 2), not 2 ((x - 1)(y - 2))
+        return negative, BinOp("*", BinOp("*", size, power.left), power.right)
+    return negative, BinOp("*", size, power)
+
+
+def _sum(terms: list[tuple[bool, Expr] | None]) -> Expr:
+    """The terms added left to right, a negative one as a subtraction."""
+    from derivgen.problem.expr import Neg
+
+    out: Expr | None = None
+    for t in terms:
+        if t is None:
+            continue
+        negative, size = t
+        out = (Neg(size) if negative else size) if out is None else BinOp("-" if negative else "+", out, size)
+    return out if out is not None else Num(0)
