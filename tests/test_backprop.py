@@ -18,6 +18,9 @@ from derivgen.engine.derive import derive
 from derivgen.errors import DerivationError, ProblemError
 from derivgen.problem.expr import Name, Num
 from derivgen.problem.loader import load_problem
+from derivgen.render.graph import layout
+from derivgen.render.html import render_sheet_html
+from derivgen.render.latex import render_problem_tex
 from derivgen.render.markdown import render_problem_md
 
 SHEET = Path(__file__).resolve().parent.parent / "problems" / "6-routes"
@@ -54,9 +57,9 @@ C = A + B
 
 def test_the_forward_pass_of_example_5_14() -> None:
     _, table = table_of("forward")
-    expected = {"x": X, "a": A, "b": B, "c": C, "d": np.sqrt(C), "e": np.cos(C), "f": np.sqrt(C) + np.cos(C)}
+    expected = {"a": A, "b": B, "c": C, "d": np.sqrt(C), "e": np.cos(C), "f": np.sqrt(C) + np.cos(C)}
     got = column(table, "value")
-    assert list(got) == list(expected)  # inputs first, then the defines in order
+    assert list(got) == list(expected)  # the intermediate variables in order (x = 1 is in the sentence)
     for name, value in expected.items():
         assert got[name] == pytest.approx(value, rel=1e-3)
 
@@ -90,7 +93,9 @@ def test_the_adjoint_of_the_input_is_the_symbolic_derivative_there() -> None:
 
 def test_only_the_edges_on_a_path_from_the_input_are_differentiated() -> None:
     _, table = table_of("local", "backprop-logistic-neuron")
-    assert [(r[0].of.id, r[0].wrt.id) for r in table.rows] == [("z", "w"), ("p", "z"), ("L", "p")]  # type: ignore[union-attr]
+    edges = table.rows[0][1:]  # one column per edge: the derivative, its formula, its value
+    assert [(e.of.id, e.wrt.id) for e in edges] == [("z", "w"), ("p", "z"), ("L", "p")]  # type: ignore[union-attr]
+    assert [float(v.value) for v in table.rows[2][1:]] == [2.0, 0.25, -2.0]  # type: ignore[union-attr]
     _, backward = table_of("backward", "backprop-logistic-neuron")
     sigma = 1 / (1 + np.exp(-(0.5 * 2 - 1)))
     assert column(backward, "adjoint")["w"] == pytest.approx(2 * (sigma - 1))
@@ -100,9 +105,29 @@ def test_the_page_shows_the_graph_as_a_parents_column() -> None:
     problem = load_problem(SHEET / "backprop-example-5-14.yaml")
     d = verify(problem, problem.find[0], derive(problem, problem.find[0]))
     page = render_problem_md(problem, [d])
-    assert r"\text{node} & \text{parents} & \text{definition} & \text{value}" in page
+    assert r"\begin{matrix}\text{node} & \text{parents} & \text{definition} & \text{value} \\ \hline" in page
     assert r"c & (a, b) & a + b & 3.718" in page
     assert "The backward pass: the adjoint of a node" in page
+
+
+def test_the_graph_is_drawn_in_the_pdf_and_in_html() -> None:
+    problem = load_problem(SHEET / "backprop-example-5-14.yaml")
+    d = verify(problem, problem.find[0], derive(problem, problem.find[0]))
+    tex = render_problem_tex(problem, [d], True, "1", None)
+    picture = tex[tex.index(r"\begin{picture}"):tex.index(r"\end{picture}")]
+    assert picture.count(r"\circle{20}") == 7  # x and a to f
+    assert picture.count(r"\qbezier") == 3 * 8  # eight edges, each a curve and an arrowhead of two strokes
+    page = render_sheet_html("Backprop", [(problem, [d])], assets="inline")
+    drawing = page[page.index("<svg class=\"graph\""):page.index("</svg>", page.index("<svg class=\"graph\""))]
+    assert drawing.count("<circle") == 7 and drawing.count("<path") == 8
+
+
+def test_the_layout_puts_every_node_right_of_its_parents() -> None:
+    nodes = ["x", "a", "b", "c", "d", "e", "f"]
+    parents = {"a": ["x"], "b": ["a"], "c": ["a", "b"], "d": ["c"], "e": ["c"], "f": ["d", "e"]}
+    at = layout(nodes, parents).at
+    assert all(at[p][0] < at[c][0] for c, ps in parents.items() for p in ps)
+    assert at["d"][0] == at["e"][0] and at["d"][1] != at["e"][1]  # one layer, one above the other
 
 
 def write(tmp_path: Path, body: str) -> Path:

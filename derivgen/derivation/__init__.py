@@ -244,7 +244,7 @@ class Table:
     """A table inside a display (the forward and backward passes of ``method: backprop``)."""
 
     header: tuple[str, ...]
-    """Column headings, plain words."""
+    """Column headings, plain words; empty for a table without a heading row."""
     rows: tuple[tuple[Math, ...], ...]
     """The cells, row by row."""
 

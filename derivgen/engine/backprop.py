@@ -11,9 +11,9 @@ For a scalar ``f`` built by scalar defines from scalar givens (MML Example 5.14:
    by the scalar rules, and its value;
 4. ``backward``: the adjoints ∂f/∂v = Σ over the children c of v of
    ∂f/∂c · ∂c/∂v (MML (5.145)), from ``f`` (adjoint 1) back to the input;
-5. ``link``: the derivative by the rules on ``f`` written out in the input,
-   the closed form that is checked at random points like every result, and its
-   value at the same numbers, which must equal the input's adjoint.
+5. ``link``: the derivative by the rules on ``f`` written out in the input
+   (the result, checked at random points like every result) has at the same
+   numbers the value of the input's adjoint; the step records both numbers.
 """
 
 from __future__ import annotations
@@ -56,8 +56,7 @@ def backprop_part(ctx: Ctx, of: str, wrt: tuple[Expr, ...]) -> Part:
              {"edges": len(local), "off_path": [n for n in nodes if n not in on_path]}),
         Step("backward", (Relation((_backward_table(on_path, parents, adjoints, of),)),),
              {"of": of, "wrt": x}),
-        Step("link", (Relation((Deriv(Name(of), Name(x)), closed, _num(at_point))),),
-             {"of": of, "wrt": x, "adjoint": adjoints.get(x, 0.0)}),
+        Step("link", (), {"of": of, "wrt": x, "adjoint": adjoints.get(x, 0.0), "value": _num(at_point)}),
     ]
     return Part(steps, closed=closed)
 
@@ -154,19 +153,22 @@ def _num(v: float) -> Num:
 
 def _forward_table(ctx: Ctx, nodes: list[str], parents: dict[str, tuple[str, ...]],
                    values: dict[str, float]) -> Table:
+    """One row per intermediate variable, in order (the inputs' numbers are in the sentence)."""
     rows: list[tuple[Math, ...]] = []
     for n in nodes:
         if n in parents:
             edges = Tuple(tuple(Name(p) for p in parents[n]))
             rows.append((Name(n), edges, ctx.problem.body(n), _num(values[n])))
-        else:
-            rows.append((Name(n), Text("none"), Text("input"), _num(values[n])))
     return Table(("node", "parents", "definition", "value"), tuple(rows))
 
 
 def _local_table(local: dict[tuple[str, str], Expr], values: dict[tuple[str, str], float]) -> Table:
-    rows = tuple((Deriv(Name(c), Name(p), True), e, _num(values[(c, p)])) for (c, p), e in local.items())
-    return Table(("local derivative", "formula", "value"), rows)
+    """One column per edge (the table is short and wide): the derivative, its formula, its value."""
+    edges = list(local)
+    formulas: tuple[Math, ...] = (Text("formula"),) + tuple(local[e] for e in edges)
+    numbers: tuple[Math, ...] = (Text("value"),) + tuple(_num(values[e]) for e in edges)
+    return Table((), (
+        (Text("edge"),) + tuple(Deriv(Name(c), Name(p), True) for c, p in edges), formulas, numbers))
 
 
 def _backward_table(nodes: list[str], parents: dict[str, tuple[str, ...]], adjoint: dict[str, float],

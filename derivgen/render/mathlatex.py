@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from derivgen.derivation import (
+    DIFFERENTIAL,
     Binomial,
     Block,
     Bracket,
@@ -107,6 +108,8 @@ class MathLatex(LatexPrinter):
         super().__init__(symbols, is_array)
         self.letters = dict(letters or {})
         """Name -> its plain letter for entries (``A`` in ``A_{kq}``)."""
+        self.slashed = False
+        """Derivatives written ∂f/∂c on one line (inside a table)."""
 
     def entry_letter(self, name: str) -> str:
         return self.letters.get(name) or name_latex(name)
@@ -154,18 +157,31 @@ class MathLatex(LatexPrinter):
     def _print_Deriv(self, d: Deriv) -> str:
         sym = r"\partial " if d.partial else r"\mathrm{d}"
         wrt = self.print(d.wrt)
+        if self.slashed and isinstance(d.of, Name):  # in a table: one line
+            return rf"{sym}{self.print(d.of)}/{sym}{wrt}"
         if isinstance(d.of, (Name, Entry, Index)) or (isinstance(d.of, Call) and d.of.func == "vec"):
             return rf"\frac{{{sym}{self.print(d.of)}}}{{{sym}{wrt}}}"
         return rf"\frac{{{sym}}}{{{sym}{wrt}}}\left({self.print(d.of)}\right)"
 
     def _print_Table(self, t: Table) -> str:
+        """A table as a matrix with a ruled heading; derivatives in it written ∂f/∂c, on one line."""
         head = " & ".join(text_latex(h) for h in t.header)
-        rows = [" & ".join(self.print(c) for c in row) for row in t.rows]
-        cols = "|".join("c" for _ in t.header)
-        return r"\begin{array}{" + cols + "}" + head + r" \\ \hline " + r" \\ ".join(rows) + r"\end{array}"
+        self.slashed = True
+        try:
+            rows = [" & ".join(self.print(c) for c in row) for row in t.rows]
+        finally:
+            self.slashed = False
+        # matrix, not array: the environment takes no column specification (see render/texmath.py)
+        ruled = head + r" \\ \hline " if t.header else ""
+        return r"\begin{matrix}" + ruled + r" \\ ".join(rows) + r"\end{matrix}"
 
     def _print_Plus(self, p: Plus) -> str:
         return " + ".join(self.print(t) for t in p.terms)
+
+    def _print_Name(self, e: Name) -> str:
+        if e.id.startswith(DIFFERENTIAL):  # dX, the differential of X (method: differentials)
+            return r"\mathrm{d}" + self.print(Name(e.id[len(DIFFERENTIAL):]))
+        return super()._print_Name(e)
 
     def _print_Differential(self, d: Differential) -> str:
         if isinstance(d.body, Name):
@@ -240,8 +256,11 @@ class MathLatex(LatexPrinter):
     def _print_Product(self, p: Product) -> str:
         """Factors side by side (``\\,``).
 
-        A signed factor after another goes in brackets, a numeral after ``\\cdot``.
+        A signed factor after another goes in brackets, a numeral after ``\\cdot``; in a table,
+        where derivatives are written on one line, every factor after ``\\cdot``.
         """
+        if self.slashed:
+            return r" \cdot ".join(self.factor(f) for f in p.factors)
         out = ""
         after_factor = False
         for f in p.factors:

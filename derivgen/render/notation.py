@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from derivgen.derivation import DIFFERENTIAL
 from derivgen.errors import DerivgenError
 from derivgen.problem.expr import Expr, Index, Name, children
 from derivgen.problem.model import Problem
@@ -33,8 +32,6 @@ def symbols_for(problem: Problem) -> dict[str, str]:
         for param in d.params:
             if param not in symbols and _indexed(d.expr, param):
                 symbols[param] = name_latex(param, bold=True)
-    for name, tex in list(symbols.items()):  # dX, the differential of X (method: differentials)
-        symbols[DIFFERENTIAL + name] = r"\mathrm{d}" + tex
     return symbols
 
 

@@ -35,7 +35,7 @@ _SYMBOLS = (
     "mathrel mathbin mathop mathord exists emptyset varnothing setminus cup cap ell star ast dagger "
     "prime pm mp div colon "
     "lfloor rfloor lceil rceil not neg land lor wedge vee bot triangleq boxed phantom "
-    "backslash lbrace rbrace cdotp ldotp square checkmark"
+    "backslash lbrace rbrace cdotp ldotp square checkmark hline"
 )
 #: Control words allowed in user math.
 MATH_COMMANDS = frozenset((_GREEK + " " + _SYMBOLS).split())

@@ -21,18 +21,16 @@ def _graph(facts: Facts, ctx: Context) -> str:
     of = ctx.tex(str(fact(facts, "of", ctx.derivation.of)))
     named = and_list([ctx.tex(n) for n in nodes if n not in inputs])
     these = and_list([ctx.tex(n) for n in inputs])
-    none = f"the input {these} has none" if len(inputs) == 1 else f"the inputs {these} have none"
-    return (f"Backpropagation works on the computation graph of {of}: the intermediate variables {named} "
-            f"are its nodes, and each is computed from its parents, the variables its definition uses "
-            f"({none}). Every node's value is computed "
-            "once, in order (the forward pass); the derivatives then flow back along the same edges "
-            "(the backward pass).")
+    return (f"The computation graph of {of}: the inputs {these} and the intermediate variables {named}, "
+            "each with an edge from every variable its definition uses (its parents):"
+            if len(inputs) > 1 else
+            f"The computation graph of {of}: the input {these} and the intermediate variables {named}, "
+            "each with an edge from every variable its definition uses (its parents):")
 
 
 @says("forward")
 def _forward(facts: Facts, ctx: Context) -> str:
-    return (f"The forward pass at {_values(facts, ctx)}: each node from its parents, top to bottom "
-            "(the parents column lists the graph's edges):")
+    return f"The forward pass at {_values(facts, ctx)} computes every node from its parents, in order:"
 
 
 @says("local")
@@ -56,7 +54,7 @@ def _backward(facts: Facts, ctx: Context) -> str:
 def _link(facts: Facts, ctx: Context) -> str:
     of = ctx.tex(str(fact(facts, "of", ctx.derivation.of)))
     wrt = ctx.tex(str(fact(facts, "wrt", ctx.derivation.wrt)))
-    adjoint = fact(facts, "adjoint", None)
-    same = f", the adjoint of {wrt} found above ({float(adjoint):.4g})" if isinstance(adjoint, float) else ""
-    return (f"The same derivative by the differentiation rules, with {of} written out in {wrt}; at the same "
-            f"numbers it takes the same value{same}:")
+    value = fact(facts, "value", None)
+    at = f" is {ctx.tex(value)} there" if value is not None else " takes the same value there"
+    return (f"The same derivative by the differentiation rules, with {of} written out in {wrt}, is the "
+            f"result below; at the same numbers it{at}, the adjoint of {wrt}.")
