@@ -3,6 +3,8 @@ read off it (see :mod:`derivgen.engine.differentials`)."""
 
 from __future__ import annotations
 
+from derivgen.derivation import DIFFERENTIAL
+from derivgen.problem.expr import Name
 from derivgen.render.context import Context
 from derivgen.render.sentences.registry import Facts, and_list, fact, fact_items, says
 
@@ -74,8 +76,10 @@ def _read_off(facts: Facts, ctx: Context) -> str:
                 r"\mathrm{d}X_{ij}$, the partial derivative by $X_{ij}$ is $G_{ji}$: the gradient is "
                 r"$\boldsymbol{G}^{\top}$, written in the shape of the matrix as the lectures write a scalar "
                 "by a matrix:")
+    of, wrt = str(fact(facts, "of", ctx.derivation.of)), str(fact(facts, "wrt", ctx.derivation.wrt))
+    d_of, d_wrt = (ctx.printer.print(Name(DIFFERENTIAL + n)) for n in (of, wrt))
     if kind == "vector":
-        return (r"$\mathrm{d}f = \boldsymbol{g}\,\mathrm{d}\boldsymbol{x}$ for every "
-                r"$\mathrm{d}\boldsymbol{x}$ means $\partial f/\partial x_j = g_j$: the gradient is the row "
-                r"$\boldsymbol{g}$ (numerator layout):")
-    return r"$\mathrm{d}f = g\,\mathrm{d}x$ means the derivative is $g$:"
+        return (f"${d_of} = \\boldsymbol{{g}}\\,{d_wrt}$ for every ${d_wrt}$ means "
+                f"$\\partial {ctx.printer.print(Name(of))}/\\partial {ctx.entry(wrt, 'j')[1:-1]} = g_j$: "
+                "the gradient is the row $\\boldsymbol{g}$ (numerator layout).")
+    return f"${d_of} = g\\,{d_wrt}$ means the derivative is $g$."
