@@ -22,6 +22,8 @@ from html import escape
 LAYER, ROW, RADIUS = 56.0, 30.0, 10.0
 #: Arrowhead: length and half-angle (radians).
 HEAD, SPREAD = 5.0, 0.45
+#: The SVG drawn larger than its coordinates (the page's text is larger than a PDF's).
+SCALE = 1.5
 #: How far above the straight line an edge that skips layers bends.
 BEND = 26.0
 
@@ -113,8 +115,8 @@ def svg(nodes: Sequence[str], parents: Mapping[str, Sequence[str]]) -> str:
     def flip(p: tuple[float, float]) -> str:
         return f"{p[0]:.1f},{h - p[1]:.1f}"
 
-    parts = [f'<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="{lay.width:.0f}" '
-             f'height="{h:.0f}" viewBox="0 0 {lay.width:.0f} {h:.0f}" role="img" '
+    parts = [f'<svg class="graph" xmlns="http://www.w3.org/2000/svg" width="{SCALE * lay.width:.0f}" '
+             f'height="{SCALE * h:.0f}" viewBox="0 0 {lay.width:.0f} {h:.0f}" role="img" '
              f'aria-label="computation graph">']
     for p, c in lay.edges:
         s, m, e, h1, h2 = _edge(lay, p, c)
