@@ -154,3 +154,28 @@ def test_second_and_first_derivatives_by_the_same_names_are_different_finds(tmp_
     err = capsys.readouterr().err
     assert "find[4]: 'd2f/dx dy' is listed twice (first as find[2])" in err
     assert "find[1]" not in err and "find[3]" not in err
+
+
+@pytest.mark.parametrize("body, find, closed", [
+    ("given: {x: [N], A: [N, N]}\ndefine: {f: x.T @ A @ x}", "d2f/dx2", "A + A.T"),
+    ("given: {theta: [D], Phi: [N, D], y: [N]}\ndefine: {L: norm(y - Phi @ theta)**2}", "d2L/dtheta2",
+     "2 * Phi.T @ Phi"),
+    ("given: {x: [D], mu: [D], S: {shape: [D, D], assume: [symmetric, invertible]}}\n"
+     "define: {f: -0.5 * (x - mu).T @ inv(S) @ (x - mu)}", "d2f/dx2", "-inv(S)"),
+    ("given: {x: [N]}\ndefine: {f: log(sum(exp(x)))}", "d2f/dx2",
+     "diag(exp(x) / sum(exp(x))) - exp(x) @ exp(x).T / sum(exp(x)) ** 2"),
+    ("given: {w: [D], X: [N, D], y: [N]}\ndefine: {p: sigma(X @ w), L: -sum(y * log(p) + (1 - y) * log(1 - p))}",
+     "d2L/dw2", "X.T @ diag(sigma(X @ w) - sigma(X @ w) ** 2) @ X"),
+])
+def test_hessians_come_in_the_lectures_matrix_forms(tmp_path: Path, body: str, find: str, closed: str) -> None:
+    """A + Aᵀ, 2ΦᵀΦ, −Σ⁻¹, diag(p) − ppᵀ with p the softmax, Xᵀ diag(σ(1 − σ)) X (each also checked above)."""
+    from derivgen.check.verify import verify
+    from derivgen.engine.derive import derive
+    from derivgen.problem.loader import load_problem
+    from derivgen.problem.text import to_text
+
+    path = tmp_path / "p.yaml"
+    path.write_text(f"title: t\n{body}\nfind: [{find}]\n", encoding="utf-8")
+    problem = load_problem(path)
+    derivation = verify(problem, problem.find[0], derive(problem, problem.find[0]))
+    assert derivation.result.closed is not None and to_text(derivation.result.closed) == closed

@@ -7,6 +7,7 @@ step from x0 must divide |f − T_k| by about 2^(k+1).
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import replace
 from math import factorial
@@ -65,7 +66,7 @@ def test_the_error_shrinks_at_the_order_of_the_degree(tmp_path: Path, capsys, bo
     extra = {} if var == "x" else {"a": a}
     errors = [abs(eval_at(tmp_path, body, find, {var: x0 + h, **extra}, capsys) - f(x0 + h))
               for h in (0.1, 0.05, 0.025)]
-    for big, small in zip(errors, errors[1:], strict=False):
+    for big, small in itertools.pairwise(errors):
         assert big / small == pytest.approx(2 ** (k + 1), rel=0.25)
 
 

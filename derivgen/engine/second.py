@@ -42,6 +42,7 @@ from derivgen.engine.context import Ctx, has_literal
 from derivgen.engine.index.differentiate import collect, contract, diff
 from derivgen.engine.index.to_index import IndexWriter
 from derivgen.engine.routes import atoms_of, closed_of, scalar_part
+from derivgen.engine.second_matrix import hessian_matrix
 from derivgen.errors import DerivationError
 from derivgen.problem.expr import Expr, Name, Num, Shape, Transpose
 from derivgen.problem.model import Find, Problem
@@ -76,6 +77,10 @@ def derive_second(problem: Problem, find: Find, derive_first: DeriveFirst) -> De
     gradient = _array_layout(ctx, first.result.closed, first.of_shape, first.wrt_shape)
     closed = closed_of(ctx, gradient, x.id) if gradient is not None else None
     index = second_index(ctx, first.result.index, x.id)
+    entries = None
+    if closed is None and index is not None and not first.of_shape and len(first.wrt_shape) == len(x_shape):
+        read = hessian_matrix(index, lambda e: tidy_any(e, ctx))  # diag(p) - p pᵀ, Xᵀ S X
+        entries, kinds = read if read is not None else (None, ())
     explicit = second_explicit(ctx, first.result.explicit, x.id) if closed is None and index is None else None
     if closed is None and index is None and explicit is None:
         raise DerivationError(f"{find.text}: the first derivative d{find.of}/d{y.id} has no closed or index "
@@ -104,6 +109,11 @@ def derive_second(problem: Problem, find: Find, derive_first: DeriveFirst) -> De
         lhs = _entry_deriv(find.of, index, y.id, len(first.wrt_shape))
         ranges = [(i.name, str(i.dim)) for i in index.out_idx + index.wrt_idx]
         steps.append(Step("second_partials", (Relation((lhs, index.expr)),), {"by": x.id, "ranges": ranges}))
+        if entries is not None:
+            space = Space((tuple(printed_shape(inner, x_shape)),))
+            steps.append(Step("second_closed", (Relation((whole, entries, space), ("=", "∈")),),
+                              {"by": x.id, "entries": True, "kinds": list(kinds)}))
+            return _derivation(find, first, steps, inner, x_shape, entries, index, None)
     elif explicit is not None:
         steps.append(Step("second_partials", (Relation((whole, _block(explicit))),),
                           {"by": x.id, "explicit": True}))

@@ -134,7 +134,8 @@ def _present_second(derivation: Derivation, problem: Problem, earlier: Sequence[
             out += _first_paras(step, derivation.first, problem, earlier, ctx, detail)
             continue
         _present_step(step, 0, ctx, out, compact)
-        if compact and step is derivation.steps[-1] and step.kind == "second_partials":
+        if compact and step is derivation.steps[-1] and (step.kind == "second_partials" or (
+                step.kind == "second_closed" and step.facts.get("entries"))):
             out[-1] = replace(out[-1], display=())  # the entries are the answer, in its box right after
         if compact and step.kind == "second_dimension":  # said in passing
             out[-1] = replace(out[-1], text=out[-1].text.rstrip(".") + ", $" + out[-1].display[0] + "$.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from derivgen.derivation import Deriv
 from derivgen.problem.expr import Name
 from derivgen.render.context import Context
-from derivgen.render.sentences.registry import Facts, fact, fact_shape, says
+from derivgen.render.sentences.registry import Facts, and_list, fact, fact_items, fact_shape, says
 from derivgen.render.sentences.steps import shape_word
 
 
@@ -58,9 +58,22 @@ def _gradient_column(facts: Facts, ctx: Context) -> str:
             f"function of {ctx.tex(wrt)} whose Jacobian is the second derivative:")
 
 
+#: How each kind of entry reads as a matrix (``engine/second_matrix.py``).
+READ_OFF = {
+    "diagonal": "a term $\\delta_{kl} w_k$ is the diagonal matrix $\\operatorname{diag}(\\boldsymbol{w})$",
+    "outer": "a product $a_k b_l$ is the outer product $\\boldsymbol{a}\\boldsymbol{b}^\\top$",
+    "gram": ("a sum $\\sum_j A_{jk} w_j B_{jl}$ is the product "
+             "$\\boldsymbol{A}^\\top \\operatorname{diag}(\\boldsymbol{w})\\,\\boldsymbol{B}$"),
+}
+
+
 @says("second_closed")
 def _second_closed(facts: Facts, ctx: Context) -> str:
     by = ctx.tex(str(fact(facts, "by")))
+    if fact(facts, "entries") is True:
+        kinds = [str(k) for k in fact_items(facts, "kinds")]
+        said = [READ_OFF[k] for k in ("diagonal", "outer", "gram") if k in kinds]
+        return "Read the entries as a matrix: " + and_list(said or list(READ_OFF.values())) + ":"
     if fact(facts, "column") is True and ctx.once("gradient column"):
         of, wrt = str(fact(facts, "of")), str(fact(facts, "wrt"))
         return (f"Transposed, the gradient is the column {_nabla(of, wrt, ctx)}; its Jacobian is the "
