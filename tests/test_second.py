@@ -179,3 +179,17 @@ def test_hessians_come_in_the_lectures_matrix_forms(tmp_path: Path, body: str, f
     problem = load_problem(path)
     derivation = verify(problem, problem.find[0], derive(problem, problem.find[0]))
     assert derivation.result.closed is not None and to_text(derivation.result.closed) == closed
+
+
+def test_mixed_partials_the_other_way_round_quote_the_symmetry_and_json_names_both(tmp_path: Path) -> None:
+    src = tmp_path / "sheet"
+    src.mkdir()
+    (src / "p.yaml").write_text("title: t\ngiven: {x: scalar, y: scalar}\ndefine: {f: x**2 * y**3}\n"
+                                "find: [d2f/dxdy, d2f/dydx]\n", encoding="utf-8")
+    assert main(["build", str(src), "-o", str(tmp_path / "out"), "--format", "md,json", "-q"]) == 0
+    page = (tmp_path / "out" / "sheet" / "md" / "p.md").read_text(encoding="utf-8")
+    assert ("As part (a) found, $\\frac{\\partial ^{2}f}{\\partial x\\,\\partial y}$ is the same: the order of "
+            "differentiation does not matter") in page
+    parts = json.loads((tmp_path / "out" / "json" / "p.json").read_text(encoding="utf-8"))["derivatives"]
+    assert [(p["wrt"], p["first_wrt"], p["result"]["expr"]) for p in parts] == [
+        ("x", "y", "6 * x * y ** 2"), ("y", "x", "6 * y ** 2 * x")]

@@ -41,7 +41,7 @@ from derivgen.render.names import (
     rename_outer,
 )
 from derivgen.render.notation import entry_letters, is_array_fn, symbols_for
-from derivgen.render.second import entry_lhs, is_second, second_space, second_symbol
+from derivgen.render.second import entry_lhs, is_second, second_space, second_symbol, swapped_part
 from derivgen.render.sentences import sentence
 from derivgen.render.taylor import is_taylor, taylor_check_text, taylor_symbol
 
@@ -140,6 +140,14 @@ def _present_second(derivation: Derivation, problem: Problem, earlier: Sequence[
         if compact and step.kind == "second_dimension":  # said in passing
             out[-1] = replace(out[-1], text=out[-1].text.rstrip(".") + ", $" + out[-1].display[0] + "$.",
                               display=())
+    swapped = swapped_part(derivation, earlier)
+    if swapped is not None and detail != "answer":  # the symmetry of the mixed partials, used
+        other = ctx.printer.print(second_symbol(earlier[swapped], problem))
+        name = ctx.printer.print(Name(derivation.of))
+        letter = "abcdefghijklmnopqrstuvwxyz"[swapped % 26]
+        said = (f"As part ({letter}) found, ${other}$ is the same: the order of differentiation does not "
+                f"matter for a twice continuously differentiable ${name}$.")
+        out.append(Para(said, (), 0, "symmetry"))
     return out
 
 

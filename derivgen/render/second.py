@@ -7,6 +7,8 @@ nested under the step that says the gradient comes first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from derivgen.derivation import Derivation, Math, SecondDeriv, Space
 from derivgen.derivation.index_form import IndexForm, entry_of
 from derivgen.problem.expr import Name
@@ -42,3 +44,16 @@ def entry_lhs(derivation: Derivation) -> Math | None:
     of_idx, first_idx = form.out_idx[:n_of], form.out_idx[n_of:]
     return SecondDeriv(entry_of(derivation.of, of_idx), entry_of(first.wrt, first_idx),
                        entry_of(form.wrt, form.wrt_idx))
+
+
+def swapped_part(derivation: Derivation, earlier: Sequence[Derivation]) -> int | None:
+    """The earlier part that found the same mixed second derivative the other way round (∂²f/∂y∂x for
+    ∂²f/∂x∂y), by its position; None if there is none."""
+    first = derivation.first
+    if first is None or first.wrt == derivation.wrt:
+        return None
+    for j, e in enumerate(earlier):
+        same = e.of == derivation.of and e.first is not None
+        if same and e.first is not None and (e.wrt, e.first.wrt) == (first.wrt, derivation.wrt):
+            return j
+    return None
