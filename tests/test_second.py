@@ -193,3 +193,14 @@ def test_mixed_partials_the_other_way_round_quote_the_symmetry_and_json_names_bo
     parts = json.loads((tmp_path / "out" / "json" / "p.json").read_text(encoding="utf-8"))["derivatives"]
     assert [(p["wrt"], p["first_wrt"], p["result"]["expr"]) for p in parts] == [
         ("x", "y", "6 * x * y ** 2"), ("y", "x", "6 * y ** 2 * x")]
+
+
+@pytest.mark.parametrize("text, reading", [
+    ("d2f/dx2", ("f", [("x", "x")])), ("d^2f/dx^2", ("f", [("x", "x")])), ("d²f/dx²", ("f", [("x", "x")])),
+    ("d2f/dxdy", ("f", [("x", "y")])), ("d2f/dx dy", ("f", [("x", "y")])),
+    ("d2L/dWdb", ("L", [("W", "b")])), ("d2L/dwdd", ("L", [("w", "d")])),
+])
+def test_second_derivatives_are_read_in_the_usual_spellings(text: str, reading: tuple) -> None:  # type: ignore[type-arg]
+    from derivgen.problem.second import parse_second
+
+    assert parse_second(text) == reading

@@ -5,7 +5,7 @@
 may contain the letter ``d``, so ``dxdy`` can split in several places; every
 split into two names is a candidate, and the one whose names are both given
 variables is taken (:func:`resolve`).  Spaces may separate the two:
-``d2f/dx dy``; ``d2f/dx^2`` is read like ``d2f/dx2``.
+``d2f/dx dy``; ``d^2f/dx^2`` and ``d²f/dx²`` are read like ``d2f/dx2``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Collection
 from derivgen.errors import ExpressionError
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_HEAD = re.compile(r"\s*d\s*2\s*([A-Za-z_][A-Za-z0-9_]*)\s*/\s*")
-_SQUARE = re.compile(r"d\s*([A-Za-z_][A-Za-z0-9_]*?)\s*(?:\^|\*\*)?\s*2\s*")
+_HEAD = re.compile(r"\s*d\s*(?:\^\s*)?[2²]\s*([A-Za-z_][A-Za-z0-9_]*)\s*/\s*")
+_SQUARE = re.compile(r"d\s*([A-Za-z_][A-Za-z0-9_]*?)\s*(?:(?:\^|\*\*)?\s*2|²)\s*")
 SECOND_FORM = ("write a second derivative as d2<of>/d<x>2 or d2<of>/d<x>d<y> (the derivative by x "
                "of df/dy), e.g. d2f/dx2 or d2L/dthetadtheta")
 
