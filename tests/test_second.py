@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from derivgen.cli import main
+from derivgen.problem.expr import Name
 
 RNG = np.random.default_rng(11)
 
@@ -204,3 +205,22 @@ def test_second_derivatives_are_read_in_the_usual_spellings(text: str, reading: 
     from derivgen.problem.second import parse_second
 
     assert parse_second(text) == reading
+
+
+def test_exam_variants_rename_second_derivatives_and_taylor_points() -> None:
+    """A variant's find entries name its own letters: d2f/dz dz, taylor(f, [v, w], ...), and still derive and check."""
+    import random
+
+    from derivgen.check.verify import verify
+    from derivgen.engine.derive import derive
+    from derivgen.exam.variants import apply, draw
+    from derivgen.problem.loader import load_problem
+
+    bank = Path(__file__).resolve().parent.parent / "problems" / "5-higher-order"
+    for name in ("mixed-partials-two-variables.yaml", "hessian-quadratic-form.yaml", "taylor-two-variables.yaml"):
+        problem = load_problem(bank / name)
+        variant = apply(problem, draw(problem, random.Random(5)))
+        given = {v.name for v in variant.given}
+        for find in variant.find:
+            assert {w.id for w in find.wrt + find.first if isinstance(w, Name)} <= given
+            assert verify(variant, find, derive(variant, find)).verified is not None
