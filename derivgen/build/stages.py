@@ -145,6 +145,8 @@ def at_detail(problem: Problem, detail: str | None, default: str | None = None) 
 
 def with_layout(problem: Problem, opts: RenderOptions) -> Problem:
     """The problem in the layout its derivatives are written in: command line, file, derivgen.yaml."""
+    if opts.layout is None and opts.default_layout is None:
+        return problem  # nothing to choose (and a test's stand-in problem need not have options)
     level = opts.layout or problem.options.get("layout") or opts.default_layout
     if level is None or level == problem.options.get("layout"):
         return problem
