@@ -127,7 +127,10 @@ def _eval_parser(commands: Commands) -> None:
         epilog="example:\n  derivgen eval problems/ls.yaml --find dL/dtheta --at values.json",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", metavar="FILE", help="a problem file")
-    p.add_argument("--find", required=True, metavar="dX/dY", help="the derivative, e.g. dL/dtheta")
+    p.add_argument("--find", required=True, metavar="dX/dY",
+                   help="the derivative, e.g. dL/dtheta; a second derivative, d2f/dx2 (the Hessian) or "
+                        "d2f/dxdy (d/dx of df/dy: of's shape, then y's, then x's); or a Taylor polynomial, "
+                        "'taylor(f, x, 0, 4)' (its value at the values)")
     p.add_argument("--at", required=True, metavar="VALUES.json", help="values of the given variables")
     p.add_argument("--layout", choices=("numerator", "denominator"), default="numerator",
                    help="numerator (the default, whatever the problem's layout:): of's shape then wrt's; "
