@@ -147,3 +147,15 @@ def test_an_unknown_layout_is_an_error_at_its_place(tmp_path: Path) -> None:
     with pytest.raises(ProblemError) as e:
         load_problem(path, display_path="p.yaml")
     assert str(e.value) == "p.yaml:6:9: layout: unknown layout 'transposed' (known: numerator, denominator)"
+
+
+def test_the_differentials_route_then_the_transpose(tmp_path: Path) -> None:
+    """df = g dx gives the row g; denominator layout then writes the column gᵀ, checked like any result."""
+    body = "given: {x: [N], A: [N, N]}\ndefine: {f: x.T @ A @ x}\nfind: [df/dx]\nsizes: {N: 3}\nmethod: differentials"
+    problem = load_problem(problem_file(tmp_path, body))
+    d = verify(problem, problem.find[0], derive(problem, problem.find[0]))
+    assert [s.kind for s in d.steps][-3:] == ["trace_form", "read_off", "layout"]
+    A, x = RNG.normal(size=(3, 3)), RNG.normal(size=3)
+    assert d.result.closed is not None
+    value = Evaluator({"A": A, "x": x}, {"N": 3}).value(d.result.closed)
+    np.testing.assert_allclose(value.reshape(3), differences(lambda v: v @ A @ v, x), rtol=1e-6, atol=1e-8)
