@@ -160,3 +160,10 @@ def test_values_name_scalar_givens_and_hold_numbers(tmp_path: Path) -> None:
         "p.yaml:5:18: values.a: a is not a scalar given (scalar givens: x)",
         "p.yaml:5:24: values.z: z is not a scalar given (scalar givens: x)",
     ]
+
+
+def test_a_rule_under_a_heading_passes_the_tex_whitelist_only_inside_a_table() -> None:
+    from derivgen.render.texmath import sanitize_math
+
+    assert sanitize_math(r"\begin{matrix}a \\ \hline b\end{matrix}") == r"\begin{matrix}a \\ \hline  b\end{matrix}"
+    assert sanitize_math(r"\hline x") == r"\text{\textbackslash{}hline} x"  # shown, never run

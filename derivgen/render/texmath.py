@@ -35,7 +35,7 @@ _SYMBOLS = (
     "mathrel mathbin mathop mathord exists emptyset varnothing setminus cup cap ell star ast dagger "
     "prime pm mp div colon "
     "lfloor rfloor lceil rceil not neg land lor wedge vee bot triangleq boxed phantom "
-    "backslash lbrace rbrace cdotp ldotp square checkmark hline"
+    "backslash lbrace rbrace cdotp ldotp square checkmark"
 )
 #: Control words allowed in user math.
 MATH_COMMANDS = frozenset((_GREEK + " " + _SYMBOLS).split())
@@ -130,6 +130,8 @@ class _MathSanitizer:
             self.text_command(name)
         elif name == "\\":
             self.out.append(r"\\" if self.in_env() else r"\quad ")
+        elif name == "hline" and self.in_env():  # a rule under a table's heading (method: backprop)
+            self.out.append(r"\hline ")
         elif name in ("left", "right"):
             self.out.append("\\" + name + self.delimiter())
         elif name in MATH_COMMANDS or name in MATH_SYMBOLS:
