@@ -65,13 +65,14 @@ def differentials_part(ctx: Ctx, of: str, expr: Expr, wrts: tuple[Expr, ...], wr
     identity = Call("eye", (Name(str(wrt_shape[0])),)) if kind == "matrix" else Name("1")
     g = tidy_any(coefficient(terms, identity), ctx)
     trace = _trace_step(of, dx, kind, terms, g)
-    if kind == "matrix" or trace.facts["rules"] or len(terms) > 1:
-        steps.append(trace)  # a row times dx with nothing moved says nothing new: left out
+    if len(trace.math[0].parts) > 2 and (kind == "matrix" or trace.facts["rules"] or len(terms) > 1):
+        steps.append(trace)  # a differential already in its trace form, or a row times dx: left out
     result = tidy_any(Transpose(g), ctx) if kind == "matrix" else g
     space = Space((tuple(printed_shape((), wrt_shape)),))
     lhs = Deriv(Name(of), wrt)
     # For a matrix the transpose is shown; for a vector the gradient is g itself, the result below.
-    read = (Relation((lhs, Transpose(g), result, space), ("=", "=", "∈")),) if kind == "matrix" else ()
+    chain = _distinct([lhs, Transpose(g), result, space])
+    read = (Relation(tuple(chain), ("=",) * (len(chain) - 2) + ("∈",)),) if kind == "matrix" else ()
     steps.append(Step("read_off", read, {"wrt_kind": kind, "of": of, "wrt": x}))
     return Part(steps, closed=result)
 
