@@ -97,7 +97,7 @@ def test_a_wrong_coefficient_fails_the_check(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("find, message", [
     ("taylor(f, x, 0)", "write a Taylor polynomial as taylor(<of>, <x>, <x0>, <degree>)"),
-    ("taylor(f, A, 0, 2)", "taylor expands in scalar variables; A is not one"),
+    ("taylor(f, A, 0, 2)", "taylor expands in scalar variables or one vector; A is neither"),
     ("taylor(f, [x, y], [0, 1], 3)", "the degree must be a whole number from 0 to 2 for several variables"),
     ("taylor(f, [x, y], [0], 2)", "the point has 1 coordinates for 2 variables"),
     ("taylor(f, x, y, 2)", "the point's coordinates must be numbers"),
@@ -121,3 +121,28 @@ def test_the_solution_has_the_lectures_table_and_the_polynomial(tmp_path: Path) 
     assert r"\text{the derivative} & \text{at the point} \\ \hline" in page
     assert "T_{4}\\left(x\\right) = 1 + 4 \\left(x - 1\\right) + 6 \\left(x - 1\\right)^{2}" in page
     assert "as it should for degree 4" in page or "zero to rounding" in page
+
+
+def test_a_vector_variable_is_expanded_in_its_entries(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """taylor(f, x, [1, -1], 2) for a vector x: f(x0) + ∇f(x0)δ + ½ δᵀH(x0)δ, compared with NumPy's own."""
+    rng = np.random.default_rng(8)
+    A, b, x0 = rng.normal(size=(2, 2)), rng.normal(size=2) * 0.5, np.array([1.0, -1.0])
+    body = "given: {x: [2], A: [2, 2], b: [2]}\ndefine: {f: exp(b.T @ x) + x.T @ A @ x}"
+    e0 = np.exp(b @ x0)
+    gradient = e0 * b + (A + A.T) @ x0
+    hessian = e0 * np.outer(b, b) + A + A.T
+    for x in rng.normal(size=(3, 2)):
+        d = x - x0
+        values = {"x": x.tolist(), "A": A.tolist(), "b": b.tolist()}
+        got = eval_at(tmp_path, body, "taylor(f, x, [1, -1], 2)", values, capsys)
+        assert got == pytest.approx(e0 + x0 @ A @ x0 + gradient @ d + d @ hessian @ d / 2, rel=1e-10)
+        linear = eval_at(tmp_path, body, "taylor(f, x, [1, -1], 1)", values, capsys)
+        assert linear == pytest.approx(e0 + x0 @ A @ x0 + gradient @ d, rel=1e-10)
+
+
+def test_a_vector_point_must_fit_the_vector(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    problem = tmp_path / "p.yaml"
+    problem.write_text("title: t\ngiven: {x: [3]}\ndefine: {f: x.T @ x}\nfind: ['taylor(f, x, [1, 2], 2)']\n",
+                       encoding="utf-8")
+    assert main(["check", str(problem)]) == 1
+    assert "the point has 2 coordinates, but x is not a vector of 2 entries" in capsys.readouterr().err

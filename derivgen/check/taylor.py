@@ -54,7 +54,7 @@ def verify_taylor(problem: Problem, find: Find, derivation: Derivation, seed: in
     ratios: list[float] = []
     for _ in range(DIRECTIONS):
         values = numeric.random_values(problem, sizes, rng)
-        direction = rng.standard_normal(len(find.wrt))
+        direction = rng.standard_normal(len(find.at))
         ratio = _ratio(problem, find, f, poly, values, direction / np.linalg.norm(direction), sizes)
         if ratio is not None and ratio < SHARE * 2 ** (k + 1):
             expected = 2 ** (k + 1)  # a coefficient of degree j <= k that is off leaves an error O(h^j)
@@ -76,8 +76,15 @@ def _ratio(problem: Problem, find: Find, f: Expr, poly: Expr, values: dict, dire
 
     from derivgen.check.numeric import evaluate
 
-    point = {w.id: float(_value(x0)) for w, x0 in zip(find.wrt, find.at, strict=True) if isinstance(w, Name)}
-    at = {**values, **{n: np.asarray(v) for n, v in point.items()}}
+    names = [w.id for w in find.wrt if isinstance(w, Name)]
+    coordinates = np.array([_value(x0) for x0 in find.at])
+    if len(names) == 1 and len(coordinates) > 1:  # one vector at a point: its entries move together
+        def place(shift: np.ndarray) -> dict:
+            return {names[0]: coordinates + shift}
+    else:
+        def place(shift: np.ndarray) -> dict:
+            return {n: np.asarray(v) for n, v in zip(names, coordinates + shift, strict=True)}
+    at = {**values, **place(np.zeros(len(coordinates)))}
     f0 = float(evaluate(f, at, sizes))
     noise = NOISE * max(1.0, abs(f0))
     if abs(float(evaluate(poly, at, sizes)) - f0) > noise:
@@ -85,8 +92,7 @@ def _ratio(problem: Problem, find: Find, f: Expr, poly: Expr, values: dict, dire
     errors = []
     for i in range(HALVINGS):
         h = 2.0 ** -i
-        shifted = {**values, **{n: np.asarray(v + h * d) for (n, v), d in zip(point.items(), direction,
-                                                                               strict=True)}}
+        shifted = {**values, **place(h * direction)}
         error = abs(float(evaluate(f, shifted, sizes)) - float(evaluate(poly, shifted, sizes)))
         if not np.isfinite(error):
             continue

@@ -27,7 +27,7 @@ from derivgen.derivation import (
 )
 from derivgen.engine.context import Ctx
 from derivgen.errors import DerivationError
-from derivgen.problem.expr import BinOp, Call, Expr, Name, Num, substitute
+from derivgen.problem.expr import BinOp, Call, Expr, Index, Name, Num, map_children, substitute
 from derivgen.problem.model import Find, Problem
 
 #: The headings of the tables of derivatives and their values at the point.
@@ -45,10 +45,10 @@ def derive_taylor(problem: Problem, find: Find) -> Derivation:
         raise DerivationError(f"{find.text}: not a Taylor polynomial")
     ctx = Ctx.of(problem)
     f = ctx.full_expand(problem.body(find.of))
-    if len(find.wrt) == 1:
+    if len(find.wrt) == 1 and len(find.at) == 1:
         steps, poly = _univariate(f, find)
     else:
-        steps, poly = _multivariate(f, find)
+        steps, poly = _multivariate(*_coordinates(ctx, f, find), find)
     head = Step("taylor_definition", (), {"of": find.of, "wrt": [_name(w) for w in find.wrt],
                                            "degree": find.degree, "at": list(find.at)})
     result = Result(shape=(), printed=(), closed=poly, display=poly)
@@ -83,29 +83,51 @@ def _univariate(f: Expr, find: Find) -> tuple[list[Step], Expr]:
     return [terms, final], poly
 
 
-def _multivariate(f: Expr, find: Find) -> tuple[list[Step], Expr]:
+def _coordinates(ctx: Ctx, f: Expr, find: Find) -> tuple[Expr, list[Expr], Math]:
+    """f in the coordinates it is expanded in: the scalar givens, or the entries x_1 ... x_n of one vector
+    given (f written out entry by entry), and what the gradient is by (``(x, y)`` or ``x``)."""
+    names = [w for w in find.wrt if isinstance(w, Name)]
+    if len(names) > 1 or len(find.at) == 1:
+        return f, list(names), Tuple(tuple(names))
+    from derivgen.engine.index.concrete import concrete_expr
+    from derivgen.engine.index.to_index import IndexWriter
+
+    x, n = names[0], len(find.at)
+    dim = ctx.shapes[x.id][0]
+    sizes = {**ctx.problem.sizes, **({} if isinstance(dim, int) else {str(dim): n})}
+    written = concrete_expr(IndexWriter(ctx.env).write(f, ()), sizes)
+    return written, [Index(x, (i,)) for i in range(1, n + 1)], x
+
+
+def _put(e: Expr, point: dict[Expr, Expr]) -> Expr:
+    """``e`` at the point: each coordinate (a name or an entry x_i) replaced by its value."""
+    if e in point:
+        return point[e]
+    return map_children(e, lambda c: _put(c, point))
+
+
+def _multivariate(f: Expr, names: list[Expr], by: Math, find: Find) -> tuple[list[Step], Expr]:
     """f(x0), the gradient and the Hessian at x0 (MML (5.163)-(5.172)), and the expansion."""
     from derivgen.engine.scalar.rules import differentiate
     from derivgen.engine.scalar.symbolic import simplify_scalar
 
-    names = [w for w in find.wrt if isinstance(w, Name)]
-    point = dict(zip((n.id for n in names), find.at, strict=True))
+    point = dict(zip(names, find.at, strict=True))
     at = Tuple(find.at)
-    value = value_at(substitute(f, point))
+    value = value_at(_put(f, point))
     steps = [Step("taylor_value", (Relation((Call(find.of, find.at), value)),), {"of": find.of})]
 
     grad = [simplify_scalar(differentiate(f, n, partial=True).result) for n in names]
-    g0 = [value_at(substitute(g, point)) for g in grad]
+    g0 = [value_at(_put(g, point)) for g in grad]
     rows: tuple[tuple[Math, ...], ...] = tuple((Deriv(Name(find.of), n, True), g, v)
                                                for n, g, v in zip(names, grad, g0, strict=True))
     lines = [Relation((Table(HEADINGS, rows),)),
-             Relation((Product((Deriv(Name(find.of), Tuple(tuple(names))), at)), Block((tuple(g0),))))]
+             Relation((Product((Deriv(Name(find.of), by), at)), Block((tuple(g0),))))]
     steps.append(Step("taylor_gradient", tuple(lines), {"of": find.of}))
     deltas = [_shift(n, p) for n, p in zip(names, find.at, strict=True)]
     terms = [_term(value, Num(1), 1)] + [_term(v, dl, 1) for v, dl in zip(g0, deltas, strict=True)]
     if find.degree == 2:
         second = [[simplify_scalar(differentiate(g, m, partial=True).result) for m in names] for g in grad]
-        hessian = [[value_at(substitute(d, point)) for d in row] for row in second]
+        hessian = [[value_at(_put(d, point)) for d in row] for row in second]
         rows = tuple((SecondDeriv(Name(find.of), n, m), second[i][k], hessian[i][k])
                      for i, n in enumerate(names) for k, m in enumerate(names) if k >= i)
         lines = [Relation((Table(HEADINGS, rows),)),

@@ -97,7 +97,7 @@ class _FindChecker:
         of_shape = self.of_shape(of)
         if of_shape is None:  # ``of`` had an error of its own, already reported
             return None
-        check_taylor(of_shape, wrt, self.given)
+        check_taylor(of_shape, wrt, at, self.given, self.scope.sizes)
         return Find(text, of, wrt, self.report.source.at(item), at=at, degree=degree)
 
     def second(self, text: str) -> tuple[str, tuple[Expr, ...], tuple[Expr, ...]]:

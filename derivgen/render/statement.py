@@ -185,8 +185,10 @@ def _taylor_point(problem: Problem, asked: Derivation | Find) -> str | None:
     printer = printer_for(problem)
     zero = [printer.print(Name(n)) + "_0" for n in names]
     values = [printer.print(a) for a in at]
-    if len(zero) == 1:
+    if len(zero) == len(values) == 1:
         return f"${zero[0]} = {values[0]}$"
+    if len(zero) == 1:  # a vector: its entries
+        return f"${zero[0]} = \\begin{{bmatrix}}{' & '.join(values)}\\end{{bmatrix}}^\\top$"
     return f"$({', '.join(zero)}) = ({', '.join(values)})$"
 
 

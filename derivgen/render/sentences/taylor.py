@@ -25,8 +25,10 @@ def _point(facts: Facts, ctx: Context) -> str:
     names = [str(n) for n in fact_items(facts, "wrt")]
     at = [ctx.printer.print(a) for a in fact_items(facts, "at")]
     zero = [ctx.printer.print(Name(n)) + "_0" for n in names]
-    if len(names) == 1:
+    if len(names) == len(at) == 1:
         return f"${zero[0]} = {at[0]}$"
+    if len(names) == 1:  # a vector: its entries
+        return f"${zero[0]} = \\begin{{bmatrix}}{' & '.join(at)}\\end{{bmatrix}}^\\top$"
     return f"$({', '.join(zero)}) = ({', '.join(at)})$"
 
 
@@ -35,7 +37,7 @@ def _taylor_definition(facts: Facts, ctx: Context) -> str:
     names = [str(n) for n in fact_items(facts, "wrt")]
     k, of = fact(facts, "degree"), ctx.printer.print(Name(str(fact(facts, "of"))))
     poly = ctx.printer.print(taylor_call(k, names))
-    if len(names) == 1:
+    if len(names) == len(list(fact_items(facts, "at"))) == 1:
         x = ctx.printer.print(Name(names[0]))
         return (f"The Taylor polynomial of degree {k} of ${of}$ at {_point(facts, ctx)} is "
                 f"${poly} = \\sum_{{j=0}}^{{{k}}} \\frac{{{of}^{{(j)}}({x}_0)}}{{j!}} ({x} - {x}_0)^j$ "
