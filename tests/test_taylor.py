@@ -98,7 +98,7 @@ def test_a_wrong_coefficient_fails_the_check(tmp_path: Path) -> None:
 @pytest.mark.parametrize("find, message", [
     ("taylor(f, x, 0)", "write a Taylor polynomial as taylor(<of>, <x>, <x0>, <degree>)"),
     ("taylor(f, A, 0, 2)", "taylor expands in scalar variables or one vector; A is neither"),
-    ("taylor(f, [x, y], [0, 1], 3)", "the degree must be a whole number from 0 to 2 for several variables"),
+    ("taylor(f, [x, y], [0, 1], 4)", "the degree must be a whole number from 0 to 3 for several variables"),
     ("taylor(f, [x, y], [0], 2)", "the point has 1 coordinates for 2 variables"),
     ("taylor(f, x, y, 2)", "the point's coordinates must be numbers"),
 ])
@@ -146,3 +146,13 @@ def test_a_vector_point_must_fit_the_vector(tmp_path: Path, capsys) -> None:  # 
                        encoding="utf-8")
     assert main(["check", str(problem)]) == 1
     assert "the point has 2 coordinates, but x is not a vector of 2 entries" in capsys.readouterr().err
+
+
+def test_two_variables_to_third_order_give_the_function_back(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """MML Example 5.15 to third order: the cubic f is its own Taylor polynomial T_3."""
+    body = "given: {x: scalar, y: scalar}\ndefine: {f: x**2 + 2*x*y + y**3}"
+    for x, y in np.random.default_rng(6).normal(size=(3, 2)) * 2:
+        got = eval_at(tmp_path, body, "taylor(f, [x, y], [1, 2], 3)", {"x": x, "y": y}, capsys)
+        assert got == pytest.approx(x**2 + 2 * x * y + y**3, rel=1e-12, abs=1e-12)
+    zeroth = eval_at(tmp_path, body, "taylor(f, [x, y], [1, 2], 0)", {"x": 0.3, "y": 0.4}, capsys)
+    assert zeroth == 13

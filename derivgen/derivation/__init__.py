@@ -296,12 +296,22 @@ class NthDeriv:
     """Where: the variable or the point."""
 
 
+@dataclass(frozen=True)
+class Partial:
+    """``∂³f/∂x²∂y``: a partial derivative of any order, by the variables in order (repeats are powers)."""
+
+    of: Math
+    """What is differentiated."""
+    by: tuple[Math, ...]
+    """By what, once per differentiation, the first one last in the denominator (as ∂²f/∂x∂y)."""
+
+
 #: Anything a displayed equation holds: an expression of the language, a display object above, or
 #: index notation.
 Math: TypeAlias = (
     Expr | Deriv | Entry | Tuple | Space | Under | Product | Block | Cases | Text | Limit | Binomial
     | SumOver | Vanishing | SumEntries | EntryOf | Bracket | Dots | MatrixDots | Column | IndexNotation
-    | Nabla | Transposed | SecondDeriv | Differential | NthDeriv | Table | Plus
+    | Nabla | Transposed | SecondDeriv | Differential | NthDeriv | Partial | Table | Plus
 )
 
 
@@ -374,6 +384,7 @@ STEP_KINDS = (
     "taylor_value",     # the multivariate expansion: f at the point
     "taylor_gradient",  # the partial derivatives at the point, collected into the gradient
     "taylor_hessian",   # the second partials at the point, collected into the Hessian
+    "taylor_higher",    # the partials of one order above two at the point (facts: order)
     "taylor_polynomial",  # the polynomial written out
     "graph",            # method: backprop: the computation graph, its nodes and their parents
     "forward",          # the forward pass: each node's value at the given numbers, in order

@@ -17,6 +17,7 @@ from derivgen.derivation import (
     Deriv,
     Derivation,
     Math,
+    Partial,
     Product,
     Relation,
     Result,
@@ -107,40 +108,75 @@ def _put(e: Expr, point: dict[Expr, Expr]) -> Expr:
 
 
 def _multivariate(f: Expr, names: list[Expr], by: Math, find: Find) -> tuple[list[Step], Expr]:
-    """f(x0), the gradient and the Hessian at x0 (MML (5.163)-(5.172)), and the expansion."""
+    """f(x0), the gradient and the Hessian at x0 (MML (5.163)-(5.172)), the partials of higher order
+    ((5.174)-(5.178)), and the expansion Σ_α ∂^α f(x0)/α! δ^α."""
+    assert find.degree is not None
+    point = dict(zip(names, find.at, strict=True))
+    at = Tuple(find.at)
+    partials = _partials(f, names, find.degree)
+    values = {combo: value_at(_put(d, point)) for combo, d in partials.items()}
+    steps = [Step("taylor_value", (Relation((Call(find.of, find.at), values[()])),), {"of": find.of})]
+    n = len(names)
+    for order in range(1, find.degree + 1):
+        combos = [c for c in partials if len(c) == order]
+        rows: tuple[tuple[Math, ...], ...] = tuple(
+            (_symbol(find.of, [names[i] for i in c]), partials[c], values[c]) for c in combos)
+        lines = [Relation((Table(HEADINGS, rows),))]
+        if order == 1:
+            gradient = Block((tuple(values[(i,)] for i in range(n)),))
+            lines.append(Relation((Product((Deriv(Name(find.of), by), at)), gradient)))
+            steps.append(Step("taylor_gradient", tuple(lines), {"of": find.of}))
+        elif order == 2:
+            hessian = Block(tuple(tuple(values[tuple(sorted((i, k)))] for k in range(n)) for i in range(n)))
+            lines.append(Relation((Product((Name("H"), at)), hessian)))
+            steps.append(Step("taylor_hessian", tuple(lines), {"of": find.of, "symmetric": True}))
+        else:
+            steps.append(Step("taylor_higher", tuple(lines), {"of": find.of, "order": order}))
+    deltas = [_shift(x, p) for x, p in zip(names, find.at, strict=True)]
+    poly = _sum([_term(values[c], _monomial(deltas, c), _multifactorial(c)) for c in partials])
+    steps.append(Step("taylor_polynomial", (Relation((taylor_name(find), poly)),), {"degree": find.degree}))
+    return steps, poly
+
+
+def _partials(f: Expr, names: list[Expr], degree: int) -> dict[tuple[int, ...], Expr]:
+    """Every partial derivative up to ``degree``, one per sorted multi-index (they commute)."""
+    from itertools import combinations_with_replacement
+
     from derivgen.engine.scalar.rules import differentiate
     from derivgen.engine.scalar.symbolic import simplify_scalar
 
-    point = dict(zip(names, find.at, strict=True))
-    at = Tuple(find.at)
-    value = value_at(_put(f, point))
-    steps = [Step("taylor_value", (Relation((Call(find.of, find.at), value)),), {"of": find.of})]
+    out: dict[tuple[int, ...], Expr] = {(): f}
+    for order in range(1, degree + 1):
+        for combo in combinations_with_replacement(range(len(names)), order):
+            parent = out[combo[:-1]]
+            out[combo] = simplify_scalar(differentiate(parent, names[combo[-1]], partial=True).result)
+    return out
 
-    grad = [simplify_scalar(differentiate(f, n, partial=True).result) for n in names]
-    g0 = [value_at(_put(g, point)) for g in grad]
-    rows: tuple[tuple[Math, ...], ...] = tuple((Deriv(Name(find.of), n, True), g, v)
-                                               for n, g, v in zip(names, grad, g0, strict=True))
-    lines = [Relation((Table(HEADINGS, rows),)),
-             Relation((Product((Deriv(Name(find.of), by), at)), Block((tuple(g0),))))]
-    steps.append(Step("taylor_gradient", tuple(lines), {"of": find.of}))
-    deltas = [_shift(n, p) for n, p in zip(names, find.at, strict=True)]
-    terms = [_term(value, Num(1), 1)] + [_term(v, dl, 1) for v, dl in zip(g0, deltas, strict=True)]
-    if find.degree == 2:
-        second = [[simplify_scalar(differentiate(g, m, partial=True).result) for m in names] for g in grad]
-        hessian = [[value_at(_put(d, point)) for d in row] for row in second]
-        rows = tuple((SecondDeriv(Name(find.of), n, m), second[i][k], hessian[i][k])
-                     for i, n in enumerate(names) for k, m in enumerate(names) if k >= i)
-        lines = [Relation((Table(HEADINGS, rows),)),
-                 Relation((Product((Name("H"), at)), Block(tuple(tuple(r) for r in hessian))))]
-        steps.append(Step("taylor_hessian", tuple(lines), {"of": find.of, "symmetric": True}))
-        for i in range(len(names)):
-            for k in range(i, len(names)):
-                coeff = hessian[i][k] if k > i else BinOp("/", hessian[i][k], Num(2))
-                terms.append(_term(value_at(coeff), BinOp("*", deltas[i], deltas[k]) if k > i
-                                   else _power(deltas[i], 2), 1))
-    poly = _sum(terms)
-    steps.append(Step("taylor_polynomial", (Relation((taylor_name(find), poly)),), {"degree": find.degree}))
-    return steps, poly
+
+def _symbol(of: str, by: list[Expr]) -> Math:
+    """∂f/∂x, ∂²f/∂y∂x (the lectures' order: the first variable last), ∂³f/∂y∂x²."""
+    if len(by) == 1:
+        return Deriv(Name(of), by[0], True)
+    if len(by) == 2:
+        return SecondDeriv(Name(of), by[0], by[1])
+    return Partial(Name(of), tuple(by))
+
+
+def _monomial(deltas: list[Expr], combo: tuple[int, ...]) -> Expr:
+    """δ^α: the product of the steps, a repeated one as a power."""
+    out: Expr | None = None
+    for i in sorted(set(combo)):
+        factor = _power(deltas[i], combo.count(i))
+        out = factor if out is None else BinOp("*", out, factor)
+    return out if out is not None else Num(1)
+
+
+def _multifactorial(combo: tuple[int, ...]) -> int:
+    """α! = Π α_i!."""
+    out = 1
+    for i in set(combo):
+        out *= factorial(combo.count(i))
+    return out
 
 
 def value_at(e: Expr) -> Expr:

@@ -16,7 +16,7 @@ from derivgen.errors import ExpressionError
 from derivgen.problem.expr import Call, Expr, ListLit, Name, Neg, Num, Shape
 
 #: The highest degree of a univariate Taylor polynomial, and of a multivariate expansion.
-MAX_DEGREE, MAX_MULTI_DEGREE = 12, 2
+MAX_DEGREE, MAX_MULTI_DEGREE = 12, 3
 TAYLOR_FORM = ("write a Taylor polynomial as taylor(<of>, <x>, <x0>, <degree>), e.g. taylor(f, x, 0, 4), or "
                "taylor(<of>, [<x>, <y>], [<x0>, <y0>], <degree>) for several variables")
 

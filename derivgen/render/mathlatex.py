@@ -26,6 +26,7 @@ from derivgen.derivation import (
     MatrixDots,
     Nabla,
     NthDeriv,
+    Partial,
     Plus,
     Product,
     Relation,
@@ -202,6 +203,18 @@ class MathLatex(LatexPrinter):
         twice = d.first == d.second and not array
         den = rf"{sym}{second}^{{2}}" if twice else rf"{sym}{second}\,{sym}{first}"
         return rf"\frac{{{sym}^{{2}}{self.print(d.of)}}}{{{den}}}"
+
+    def _print_Partial(self, d: Partial) -> str:
+        """``∂³f/∂x²∂y``: the variables in the order written, repeats as powers."""
+        groups: list[tuple[str, int]] = []
+        for b in reversed(d.by):
+            tex = self.print(b)
+            if groups and groups[-1][0] == tex:
+                groups[-1] = (tex, groups[-1][1] + 1)
+            else:
+                groups.append((tex, 1))
+        den = r"\,".join(rf"\partial {t}" + (f"^{{{n}}}" if n > 1 else "") for t, n in groups)
+        return rf"\frac{{\partial^{{{len(d.by)}}} {self.print(d.of)}}}{{{den}}}"
 
     def _print_NthDeriv(self, d: NthDeriv) -> str:
         """``f(x_0)``, then primes up to the third derivative, then ``f^{(4)}(x_0)``, as MML writes them."""

@@ -45,13 +45,26 @@ def _taylor_definition(facts: Facts, ctx: Context) -> str:
     delta, x0 = r"\boldsymbol{\delta}", r"\boldsymbol{x}_0"
     lead = (f"The Taylor expansion of ${of}$ at {_point(facts, ctx)}, with ${delta}$ the step from the point "
             "(MML Definition 5.7), is, to ")
+    first = f"{of}({x0}) + \\nabla {of}({x0})\\,{delta}"
+    second = f"{first} + \\tfrac{{1}}{{2}} {delta}^\\top \\boldsymbol{{H}}({x0})\\,{delta}"
+    if k == 0:
+        return lead + f"zeroth order, ${poly} = {of}({x0})$: it needs ${of}$ there."
     if k == 1:
-        linear = f"{of}({x0}) + \\nabla {of}({x0})\\,{delta}"
-        return lead + (f"first order (the linearization), ${poly} = {linear}$: it needs ${of}$ and its "
+        return lead + (f"first order (the linearization), ${poly} = {first}$: it needs ${of}$ and its "
                        "gradient there.")
-    return lead + (f"second order, ${poly} = {of}({x0}) + \\nabla {of}({x0})\\,{delta} + \\tfrac{{1}}{{2}} "
-                   f"{delta}^\\top \\boldsymbol{{H}}({x0})\\,{delta}$: it needs ${of}$, its gradient and its "
-                   "Hessian there.")
+    if k == 2:
+        return lead + (f"second order, ${poly} = {second}$: it needs ${of}$, its gradient and its Hessian "
+                       "there.")
+    return lead + (f"order {k}, ${poly} = {second} + \\ldots$, each order $m$ adding "
+                   f"$\\frac{{1}}{{m!}} D^m {of}({x0})\\,{delta}^m$: it needs the partial derivatives of "
+                   f"${of}$ up to order {k} there.")
+
+
+@says("taylor_higher")
+def _taylor_higher(facts: Facts, ctx: Context) -> str:
+    order = fact(facts, "order")
+    return (f"The partial derivatives of order {order} and their values at the point (the order of "
+            "differentiation does not matter):")
 
 
 @says("taylor_derivatives")
