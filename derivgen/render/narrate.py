@@ -137,6 +137,12 @@ def _present_second(derivation: Derivation, problem: Problem, earlier: Sequence[
         if compact and step is derivation.steps[-1] and (step.kind == "second_partials" or (
                 step.kind == "second_closed" and step.facts.get("entries"))):
             out[-1] = replace(out[-1], display=())  # the entries are the answer, in its box right after
+        parts = step.math[0].parts if step.math else ()
+        short = ctx.printer.relation(Relation(parts[1:3])) if len(parts) > 2 else ""
+        if compact and step.kind == "second_closed" and not derivation.result.printed and short \
+                and visible_width(short) <= SHORT_LINE // 2:
+            # a short scalar: differentiated again in the sentence, its value in the box after
+            out[-1] = replace(out[-1], text=out[-1].text.rstrip(":") + f": ${short}$.", display=())
         if compact and step.kind == "second_dimension":  # said in passing
             out[-1] = replace(out[-1], text=out[-1].text.rstrip(".") + ", $" + out[-1].display[0] + "$.",
                               display=())

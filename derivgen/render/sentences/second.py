@@ -102,13 +102,11 @@ def _second_partials(facts: Facts, ctx: Context) -> str:
 def _symmetry(facts: Facts, ctx: Context) -> str:
     of = ctx.tex(str(fact(facts, "of")))
     printed = ctx.derivation.result.printed
-    what = "the Hessian is symmetric" if len(printed) == 2 else \
-        "the second derivative is symmetric in its two pairs of indices"
-    text = (f"Since {of} is twice continuously differentiable, the order of differentiation does not matter, "
-            f"so {what}")
+    what = "The Hessian is symmetric" if len(printed) == 2 else \
+        "The second derivative is symmetric in its two pairs of indices"
+    text = f"{what}: for a twice continuously differentiable {of} the order of differentiation is immaterial"
     if fact(facts, "visible") is True:
-        return text + ": the matrix form equals its transpose, so it does not matter which way round the " \
-                      "gradient's Jacobian is read."
+        return text + ", and the matrix form equals its transpose:"
     if fact(facts, "visible") is False:
-        return text + ", although the matrix form does not show it at a glance; it equals its transpose:"
+        return text + ", though the matrix form does not show it at a glance:"
     return text + ":"
