@@ -99,6 +99,10 @@ def _build_parser(commands: Commands) -> None:
                         "(Sphinx + myst-parser), hugo (Goldmark passthrough), jekyll (kramdown); "
                         "default: standard; see docs/sites.md")
     _detail(p)
+    p.add_argument("--layout", choices=("numerator", "denominator"), default=None,
+                   help="the layout of every derivative: numerator (the lectures': the gradient of a scalar "
+                        "by a vector is a row) or denominator (the Matrix Cookbook's and CS229's: the "
+                        "transpose); default: each problem's layout:, else derivgen.yaml's, else numerator")
     p.add_argument("--no-cache", action="store_true", help="derive and render everything again")
     p.add_argument("--cache-dir", metavar="DIR", help="cache folder (default: OUT/.cache)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
@@ -132,8 +136,14 @@ def _eval_parser(commands: Commands) -> None:
         epilog="example:\n  derivgen eval problems/ls.yaml --find dL/dtheta --at values.json",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", metavar="FILE", help="a problem file")
-    p.add_argument("--find", required=True, metavar="dX/dY", help="the derivative, e.g. dL/dtheta")
+    p.add_argument("--find", required=True, metavar="dX/dY",
+                   help="the derivative, e.g. dL/dtheta; a second derivative, d2f/dx2 (the Hessian) or "
+                        "d2f/dxdy (d/dx of df/dy: of's shape, then y's, then x's); or a Taylor polynomial, "
+                        "'taylor(f, x, 0, 4)' (its value at the values)")
     p.add_argument("--at", required=True, metavar="VALUES.json", help="values of the given variables")
+    p.add_argument("--layout", choices=("numerator", "denominator"), default="numerator",
+                   help="numerator (the default, whatever the problem's layout:): of's shape then wrt's; "
+                        "denominator: wrt's shape then of's (the transpose)")
 
 
 def _exam_parser(commands: Commands) -> None:
@@ -235,7 +245,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     report = build(args.paths, Path(args.out), formats, args.jobs,
                    Path(args.templates) if args.templates else None, args.flavour,
                    use_cache=not args.no_cache, progress=progress_for(args.quiet),
-                   cache_dir=Path(args.cache_dir) if args.cache_dir else None, detail=args.detail)
+                   cache_dir=Path(args.cache_dir) if args.cache_dir else None, detail=args.detail,
+                   layout=args.layout)
     done = f"wrote {report.out_dir}/"  # printed through escape.terminal by _finish
     if report.removed:
         done += f", removed {report.removed} outdated file{'s' if report.removed != 1 else ''}"
@@ -297,7 +308,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     from derivgen.build.commands import evaluate
 
-    result = evaluate(Path(args.file), args.find, Path(args.at))
+    result = evaluate(Path(args.file), args.find, Path(args.at), args.layout)
     print(json.dumps(result))
     return EXIT_OK
 

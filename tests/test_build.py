@@ -90,7 +90,7 @@ def test_bad_config_is_reported_with_position(tmp_path: Path) -> None:
     with pytest.raises(ProblemError) as e:
         run(src, tmp_path / "out")
     assert str(e.value) == (f"{os.path.relpath(src / 'derivgen.yaml')}:2:1: unknown setting 'numberin'; "
-                            "expected one of: title, course, author, date, label, numbering, detail, sheets, formats, templates")
+                            "expected one of: title, course, author, date, label, numbering, detail, layout, sheets, formats, templates")
 
 
 @pytest.mark.parametrize("how", ["load", "derive", "verify", "crash"])

@@ -171,7 +171,7 @@ def test_sizes_unify_dimensions(tmp_path: Path) -> None:
 def test_every_error_of_a_file_at_once() -> None:
     assert errors(BAD / "many_errors.yaml") == [
         "problems/many_errors.yaml:2:1: unknown key 'colour' (known keys: title, id, source, tags, statement, "
-        "given, define, find, sizes, steps, method, points, show, detail)",
+        "given, define, find, sizes, steps, method, points, show, detail, layout, values)",
         "problems/many_errors.yaml:6:31: given.W: 'symmetric' needs a square matrix, but W is M×N",
         "problems/many_errors.yaml:7:7: given.V: a dimension is a positive whole number or a name such as N, not 0",
         "problems/many_errors.yaml:9:6: define.f: cannot multiply A (M×N) by x (M)",
@@ -186,7 +186,7 @@ def test_every_error_of_a_file_at_once() -> None:
         "problems/many_errors.yaml:22:9: sizes.Q: Q is no dimension of any given (dimensions: M, N)",
         "problems/many_errors.yaml:22:18: sizes.M: 100 is larger than the limit of 64",
         "problems/many_errors.yaml:23:9: method: unknown method 'fastest' (known: auto, scalar, index, explicit, "
-        "vec, closed, definition)",
+        "vec, closed, definition, differentials, backprop)",
     ]
 
 
@@ -265,7 +265,7 @@ def test_given_errors(tmp_path: Path, given: str, expected: str) -> None:
                       "df/d(s, t)"),
         ("find: [dL/dx, dL/dx]\n", "6:15: find[2]: 'dL/dx' is listed twice (first as find[1])"),
         ("title2: x\n", "6:1: unknown key 'title2' (known keys: title, id, source, tags, statement, given, define, "
-                        "find, sizes, steps, method, points, show, detail)"),
+                        "find, sizes, steps, method, points, show, detail, layout, values)"),
     ],
 )
 def test_find_errors(tmp_path: Path, find: str, expected: str) -> None:

@@ -27,18 +27,21 @@ def check(paths: Sequence[Path | str], jobs: int | None = None, progress: Progre
     stages, progress = stages or real_stages(), progress or Silent()
     report = BuildReport()
     roots = check_roots(paths)
-    items = gather(roots, read_config(roots), stages, report)
+    config = read_config(roots)
+    items = gather(roots, config, stages, report)
     load_all(items, stages, report, progress)
-    derive_all([i for i in items if pending(i)], stages, RenderOptions(()), jobs, report, progress)
+    opts = RenderOptions((), default_layout=config.layout)
+    derive_all([i for i in items if pending(i)], stages, opts, jobs, report, progress)
     report.timings["total"] = time.perf_counter() - t_start
     return report
 
 
-def evaluate(path: Path, find_text: str, values_path: Path) -> object:
+def evaluate(path: Path, find_text: str, values_path: Path, layout: str = "numerator") -> object:
     """The derived (and verified) result of ``find_text`` at the values, as a JSON nested list.
 
     The closed form is preferred, then the index form, then the explicit array;
-    the layout is of's shape then wrt's.
+    the layout is of's shape then wrt's (numerator layout, whatever the problem's
+    ``layout:``), or wrt's shape then of's with ``layout="denominator"``.
     """
     from derivgen.check.values import load_values, to_json_array
     from derivgen.check.verify import evaluate_result, verify
@@ -55,20 +58,35 @@ def evaluate(path: Path, find_text: str, values_path: Path) -> object:
     results = evaluate_result(problem, derivation, values, sizes)
     for form in ("closed", "index", "explicit"):
         if results.get(form) is not None:
-            return to_json_array(results[form])
+            value = results[form]
+            if layout == "denominator":
+                from derivgen.check.layout import to_denominator_array
+
+                value = to_denominator_array(value, len(derivation.of_shape))
+            return to_json_array(value)
     raise DerivgenError(f"{display_path(path)}: {find_text}: "
                         "the derivation has no form that can be evaluated")
 
 
 def find_in(problem: Problem, text: str) -> Find:
     """The problem's own ``find`` entry written like ``text``, else ``text`` parsed as a new one."""
+    from derivgen.problem.expr import Name
     from derivgen.problem.parser import parse_find
+    from derivgen.problem.second import is_second, parse_second, resolve
+    from derivgen.problem.taylor import is_taylor, parse_taylor
 
     wanted = "".join(text.split())
     for find in problem.find:
         if "".join(find.text.split()) == wanted:
             return find
     try:
+        if is_taylor(text):  # taylor(f, x, 0, 4): the polynomial's value at the given values
+            of, names, at, degree = parse_taylor(text)
+            return Find(text, of, names, at=at, degree=degree)
+        if is_second(text):  # d2f/dxdy
+            of, candidates = parse_second(text)
+            outer, inner = resolve(text, candidates, [v.name for v in problem.given])
+            return Find(text, of, (Name(outer),), first=(Name(inner),))
         of, wrt = parse_find(text)
     except ExpressionError as e:
         raise UsageError(f"--find {text}: column {e.offset + 1}: {e.message}") from e

@@ -14,6 +14,7 @@ sheets:                               # optional: only these folders, with their
 formats: [md, json, tex, pdf, html]   # optional: overridden by --format
 detail: lecture                       # answer | lecture | full; a problem's own detail: wins,
                                       # --detail on the command line overrides both
+layout: numerator                     # numerator | denominator; chosen like detail:
 templates: my-templates/              # optional, a folder inside this file's folder; overridden
                                       # by --templates
 ```
@@ -31,7 +32,7 @@ from pathlib import Path
 
 import yaml
 
-from derivgen.problem.model import DETAILS
+from derivgen.problem.model import DETAILS, LAYOUTS
 from derivgen.problem.yamlnodes import Diagnostics, compose_file, mapping_items, scalar_text
 
 CONFIG_NAME = "derivgen.yaml"
@@ -39,7 +40,7 @@ CONFIG_NAME = "derivgen.yaml"
 ALL_FORMATS = ("md", "json", "tex", "pdf", "html", "py")
 #: What a build writes when neither ``--format`` nor ``formats:`` chooses (``py`` only when asked for).
 DEFAULT_FORMATS = ("md", "json", "tex", "pdf", "html")
-_TEXT_KEYS = ("title", "course", "author", "date", "label", "numbering", "detail")
+_TEXT_KEYS = ("title", "course", "author", "date", "label", "numbering", "detail", "layout")
 #: What a problem is called in every format unless ``label:`` says otherwise.
 DEFAULT_LABEL = "Problem"
 #: In ``numbering``, replaced by the sheet's position (1, 2, ...).
@@ -69,6 +70,8 @@ class Config:
     gives 1.1, 1.2, ... on the first sheet and 2.1, ... on the second."""
     detail: str | None = None
     """Default detail level of the solutions (``answer``, ``lecture``, ``full``); a problem's own wins."""
+    layout: str | None = None
+    """Default layout of the derivatives (``numerator``, ``denominator``); a problem's own wins."""
     sheets: dict[str, str] | None = None
     """Folder -> title of the sheets to build; None builds every folder."""
     formats: tuple[str, ...] | None = None
@@ -126,6 +129,9 @@ def load_config(path: Path | None, display: str | None = None) -> Config:
             if key == "detail" and values[key] is not None and values[key] not in DETAILS:
                 diags.add(vnode,
                           f"detail: unknown level '{values[key]}'; expected one of: {', '.join(DETAILS)}")
+            if key == "layout" and values[key] is not None and values[key] not in LAYOUTS:
+                diags.add(vnode,
+                          f"layout: unknown layout '{values[key]}'; expected one of: {', '.join(LAYOUTS)}")
         elif key == "sheets":
             values[key] = _sheets(vnode, diags)
         elif key == "formats":

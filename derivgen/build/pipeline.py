@@ -61,6 +61,7 @@ def build(
     cache_dir: Path | None = None,
     stages: Stages | None = None,
     detail: str | None = None,
+    layout: str | None = None,
 ) -> BuildReport:
     """Build every problem under ``paths`` into ``out_dir``; see the module docstring."""
     t_start = time.perf_counter()
@@ -71,11 +72,12 @@ def build(
     prepare_out(out)  # writable, and no temporary files of a killed build left in it
     config = read_config(roots)
     opts = replace(render_options(config, formats, templates_dir, flavour), detail=detail,
-                   default_detail=config.detail)
+                   default_detail=config.detail, layout=layout, default_layout=config.layout)
     items = gather(roots, config, stages, report)
     cache = open_cache(out, Path(cache_dir) if cache_dir else None, use_cache, report.notes)
     context = context_key([opts.templates, builtin_templates()], opts.formats, flavour,
-                          config.fingerprint() + f"/detail={detail}")
+                          config.fingerprint() + f"/detail={detail}"
+                          + (f"/layout={layout}" if layout else ""))
     contents = reuse_cached(items, cache, context, report)
     try:
         load_all(items, stages, report, progress, contents)

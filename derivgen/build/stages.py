@@ -41,6 +41,10 @@ class RenderOptions:
     """Detail level from the command line (wins over the problem's own), else None."""
     default_detail: str | None = None
     """Detail level from ``derivgen.yaml`` for problems that choose none."""
+    layout: str | None = None
+    """Layout from the command line (wins over the problem's own), else None."""
+    default_layout: str | None = None
+    """Layout from ``derivgen.yaml`` for problems that choose none."""
 
 
 # --- one Protocol per stage -----------------------------------------------------------------------
@@ -137,6 +141,16 @@ def at_detail(problem: Problem, detail: str | None, default: str | None = None) 
     if level is None or level == problem.options.get("detail"):
         return problem
     return replace(problem, options={**problem.options, "detail": level})
+
+
+def with_layout(problem: Problem, opts: RenderOptions) -> Problem:
+    """The problem in the layout its derivatives are written in: command line, file, derivgen.yaml."""
+    if opts.layout is None and opts.default_layout is None:
+        return problem  # nothing to choose (and a test's stand-in problem need not have options)
+    level = opts.layout or problem.options.get("layout") or opts.default_layout
+    if level is None or level == problem.options.get("layout"):
+        return problem
+    return replace(problem, options={**problem.options, "layout": level})
 
 
 def with_detail(problem: Problem, opts: RenderOptions) -> Problem:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from derivgen.build.progress import Progress
 from derivgen.build.report import error_lines
-from derivgen.build.stages import RenderOptions, Stages
+from derivgen.build.stages import RenderOptions, Stages, with_layout
 from derivgen.errors import DerivgenError, Interrupted, LimitError, ProblemError
 from derivgen.limits import MAX_BYTES_PER_PROBLEM, MAX_SECONDS_PER_PROBLEM
 
@@ -130,6 +130,7 @@ def _process(problem: Problem, display: str, number: str, stages: Stages, opts: 
     With some finds failed, the pages hold the others (the problem's ``find`` narrowed to
     them) and the outcome carries both, so the build writes the pages and still fails."""
     t0 = time.perf_counter()
+    problem = with_layout(problem, opts)
     pairs, errors = _derive_each(problem, stages)
     t1 = time.perf_counter()
     derivations, kept = [], []

@@ -90,7 +90,7 @@ def evaluate_result(problem: Problem, derivation: Derivation, values: Values,
     ev = Evaluator(values, sizes)
     out: dict[str, np.ndarray] = {}
     if r.closed is not None:
-        out["closed"] = _closed(r, r.closed, ev.value(r.closed), sizes, label)
+        out["closed"] = _closed(r, r.closed, ev.value(r.closed), sizes, label, len(derivation.of_shape))
     if r.index is not None:
         index = index_array(_index_form(r.index, label), values, sizes)
         out["index"] = _as_array(index, shape, "index", label)
@@ -109,8 +109,13 @@ def _explicit_applies(problem: Problem, sizes: Mapping[str, int]) -> bool:
     return all(sizes.get(d, n) == n for d, n in problem.sizes.items())
 
 
-def _closed(r: Result, closed: Expr, value: np.ndarray, sizes: Mapping[str, int], label: str) -> np.ndarray:
-    """The closed form's value (printed shape) reshaped to the array layout."""
+def _closed(r: Result, closed: Expr, value: np.ndarray, sizes: Mapping[str, int], label: str,
+            of_axes: int = 0) -> np.ndarray:
+    """The closed form's value (printed shape) reshaped to the array layout.
+
+    In denominator layout the value (wrt's axes first) is permuted back to of's axes first, so
+    that it is compared entry by entry with the same finite differences as every other form.
+    """
     from derivgen.check.numeric import concrete_shape
 
     printed = concrete_shape(r.printed, sizes)
@@ -121,6 +126,11 @@ def _closed(r: Result, closed: Expr, value: np.ndarray, sizes: Mapping[str, int]
             f"{label}: the closed form {to_text(closed)} has shape {_fmt(value.shape)}, "
             f"but the result is printed as {fmt_shape(r.printed)} ({_fmt(printed)} here)"
         )
+    if r.layout == "denominator" and not one_entry:
+        from derivgen.check.layout import from_denominator_array
+
+        swapped = shape[of_axes:] + shape[:of_axes]
+        return from_denominator_array(value.reshape(swapped), len(swapped) - of_axes)
     return _as_array(value.reshape(printed) if not one_entry else value, shape, "closed", label)
 
 
@@ -186,6 +196,14 @@ def verify(problem: Problem, find: Find, derivation: Derivation, points: int = 3
 
     from derivgen.check import numeric
 
+    if find.degree is not None:  # taylor(f, x, x0, k): the order of the error
+        from derivgen.check.taylor import verify_taylor
+
+        return verify_taylor(problem, find, derivation, seed)
+    if find.first:  # d2f/dxdy: differences of the checked first derivative
+        from derivgen.check.second import verify_second
+
+        return verify_second(problem, find, derivation, verify, evaluate_result, points, seed)
     r = derivation.result
     if r.closed is None and r.index is None and r.explicit is None:
         raise VerificationError(

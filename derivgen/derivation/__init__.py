@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
-from derivgen.problem.expr import Expr, Shape
+from derivgen.problem.expr import Expr, Name, Shape
 
 # --- display objects ---------------------------------------------------------
 
@@ -199,6 +199,74 @@ class Column:
     """Written as a row, ``r_pᵀ``."""
 
 
+@dataclass(frozen=True)
+class Nabla:
+    """``∇_θ L``: the gradient of a scalar in denominator layout, shaped like ``wrt`` (CS229's notation)."""
+
+    of: Math
+    """The scalar differentiated."""
+    wrt: Math
+    """What by."""
+
+
+@dataclass(frozen=True)
+class Transposed:
+    """``(body)ᵀ`` for a display object that is not an expression: ``(dL/dθ)ᵀ``."""
+
+    body: Math
+    """What is transposed."""
+
+
+@dataclass(frozen=True)
+class SecondDeriv:
+    """``∂²f/∂x∂y``, the derivative by x of ∂f/∂y (MML 5.7); ``∂²f/∂x²`` when x and y are one."""
+
+    of: Math
+    """What is differentiated twice (an expression or an ``Entry``)."""
+    first: Math
+    """What the first derivative is by (y)."""
+    second: Math
+    """What the second derivative is by (x)."""
+    partial: bool = True
+    """∂ rather than d (d only for a function of one scalar variable)."""
+
+
+@dataclass(frozen=True)
+class Differential:
+    """``d(body)``: the differential of an expression (``method: differentials``)."""
+
+    body: Math
+    """What the differential is taken of."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table inside a display (the forward and backward passes of ``method: backprop``)."""
+
+    header: tuple[str, ...]
+    """Column headings, plain words; empty for a table without a heading row."""
+    rows: tuple[tuple[Math, ...], ...]
+    """The cells, row by row."""
+
+
+@dataclass(frozen=True)
+class Plus:
+    """Display objects added: ``∂f/∂b ∂b/∂a + ∂f/∂c ∂c/∂a``."""
+
+    terms: tuple[Math, ...]
+    """The summands, left to right."""
+
+
+#: The differential ``dX`` of a variable inside an expression is the name ``DIFFERENTIAL + "X"``, a name
+#: no problem file can write (names may not start with ``__``); the renderers print it ``dX``.
+DIFFERENTIAL = "__d_"
+
+
+def differential_name(name: str) -> Name:
+    """The name standing for ``d name`` inside an expression."""
+    return Name(DIFFERENTIAL + name)
+
+
 def _zero() -> Expr:
     from derivgen.problem.expr import Num
 
@@ -216,11 +284,34 @@ class IndexNotation:
     __slots__ = ()
 
 
+@dataclass(frozen=True)
+class NthDeriv:
+    """``f^{(j)}(x_0)``: the j-th derivative of ``of`` at a point (primes up to the third, as MML writes)."""
+
+    of: str
+    """The function's name."""
+    order: int
+    """How many times it is differentiated (0 for the function itself)."""
+    at: Math
+    """Where: the variable or the point."""
+
+
+@dataclass(frozen=True)
+class Partial:
+    """``∂³f/∂x²∂y``: a partial derivative of any order, by the variables in order (repeats are powers)."""
+
+    of: Math
+    """What is differentiated."""
+    by: tuple[Math, ...]
+    """By what, once per differentiation, the first one last in the denominator (as ∂²f/∂x∂y)."""
+
+
 #: Anything a displayed equation holds: an expression of the language, a display object above, or
 #: index notation.
 Math: TypeAlias = (
     Expr | Deriv | Entry | Tuple | Space | Under | Product | Block | Cases | Text | Limit | Binomial
     | SumOver | Vanishing | SumEntries | EntryOf | Bracket | Dots | MatrixDots | Column | IndexNotation
+    | Nabla | Transposed | SecondDeriv | Differential | NthDeriv | Partial | Table | Plus
 )
 
 
@@ -287,6 +378,29 @@ STEP_KINDS = (
     "justify",          # an identity derived (5.102, 5.108)
     "simplify",         # tidying the result
     "substitute",       # intermediate names replaced by their definitions
+    "layout",           # layout: denominator: the result transposed, and why
+    "differential",     # method: differentials: the differential of one define, by rules (substeps)
+    "differential_rule",  # one rule of differentials applied: d(XY) = dX Y + X dY, d tr X = tr dX ...
+    "trace_form",       # df written as tr(G dX) (or g dx) by the cyclic property of the trace
+    "read_off",         # the gradient read off the trace form: df = tr(G dX) gives df/dX = G^T
+    "second_dimension",  # d2f/dxdy: the shape of the second derivative first
+    "first_derivative",  # d2f/dxdy: df/dy derived first (its steps nested)
+    "gradient_column",  # the gradient of a scalar by a vector as a column, (df/dy)^T
+    "second_closed",    # the gradient's Jacobian in closed form
+    "second_partials",  # the second partial derivatives in index notation, or entry by entry
+    "symmetry",         # the Hessian is symmetric: d2f/dxidxj = d2f/dxjdxi
+    "taylor_definition",  # taylor(f, x, x0, k): T_k as MML Definition 5.3 writes it
+    "taylor_derivatives",  # f^(j)(x) and its value at x0, for j = 0..k
+    "taylor_value",     # the multivariate expansion: f at the point
+    "taylor_gradient",  # the partial derivatives at the point, collected into the gradient
+    "taylor_hessian",   # the second partials at the point, collected into the Hessian
+    "taylor_higher",    # the partials of one order above two at the point (facts: order)
+    "taylor_polynomial",  # the polynomial written out
+    "graph",            # method: backprop: the computation graph, its nodes and their parents
+    "forward",          # the forward pass: each node's value at the given numbers, in order
+    "local",            # the local partial derivatives, one for each edge of the graph
+    "backward",         # the backward pass: the adjoints, from the output back to the input
+    "link",             # the symbolic gradient at the same numbers, equal to the input's adjoint
 )
 
 
@@ -320,6 +434,9 @@ class Result:
     """The entry formula ∂of_I/∂wrt_K: an :class:`~derivgen.derivation.index_form.IndexForm`."""
     explicit: Explicit | None = None
     """Nested tuples of scalar ``Expr`` in array layout, for concrete sizes."""
+    layout: str = "numerator"
+    """``denominator`` when ``printed`` and ``closed`` are the transpose (wrt's axes first); ``shape``,
+    ``index`` and ``explicit`` are in array layout (of's axes first) either way."""
 
 
 @dataclass(frozen=True)
@@ -356,3 +473,6 @@ class Derivation:
     """Which derivation route was taken (``scalar``, ``explicit``, ``index``, ``chain``, ``matrix``)."""
     verified: Verification | None = None
     """Filled in by the numeric check; a Derivation is published only once verified."""
+    first: Derivation | None = None
+    """For a second derivative ``d2f/dxdy``: the first derivative ``df/dy`` it differentiates again
+    (checked first, by the same check)."""

@@ -15,6 +15,7 @@ from derivgen.derivation.index_form import IndexForm
 from derivgen.engine.chain import chain_links, chain_part, tidy_any
 from derivgen.engine.context import Ctx, Part, has_literal, has_literal_in, uses_components
 from derivgen.engine.index.to_index import NotIndexable
+from derivgen.engine.layout import NUMERATOR, in_layout
 from derivgen.engine.routes import (
     atoms_of,
     atoms_part,
@@ -25,7 +26,10 @@ from derivgen.engine.routes import (
     index_part,
     named_index,
     scalar_part,
+    wrt_math,
 )
+from derivgen.engine.second import derive_second
+from derivgen.engine.taylor import derive_taylor
 from derivgen.errors import DerivationError
 from derivgen.problem.expr import Expr, Index, Name, Shape
 from derivgen.problem.model import Find, Problem
@@ -48,6 +52,10 @@ def wrt_shape_of(ctx: Ctx, wrt: tuple[Expr, ...]) -> Shape:
 
 def derive(problem: Problem, find: Find) -> Derivation:
     """The worked, unverified derivation of one ``find`` entry."""
+    if find.degree is not None:  # taylor(f, x, x0, k)
+        return derive_taylor(problem, find)
+    if find.first:  # d2f/dxdy: df/dy first, then its derivative by x
+        return derive_second(problem, find, derive)
     ctx = Ctx.of(problem)
     body = problem.body(find.of)
     of_shape = ctx.shape(body)
@@ -72,7 +80,9 @@ def derive(problem: Problem, find: Find) -> Derivation:
     )
     if _symmetrised(problem, find, of_shape):
         steps, result = symmetrise(ctx, find, steps, result)
-    return Derivation(find.of, find.wrt_text, of_shape, wrt_shape, tuple(steps), result, method=ctx.method)
+    derivation = Derivation(find.of, find.wrt_text, of_shape, wrt_shape, tuple(steps), result,
+                            method=ctx.method)
+    return in_layout(derivation, str(problem.options.get("layout") or NUMERATOR), ctx, wrt_math(find.wrt))
 
 
 def _symmetrised(problem: Problem, find: Find, of_shape: Shape) -> bool:
@@ -226,6 +236,14 @@ def _derive_part(ctx: Ctx, of: str, expr: Expr, wrt: tuple[Expr, ...], wrt_shape
         from derivgen.engine.scalar.definition import definition_part
 
         return definition_part(ctx, of, expr, wrt[0] if len(wrt) == 1 else wrt, wrt_shape, ctx.shape(expr))
+    if ctx.method == "backprop":
+        from derivgen.engine.backprop import backprop_part
+
+        return backprop_part(ctx, of, wrt)
+    if ctx.method == "differentials":
+        from derivgen.engine.differentials.route import differentials_part
+
+        return differentials_part(ctx, of, expr, wrt, wrt_shape)
     if ctx.method in ("auto", "chain") and chain_links(ctx, expr, wrt) is not None:
         try:
             return chain_part(ctx, of, expr, wrt, derive_part, wrt_shape)

@@ -319,7 +319,13 @@ def apply(problem: Problem, r: Renaming) -> Problem:
         of = r.names.get(f.of, f.of)
         wrt = tuple(rename_expr(w, r, set()) for w in f.wrt)
         wrt_text = to_text(wrt[0]) if len(wrt) == 1 else "(" + ", ".join(to_text(w) for w in wrt) + ")"
-        finds.append(replace(f, text=f"d{of}/d{wrt_text}", of=of, wrt=wrt))
+        first = tuple(rename_expr(w, r, set()) for w in f.first)
+        text = f"d2{of}/d{wrt_text} d{to_text(first[0])}" if first else f"d{of}/d{wrt_text}"
+        if f.degree is not None:  # taylor(f, [x, y], [1, 2], 2)
+            names, at = (", ".join(to_text(w) for w in items) for items in (wrt, f.at))
+            text = f"taylor({of}, [{names}], [{at}], {f.degree})" if len(wrt) > 1 else \
+                f"taylor({of}, {names}, {at}, {f.degree})"
+        finds.append(replace(f, text=text, of=of, wrt=wrt, first=first))
     sizes = {r.dims.get(k, k): r.sizes.get(k, v) for k, v in problem.sizes.items()}
     sizes.update({r.dims.get(k, k): v for k, v in r.sizes.items()})  # sizes the file left to the check
     return replace(problem, title=rename_text(problem.title, r), statement=rename_text(problem.statement, r),

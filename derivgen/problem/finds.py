@@ -21,8 +21,10 @@ from derivgen.problem.expr import Call, Expr, Index, Name, Shape
 from derivgen.problem.model import Find, Var
 from derivgen.problem.parser import parse_find
 from derivgen.problem.scope import Growth, Scope
+from derivgen.problem.second import is_second, parse_second, resolve
 from derivgen.problem.shapes import ShapeEnv, derivative_shape, fmt_shape, infer
 from derivgen.problem.suggest import nearest
+from derivgen.problem.taylor import check_taylor, is_taylor, parse_taylor
 from derivgen.problem.text import to_text
 from derivgen.problem.yamlsource import Report, Spans
 
@@ -39,12 +41,12 @@ def read_finds(report: Report, node: Node | None, scope: Scope, growth: Growth,
         return []
     checker = _FindChecker(report, scope, growth, {v.name: v.shape for v in given})
     out: list[Find] = []
-    first: dict[tuple[str, tuple[Expr, ...]], int] = {}
+    first: dict[tuple[str, tuple[Expr, ...], tuple[Expr, ...], tuple[Expr, ...], int | None], int] = {}
     for i, item in enumerate(items, 1):
         find = checker.check(item, f"find[{i}]")
         if find is None:
             continue
-        key = (find.of, find.wrt)
+        key = (find.of, find.wrt, find.first, find.at, find.degree)
         if key in first:
             report.error(item, f"find[{i}]: '{find.text}' is listed twice (first as find[{first[key]}])")
         else:
@@ -66,10 +68,18 @@ class _FindChecker:
         if text is None:
             return None
         spans = Spans(((0, len(text), item),), item)
+        first: tuple[Expr, ...] = ()
         try:
-            of, wrt = parse_find(text)
+            if is_taylor(text):
+                return self.taylor(item, text)
+            if is_second(text):
+                of, wrt, first = self.second(text)
+            else:
+                of, wrt = parse_find(text)
             of_shape = self.of_shape(of)
             wrt_shape = self.wrt_shape(wrt)
+            if first and of_shape is not None:
+                of_shape = derivative_shape(of_shape, self.wrt_shape(first))
         except ExpressionError as err:
             self.report.expression_error(spans, ExpressionError(f"'{text}': {err.message}", err.offset), path)
             return None
@@ -80,7 +90,22 @@ class _FindChecker:
             self.report.error(item, f"{path}: '{text}': the derivative has {entries} entries at these sizes, "
                                     f"more than the limit of {MAX_ARRAY_ENTRIES}")
             return None
-        return Find(text, of, wrt, self.report.source.at(item))
+        return Find(text, of, wrt, self.report.source.at(item), first)
+
+    def taylor(self, item: Node, text: str) -> Find | None:
+        """``taylor(f, x, 1, 4)``: a scalar expanded in scalar givens (errors raised, for :meth:`check`)."""
+        of, wrt, at, degree = parse_taylor(text)
+        of_shape = self.of_shape(of)
+        if of_shape is None:  # ``of`` had an error of its own, already reported
+            return None
+        check_taylor(of_shape, wrt, at, self.given, self.scope.sizes)
+        return Find(text, of, wrt, self.report.source.at(item), at=at, degree=degree)
+
+    def second(self, text: str) -> tuple[str, tuple[Expr, ...], tuple[Expr, ...]]:
+        """``d2f/dxdy``: the quantity, the variable of the second derivative (x), of the first (y)."""
+        of, candidates = parse_second(text)
+        outer, inner = resolve(text, candidates, self.given)
+        return of, (Name(outer),), (Name(inner),)
 
     def of_shape(self, of: str) -> Shape | None:
         """The shape of the differentiated quantity; None when its define had an error."""

@@ -20,19 +20,21 @@ from derivgen.problem.defines import NAME, bad_name, read_defines
 from derivgen.problem.expr import Shape
 from derivgen.problem.finds import read_finds
 from derivgen.problem.mathcheck import check_math
-from derivgen.problem.model import ASSUMPTIONS, DETAILS, GRADIENTS, Problem, Var
+from derivgen.problem.model import ASSUMPTIONS, DETAILS, GRADIENTS, LAYOUTS, Problem, Var
+from derivgen.problem.pointvalues import read_point_values
 from derivgen.problem.scope import Growth, Scope
 from derivgen.problem.shapes import ShapeEnv, fmt_shape
 from derivgen.problem.yamlsource import Report, Source, compose, decode_source, read_source, scalar_value
 
-#: Top-level keys of a problem file; the last five are derivgen's own.
+#: Top-level keys of a problem file; the last seven are derivgen's own.
 KNOWN_KEYS = ("title", "id", "source", "tags", "statement", "given", "define", "find", "sizes",
-              "steps", "method", "points", "show", "detail")
+              "steps", "method", "points", "show", "detail", "layout", "values")
 #: What ``steps:`` may list: the kinds of step a solution shows.
 STEP_CHOICES = ("dimension", "index", "partials", "cases", "stack", "collate", "explicit", "vec",
                 "chain", "closed", "justify")
 #: What ``method:`` may choose.
-METHOD_CHOICES = ("auto", "scalar", "index", "explicit", "vec", "closed", "definition")
+METHOD_CHOICES = ("auto", "scalar", "index", "explicit", "vec", "closed", "definition", "differentials",
+                  "backprop")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _EXAM_KEY = re.compile(r"^(?:exam|'exam'|\"exam\")\s*:", re.MULTILINE)
 
@@ -113,7 +115,8 @@ class _Loader:
             source=self.report.text(value.get("source"), "source"), tags=self.tags(value.get("tags")),
             statement=self.report.text(value.get("statement"), "statement"), given=tuple(given),
             define=tuple(define), find=tuple(find), sizes=sizes,
-            options={**self.options(value), **self.show(value.get("show"), define)},
+            options={**self.options(value), **self.show(value.get("show"), define),
+                     **read_point_values(self.report, value.get("values"), given)},
         )
         check_math(self.report, value)  # the formulas of title, source, statement and latex:
         self.report.raise_if_any()
@@ -142,7 +145,7 @@ class _Loader:
         return tuple(t for t in texts if t is not None)
 
     def options(self, value: dict[str, Node]) -> dict[str, object]:
-        """derivgen's own keys: ``steps``, ``method``, ``points`` and ``detail``."""
+        """derivgen's own keys: ``steps``, ``method``, ``points``, ``detail`` and ``layout``."""
         out: dict[str, object] = {}
         if isinstance(value.get("sizes"), MappingNode) and not value["sizes"].value:
             out["sizes"] = "open"  # sizes: {}, the sizes left to the check on purpose (no warning)
@@ -162,6 +165,12 @@ class _Loader:
                 self.report.error(
                     value["detail"], f"detail: unknown level '{detail}' (known: {', '.join(DETAILS)})")
             out["detail"] = detail
+        if "layout" in value:
+            layout = self.report.text(value["layout"], "layout", required=True)
+            if layout is not None and layout not in LAYOUTS:
+                self.report.error(
+                    value["layout"], f"layout: unknown layout '{layout}' (known: {', '.join(LAYOUTS)})")
+            out["layout"] = layout
         return out
 
     def show(self, node: Node | None, define: list) -> dict[str, object]:

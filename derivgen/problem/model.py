@@ -16,6 +16,9 @@ ASSUMPTIONS = ("symmetric", "invertible", "positive", "simplex")
 DETAILS = ("answer", "lecture", "full")
 #: The detail level when neither the problem, ``derivgen.yaml`` nor ``--detail`` chooses one.
 DEFAULT_DETAIL = "lecture"
+#: How a derivative's axes are arranged (``layout:``): the lectures' numerator layout, or the
+#: denominator layout of the Matrix Cookbook and CS229 (the transpose; see ``engine/layout.py``).
+LAYOUTS = ("numerator", "denominator")
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,13 @@ class Find:
     """What to differentiate by: a ``Name``, or an ``Index`` for a component; several for ``d(s, t)``."""
     location: Location | None = field(default=None, compare=False)
     """Where the entry is written."""
+    first: tuple[Expr, ...] = ()
+    """For a second derivative ``d2f/dxdy`` (∂/∂x of ∂f/∂y): what the first derivative is by (``y``);
+    ``wrt`` is what the second is by (``x``).  Empty for a first derivative."""
+    at: tuple[Expr, ...] = ()
+    """For a Taylor polynomial ``taylor(f, x, 1, 4)``: the point of expansion, one number per variable."""
+    degree: int | None = None
+    """For a Taylor polynomial: its degree (None for a derivative)."""
 
     @property
     def wrt_text(self) -> str:

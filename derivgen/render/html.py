@@ -24,6 +24,7 @@ import re
 import shutil
 from html import unescape
 from pathlib import Path
+from typing import cast
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
@@ -31,7 +32,7 @@ from markupsafe import Markup, escape
 from derivgen.derivation import Derivation
 from derivgen.errors import RenderError
 from derivgen.problem.model import Problem
-from derivgen.render.markdown import DEFAULT_LABEL, ProblemView, problem_view
+from derivgen.render.markdown import DEFAULT_LABEL, PartView, ProblemView, problem_view
 from derivgen.render.mdmath import split_math
 from derivgen.render.templating import make_env
 
@@ -165,7 +166,20 @@ def html_view(problem: Problem, derivations: list[Derivation], solutions: bool, 
         part["ask"] = text_html(part["ask"])
         for step in part["steps"]:
             step["text"] = text_html(step["text"])
+    if solutions:
+        for part, d in zip(view["parts"], derivations, strict=False):
+            _draw_graph(part, d)
     return view
+
+
+def _draw_graph(part: PartView, derivation: Derivation) -> None:
+    """The computation graph of ``method: backprop`` as inline SVG under its step (see :mod:`.graph`)."""
+    from derivgen.render.graph import graph_of, svg
+
+    graph = next((s for s in derivation.steps if s.kind == "graph"), None)
+    step = next((s for s in part["steps"] if s["kind"] == "graph" and not s["depth"]), None)
+    if graph is not None and step is not None:
+        cast(dict[str, object], step)["svg"] = svg(*graph_of(graph.facts))  # the HTML template's only
 
 
 def math_html(kind: str, tex: str) -> str:

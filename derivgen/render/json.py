@@ -20,6 +20,7 @@ from derivgen.problem.model import Problem
 from derivgen.problem.text import to_text
 from derivgen.render.narrate import present, present_result, verification_text
 from derivgen.render.statement import Ask, asks, statement_markdown
+from derivgen.render.taylor import is_taylor
 
 #: What a problem is called unless ``label:`` in derivgen.yaml says otherwise.
 DEFAULT_LABEL = "Problem"
@@ -57,6 +58,7 @@ def derivative_json(problem: Problem, d: Derivation, ask: Ask | None = None,
         "shape": list(d.result.shape),
         "printed_shape": list(d.result.printed),
         "method": d.method,
+        **higher_order_json(d),
         "result": result_json(problem, d),
         "steps": [
             {"kind": p.kind, "text": p.text, "latex": "\n".join(p.display), "depth": p.depth}
@@ -78,8 +80,38 @@ def result_json(problem: Problem, d: Derivation) -> dict[str, object]:
         out["expr"] = to_text(d.result.closed)
     out["latex"] = present_result(d, problem)
     if d.result.index is not None:
-        out["index"] = index_text(d.result.index)
+        out["index"] = second_index_text(d) or index_text(d.result.index)
     return out
+
+
+def higher_order_json(d: Derivation) -> dict[str, object]:
+    """``first_wrt`` for a second derivative d2f/dxdy (y; ``wrt`` is x); ``taylor`` for a Taylor one."""
+    if d.first is not None:
+        return {"first_wrt": d.first.wrt}
+    if is_taylor(d) and d.steps:
+        facts = d.steps[0].facts
+        at = facts.get("at")
+        names = facts.get("wrt")
+        return {"taylor": {"degree": facts.get("degree"),
+                           "wrt": list(names) if isinstance(names, (list, tuple)) else [],
+                           "at": [to_text(a) for a in at] if isinstance(at, (list, tuple)) else []}}
+    return {}
+
+
+def second_index_text(d: Derivation) -> str | None:
+    """``d2 f / d x[l] d x[k] = ...``: the entry formula of a second derivative, in text."""
+    from derivgen.derivation.index_form import IndexForm, iexpr_text
+
+    form = d.result.index
+    if d.first is None or not isinstance(form, IndexForm):
+        return None
+    n_of = len(form.out_idx) - len(d.first.wrt_shape)
+
+    def part(name: str, idx: tuple) -> str:
+        return f"{name}[{','.join(i.name for i in idx)}]" if idx else name
+
+    of, first = part(d.of, form.out_idx[:n_of]), part(d.first.wrt, form.out_idx[n_of:])
+    return f"d2 {of} / d {part(form.wrt, form.wrt_idx)} d {first} = {iexpr_text(form.expr)}"
 
 
 def index_text(index: object) -> str:

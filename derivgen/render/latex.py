@@ -22,6 +22,7 @@ from derivgen.render.narrate import (
     derivative_symbol,
     present,
     present_answer,
+    printer_for,
     verification_text,
 )
 from derivgen.render.statement import PART_LETTERS, asks, statement_markdown
@@ -43,6 +44,8 @@ class StepView:
     """Displayed equations, safe LaTeX without delimiters."""
     substeps: tuple[StepView, ...]
     """Nested steps, shown indented."""
+    figure: str = ""
+    """A drawing after the sentence (the computation graph of ``method: backprop``), safe LaTeX."""
 
 
 @dataclass(frozen=True)
@@ -110,10 +113,27 @@ def solution_view(derivation: Derivation, problem: Problem, part: int | None,
         heading = f"({PART_LETTERS[part % 26]}) $" + sanitize_math(_deriv_tex(derivation, problem)) + "$"
     return SolutionView(
         heading=heading,
-        steps=step_views(present(derivation, problem, earlier or ())),
+        steps=with_graph(present(derivation, problem, earlier or ()), derivation, problem),
         answer=sanitize_math(present_answer(derivation, problem)),
         check=escape_with_math(verification_text(derivation)),
     )
+
+
+def with_graph(paras: Sequence[Para], derivation: Derivation, problem: Problem) -> tuple[StepView, ...]:
+    """The steps, with the computation graph of ``method: backprop`` drawn under its step (:mod:`.graph`)."""
+    from derivgen.problem.expr import Name
+    from derivgen.render.graph import graph_of, picture
+
+    views = step_views(paras)
+    graph = next((s for s in derivation.steps if s.kind == "graph"), None)
+    top = [p.kind for p in paras if p.depth == 0]
+    if graph is None or "graph" not in top:
+        return views
+    nodes, parents = graph_of(graph.facts)
+    printer = printer_for(problem)
+    drawing = picture(nodes, parents, lambda n: sanitize_math(printer.print(Name(n))))
+    at = top.index("graph")
+    return tuple(replace(v, figure=drawing) if i == at else v for i, v in enumerate(views))
 
 
 def _deriv_tex(derivation: Derivation, problem: Problem) -> str:

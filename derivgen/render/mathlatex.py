@@ -11,23 +11,32 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from derivgen.derivation import (
+    DIFFERENTIAL,
     Binomial,
     Block,
     Bracket,
     Cases,
     Column,
     Deriv,
+    Differential,
     Dots,
     Entry,
     EntryOf,
     Limit,
     MatrixDots,
+    Nabla,
+    NthDeriv,
+    Partial,
+    Plus,
     Product,
     Relation,
+    SecondDeriv,
     Space,
     SumEntries,
     SumOver,
+    Table,
     Text,
+    Transposed,
     Tuple,
     Under,
     Vanishing,
@@ -100,6 +109,8 @@ class MathLatex(LatexPrinter):
         super().__init__(symbols, is_array)
         self.letters = dict(letters or {})
         """Name -> its plain letter for entries (``A`` in ``A_{kq}``)."""
+        self.slashed = False
+        """Derivatives written ∂f/∂c on one line (inside a table)."""
 
     def entry_letter(self, name: str) -> str:
         return self.letters.get(name) or name_latex(name)
@@ -147,9 +158,70 @@ class MathLatex(LatexPrinter):
     def _print_Deriv(self, d: Deriv) -> str:
         sym = r"\partial " if d.partial else r"\mathrm{d}"
         wrt = self.print(d.wrt)
+        if self.slashed and isinstance(d.of, Name):  # in a table: one line
+            return rf"{sym}{self.print(d.of)}/{sym}{wrt}"
         if isinstance(d.of, (Name, Entry, Index)) or (isinstance(d.of, Call) and d.of.func == "vec"):
             return rf"\frac{{{sym}{self.print(d.of)}}}{{{sym}{wrt}}}"
         return rf"\frac{{{sym}}}{{{sym}{wrt}}}\left({self.print(d.of)}\right)"
+
+    def _print_Table(self, t: Table) -> str:
+        """A table as a matrix with a ruled heading; derivatives in it written ∂f/∂c, on one line."""
+        head = " & ".join(text_latex(h) for h in t.header)
+        self.slashed = True
+        try:
+            rows = [" & ".join(self.print(c) for c in row) for row in t.rows]
+        finally:
+            self.slashed = False
+        # matrix, not array: the environment takes no column specification (see render/texmath.py)
+        ruled = head + r" \\ \hline " if t.header else ""
+        return r"\begin{matrix}" + ruled + r" \\ ".join(rows) + r"\end{matrix}"
+
+    def _print_Plus(self, p: Plus) -> str:
+        return " + ".join(self.print(t) for t in p.terms)
+
+    def _print_Name(self, e: Name) -> str:
+        if e.id.startswith(DIFFERENTIAL):  # dX, the differential of X (method: differentials)
+            return r"\mathrm{d}" + self.print(Name(e.id[len(DIFFERENTIAL):]))
+        return super()._print_Name(e)
+
+    def _print_Differential(self, d: Differential) -> str:
+        if isinstance(d.body, Name):
+            return r"\mathrm{d}" + self.print(d.body)
+        return r"\mathrm{d}\left(" + self.print(d.body) + r"\right)"
+
+    def _print_Nabla(self, n: Nabla) -> str:
+        return r"\nabla_{" + self.print(n.wrt) + "} " + self.factor(n.of)
+
+    def _print_Transposed(self, t: Transposed) -> str:
+        return r"\left(" + self.print(t.body) + r"\right)^{\top}"
+
+    def _print_SecondDeriv(self, d: SecondDeriv) -> str:
+        """``∂²f/∂x∂y`` (∂/∂x of ∂f/∂y); ``∂²f/∂x²`` by one scalar twice; ``∂²f/∂x∂x`` by a vector."""
+        sym = r"\partial " if d.partial else r"\mathrm{d}"
+        first, second = self.print(d.first), self.print(d.second)
+        array = isinstance(d.first, Expr) and self.is_array(d.first)
+        twice = d.first == d.second and not array
+        den = rf"{sym}{second}^{{2}}" if twice else rf"{sym}{second}\,{sym}{first}"
+        return rf"\frac{{{sym}^{{2}}{self.print(d.of)}}}{{{den}}}"
+
+    def _print_Partial(self, d: Partial) -> str:
+        """``∂³f/∂x²∂y``: the variables in the order written, repeats as powers."""
+        groups: list[tuple[str, int]] = []
+        for b in reversed(d.by):
+            tex = self.print(b)
+            if groups and groups[-1][0] == tex:
+                groups[-1] = (tex, groups[-1][1] + 1)
+            else:
+                groups.append((tex, 1))
+        den = r"\,".join(rf"\partial {t}" + (f"^{{{n}}}" if n > 1 else "") for t, n in groups)
+        return rf"\frac{{\partial^{{{len(d.by)}}} {self.print(d.of)}}}{{{den}}}"
+
+    def _print_NthDeriv(self, d: NthDeriv) -> str:
+        """``f(x_0)``, then primes up to the third derivative, then ``f^{(4)}(x_0)``, as MML writes them."""
+        name = self.print(Name(d.of))
+        primes = "^{" + r"\prime" * d.order + "}"
+        marks = "" if d.order == 0 else primes if d.order <= 3 else f"^{{({d.order})}}"
+        return rf"{name}{marks}\left({self.print(d.at)}\right)"
 
     def _print_Entry(self, e: Entry) -> str:
         letter = self.letters.get(e.name) or name_latex(e.name)
@@ -197,8 +269,11 @@ class MathLatex(LatexPrinter):
     def _print_Product(self, p: Product) -> str:
         """Factors side by side (``\\,``).
 
-        A signed factor after another goes in brackets, a numeral after ``\\cdot``.
+        A signed factor after another goes in brackets, a numeral after ``\\cdot``; in a table,
+        where derivatives are written on one line, every factor after ``\\cdot``.
         """
+        if self.slashed:
+            return r" \cdot ".join(self.factor(f) for f in p.factors)
         out = ""
         after_factor = False
         for f in p.factors:

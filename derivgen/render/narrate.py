@@ -17,10 +17,12 @@ from derivgen.derivation import (
     Deriv,
     Derivation,
     Explicit,
+    Nabla,
     Product,
     Relation,
     Space,
     Step,
+    Transposed,
     Verification,
 )
 from derivgen.derivation.index_form import Ent, IndexForm, iexpr_text
@@ -41,7 +43,9 @@ from derivgen.render.names import (
     rename_outer,
 )
 from derivgen.render.notation import entry_letters, is_array_fn, symbols_for
+from derivgen.render.second import entry_lhs, is_second, second_space, second_symbol, swapped_part
 from derivgen.render.sentences import sentence
+from derivgen.render.taylor import is_taylor, taylor_check_text, taylor_symbol
 
 #: Displays of one step narrower than this (estimated characters, all together) share one line.
 SHORT_LINE = 64
@@ -87,6 +91,10 @@ def present(derivation: Derivation, problem: Problem, earlier: Sequence[Derivati
     of them derived already is quoted from it, not derived again.
     """
     ctx = Context(printer_for(problem), derivation, problem)
+    if is_second(derivation):
+        return _present_second(derivation, problem, earlier, ctx)
+    if is_taylor(derivation):
+        return _present_taylor(derivation, problem, ctx)
     for j, e in enumerate(earlier):  # what an earlier part explained is not explained again
         if e is not derivation:
             ctx.explained |= _explained(e, problem, earlier[:j])
@@ -106,6 +114,86 @@ def present(derivation: Derivation, problem: Problem, earlier: Sequence[Derivati
         rel = shown[-1].math[0]
         if len(rel.parts) >= 3 and rel.ops[0] == "=":
             out[-1] = dataclasses.replace(out[-1], display=(ctx.printer.display(Relation(rel.parts[:2])),))
+    return out
+
+
+def _present_second(derivation: Derivation, problem: Problem, earlier: Sequence[Derivation],
+                    ctx: Context) -> list[Para]:
+    """d2f/dxdy: its own steps, with the first derivative's solution nested under the step that derives it.
+
+    At ``lecture`` the first derivative is quoted by its matrix form (or from an earlier part that found
+    it), the dimension is said in passing and the gradient's transpose joins the step that uses it.
+    """
+    out: list[Para] = []
+    detail = detail_of(problem)
+    compact = detail != "full"
+    for step in derivation.steps:
+        shown = step.kind == "second_dimension" if detail == "answer" else not (
+            compact and step.kind == "gradient_column")
+        if not shown:
+            continue
+        if step.kind == "first_derivative" and derivation.first is not None:
+            out += _first_paras(step, derivation.first, problem, earlier, ctx, detail)
+            continue
+        _present_step(step, 0, ctx, out, compact)
+        if compact and step is derivation.steps[-1] and (step.kind == "second_partials" or (
+                step.kind == "second_closed" and step.facts.get("entries"))):
+            out[-1] = replace(out[-1], display=())  # the entries are the answer, in its box right after
+        parts = step.math[0].parts if step.math else ()
+        short = ctx.printer.relation(Relation(parts[1:3])) if len(parts) > 2 else ""
+        if compact and step.kind == "second_closed" and not derivation.result.printed and short \
+                and visible_width(short) <= SHORT_LINE // 2:
+            # a short scalar: differentiated again in the sentence, its value in the box after
+            out[-1] = replace(out[-1], text=out[-1].text.rstrip(":") + f": ${short}$.", display=())
+        if compact and step.kind == "second_dimension":  # said in passing
+            out[-1] = replace(out[-1], text=out[-1].text.rstrip(".") + ", $" + out[-1].display[0] + "$.",
+                              display=())
+    swapped = swapped_part(derivation, earlier)
+    if swapped is not None and detail != "answer":  # the symmetry of the mixed partials, used
+        other = ctx.printer.print(second_symbol(earlier[swapped], problem))
+        name = ctx.printer.print(Name(derivation.of))
+        letter = "abcdefghijklmnopqrstuvwxyz"[swapped % 26]
+        said = (f"As part ({letter}) found, ${other}$ is the same: the order of differentiation does not "
+                f"matter for a twice continuously differentiable ${name}$.")
+        out.append(Para(said, (), 0, "symmetry"))
+    return out
+
+
+def _present_taylor(derivation: Derivation, problem: Problem, ctx: Context) -> list[Para]:
+    """taylor(f, x, x0, k): its steps in order; the polynomial itself is the answer, in its box."""
+    out: list[Para] = []
+    detail = detail_of(problem)
+    for step in derivation.steps:
+        if detail == "answer" and step.kind != "taylor_definition":
+            continue
+        _present_step(step, 0, ctx, out, compact=detail != "full")
+        if detail != "full" and step.kind == "taylor_polynomial":
+            out[-1] = replace(out[-1], display=())
+    return out
+
+
+def _first_paras(step: Step, first: Derivation, problem: Problem, earlier: Sequence[Derivation], ctx: Context,
+                 detail: str) -> list[Para]:
+    """The first derivative of a second: derived (nested), or quoted from the part that found it."""
+    shown = tuple(ctx.printer.display(rel) for rel in step.math)
+    part = next((j for j, e in enumerate(earlier) if (e.first or e).of == first.of
+                 and (e.first or e).wrt == first.wrt), None)
+    if detail == "lecture" and part is not None and shown:
+        letter = "abcdefghijklmnopqrstuvwxyz"[part % 26]
+        return [Para(f"The first derivative, from part ({letter}):", shown, 0, "first_derivative")]
+    out: list[Para] = []
+    _present_step(replace(step, math=(), substeps=()), 0, ctx, out, compact=True)
+    paras = [p for p in present(first, problem, earlier) if p.kind != "dimension"]
+    closed = [n for n, p in enumerate(paras) if p.kind == "closed_form" and p.depth == 0]
+    if detail == "lecture" and closed:  # the gradient by its identity, as a lecture quotes it
+        paras = paras[closed[-1]:]
+    if detail == "lecture" and len(paras) == 1 and paras[0].depth == 0 and paras[0].display:
+        # one step: said in the same sentence ("The first derivative comes first, by the sum rule: ...")
+        lead, text = out[0].text.rstrip(":"), paras[0].text
+        return [replace(paras[0], text=f"{lead}, {text[:1].lower()}{text[1:]}", kind="first_derivative")]
+    out += [replace(p, depth=p.depth + 1) for p in paras]
+    if shown and not (paras and paras[-1].display):  # the first derivative's result, said once
+        out[-1] = replace(out[-1], display=shown)
     return out
 
 
@@ -241,6 +329,9 @@ def present_result(derivation: Derivation, problem: Problem) -> str:
     """LaTeX of the final result: its display form, else the closed form, else the index form."""
     printer = printer_for(problem)
     r = derivation.result
+    lhs = entry_lhs(derivation) if r.display is None and r.closed is None else None
+    if lhs is not None and r.index is not None:  # ∂²f/∂x_l∂x_k = ..., not the first derivative's symbol
+        return printer.relation(Relation((lhs, getattr(r.index, "expr", r.index))))
     # an index form in the named softmax p (p_i) needs its "where" line: present_answer shows it
     display = None if isinstance(r.display, IndexForm) else r.display
     for form in (display, r.closed, r.index):
@@ -254,10 +345,25 @@ def present_result(derivation: Derivation, problem: Problem) -> str:
 def derivative_symbol(derivation: Derivation, problem: Problem) -> str:
     """LaTeX of what is asked for: ``\\frac{\\mathrm{d}L}{\\mathrm{d}\\boldsymbol{\\theta}}``."""
     ctx = Context(printer_for(problem), derivation)
+    if is_second(derivation):
+        return ctx.printer.print(second_symbol(derivation, problem))
+    if is_taylor(derivation):
+        return ctx.printer.print(taylor_symbol(derivation))
     of, wrt = ctx.math(derivation.of), ctx.math(derivation.wrt)
     if of is None or wrt is None:
         raise RenderError(f"cannot typeset d{derivation.of}/d{derivation.wrt}")
     return ctx.printer.print(Deriv(of, wrt, is_partial(derivation, problem)))
+
+
+def denominator_symbol(derivation: Derivation, problem: Problem) -> str:
+    """What is asked for in denominator layout: ``∇_θ L`` for a scalar, else ``(df/dx)ᵀ``."""
+    ctx = Context(printer_for(problem), derivation)
+    of, wrt = ctx.math(derivation.of), ctx.math(derivation.wrt)
+    if of is None or wrt is None:
+        raise RenderError(f"cannot typeset d{derivation.of}/d{derivation.wrt}")
+    if derivation.of_shape:
+        return ctx.printer.print(Transposed(Deriv(of, wrt)))
+    return ctx.printer.print(Nabla(of, wrt))
 
 
 def is_partial(derivation: Derivation, problem: Problem) -> bool:
@@ -279,8 +385,13 @@ def is_partial(derivation: Derivation, problem: Problem) -> bool:
 def present_answer(derivation: Derivation, problem: Problem) -> str:
     """The answer as a relation: ``\\frac{dL}{d\\theta} = result \\in \\mathbb{R}^{1\\times D}``."""
     d, r = derivation, derivation.result
-    space = printer_for(problem).print(Space((d.of_shape, d.wrt_shape), row=not d.of_shape))
+    space = printer_for(problem).print(second_space(d) if is_second(d) else
+                                       Space((d.of_shape, d.wrt_shape), row=not d.of_shape))
     lhs = derivative_symbol(d, problem)
+    if is_taylor(d):  # a polynomial, not a derivative: no space to name
+        return f"{lhs} = {present_result(d, problem)}"
+    if r.layout == "denominator":  # ∇_θ L ∈ R^D, (df/dx)ᵀ ∈ R^{N×M}: see engine/layout.py
+        lhs, space = denominator_symbol(d, problem), printer_for(problem).print(Space((r.printed,)))
     if r.closed is None and isinstance(r.display, IndexForm):  # in the named softmax p: say what p is
         shown = printer_for(problem).print(r.display)
         return (r"\begin{gathered}" + f"{lhs} \\in {space}, \\quad {shown}, "
@@ -350,6 +461,9 @@ def verification_text(derivation: Derivation) -> str:
         raise RenderError(
             f"d{derivation.of}/d{derivation.wrt} has not been verified; it cannot be shown as checked"
         )
+    taylor = taylor_check_text(v, derivation.of)
+    if taylor is not None:
+        return taylor
     where = f"at {v.points} random point{'s' if v.points != 1 else ''}"
     if v.sizes:
         where += " (" + ", ".join(f"{k} = {n}" for k, n in v.sizes.items()) + ")"

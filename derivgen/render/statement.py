@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from derivgen.derivation import Deriv, Derivation, Result, Space
 from derivgen.problem.expr import Expr, Index, Name
-from derivgen.problem.model import Definition, Problem
+from derivgen.problem.model import Definition, Find, Problem
 from derivgen.render.narrate import Context, printer_for
 
 #: Letters for the parts of a problem with several ``find`` entries.
@@ -148,18 +148,77 @@ def asks(problem: Problem, derivations: Sequence[Derivation] = ()) -> list[Ask]:
     user = bool((problem.statement or "").strip())
     several = len(pairs) > 1
     out = []
+    seconds = [_second_tex(problem, d) for d in derivations] if derivations else [
+        _second_tex(problem, f) for f in problem.find]
     for i, (of, wrt, wrt_text) in enumerate(pairs):
-        symbol = derivative_tex(problem, of, wrt_text)
+        symbol = seconds[i] or derivative_tex(problem, of, wrt_text)
         label = PART_LETTERS[i % 26] if several else None
-        asked = user and statement_asks(statement, problem, of, wrt)
+        taylor = _taylor_point(problem, derivations[i] if derivations else problem.find[i])
+        asked = user and (statement_asks(statement, problem, of, wrt) if taylor is None
+                          else re.search(r"\b(?:taylor|lineari[sz])", statement, re.IGNORECASE) is not None)
         if asked and not several:
             text = ""
         elif asked:
             text = f"${symbol}$"
         else:
-            text = _find_sentence(problem, statement if user else None, of, wrt, symbol)
+            name = printer_for(problem).print(Name(of))
+            text = _find_sentence(problem, statement if user else None, of, wrt, symbol) if taylor is None \
+                else f"Find the Taylor polynomial ${symbol}$ of ${name}$ at {taylor}."
         out.append(Ask(label, text, symbol))
     return out
+
+
+def _taylor_point(problem: Problem, asked: Derivation | Find) -> str | None:
+    """``$x_0 = 1$`` for a Taylor polynomial (a ``find`` entry or a derivation), else None."""
+    from derivgen.render.taylor import TAYLOR
+
+    if isinstance(asked, Derivation):
+        if asked.method != TAYLOR or not asked.steps:
+            return None
+        facts = asked.steps[0].facts
+        names = [str(n) for n in _listed(facts.get("wrt"))]
+        at = [a for a in _listed(facts.get("at")) if isinstance(a, Expr)]
+    elif asked.degree is None:
+        return None
+    else:
+        names, at = [w.id for w in asked.wrt if isinstance(w, Name)], list(asked.at)
+    printer = printer_for(problem)
+    zero = [printer.print(Name(n)) + "_0" for n in names]
+    values = [printer.print(a) for a in at]
+    if len(zero) == len(values) == 1:
+        return f"${zero[0]} = {values[0]}$"
+    if len(zero) == 1:  # a vector: its entries
+        return f"${zero[0]} = \\begin{{bmatrix}}{' & '.join(values)}\\end{{bmatrix}}^\\top$"
+    return f"$({', '.join(zero)}) = ({', '.join(values)})$"
+
+
+def _listed(value: object) -> list[object]:
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def _second_tex(problem: Problem, asked: Derivation | Find) -> str | None:
+    """∂²f/∂x∂y for a second derivative (a ``find`` entry or a derivation), T_k(x) for a Taylor
+    polynomial, else None."""
+    from derivgen.derivation import SecondDeriv
+    from derivgen.render.second import is_second, second_symbol
+    from derivgen.render.taylor import is_taylor, taylor_symbol
+
+    printer = printer_for(problem)
+    if isinstance(asked, Derivation):
+        if is_taylor(asked):
+            return printer.print(taylor_symbol(asked))
+        return printer.print(second_symbol(asked, problem)) if is_second(asked) else None
+    if asked.degree is not None:
+        from derivgen.render.sentences.taylor import taylor_call
+
+        return printer.print(taylor_call(asked.degree, [w.id for w in asked.wrt if isinstance(w, Name)]))
+    if not asked.first:
+        return None
+    x, y = asked.wrt[0], asked.first[0]
+    var = problem.var(x.id) if isinstance(x, Name) else None
+    scalars = [v for v in problem.given if not v.shape]
+    partial = x != y or var is None or bool(var.shape) or len(scalars) > 1
+    return printer.print(SecondDeriv(Name(asked.of), y, x, partial))
 
 
 def _parsed(of: str, wrt_text: str) -> tuple[str, tuple[Expr, ...], str]:

@@ -130,6 +130,8 @@ class _MathSanitizer:
             self.text_command(name)
         elif name == "\\":
             self.out.append(r"\\" if self.in_env() else r"\quad ")
+        elif name == "hline" and self.in_env():  # a rule under a table's heading (method: backprop)
+            self.out.append(r"\hline ")
         elif name in ("left", "right"):
             self.out.append("\\" + name + self.delimiter())
         elif name in MATH_COMMANDS or name in MATH_SYMBOLS:
