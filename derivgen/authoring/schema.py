@@ -24,7 +24,7 @@ from derivgen.build.config import ALL_FORMATS, KEYS
 from derivgen.limits import MAX_DIMENSION_SIZE, MAX_FINDS
 from derivgen.problem.defines import LONG_FORM_KEYS
 from derivgen.problem.loader import KNOWN_KEYS, METHOD_CHOICES, STEP_CHOICES
-from derivgen.problem.model import ASSUMPTIONS, DETAILS, GRADIENTS
+from derivgen.problem.model import ASSUMPTIONS, DETAILS, GRADIENTS, LAYOUTS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 #: The shipped schemas by name, as ``derivgen schema --for NAME`` chooses them.
@@ -56,7 +56,8 @@ def problem_schema() -> dict[str, Any]:
     assert tuple(define_keys) == LONG_FORM_KEYS, "a key of a define's long form is missing from the schema"
     define_long = {"type": "object", "required": ["expr"], "additionalProperties": False,
                    "properties": define_keys}
-    find = {"type": "string", "pattern": r"^\s*d", "description": "dL/dtheta, df/dx[2], df/d(s, t)"}
+    find = {"type": "string", "pattern": r"^\s*(d|taylor\s*\()",
+            "description": "dL/dtheta, df/dx[2], df/d(s, t), d2f/dx2, d2f/dxdy, taylor(f, x, 0, 4)"}
     properties: dict[str, Any] = {
         "title": {**TEXT, "description": "required; Markdown text with $...$ math"},
         "id": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
@@ -81,6 +82,10 @@ def problem_schema() -> dict[str, Any]:
         "show": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
                  "description": "defines displayed under the statement"},
         "detail": {"enum": list(DETAILS)},
+        "layout": {"enum": list(LAYOUTS), "description": "numerator (the lectures') or denominator"},
+        "values": {"type": "object", "propertyNames": {"pattern": NAME},
+                   "additionalProperties": {"type": "number"},
+                   "description": "numbers for the scalar givens (method: backprop's tables)"},
     }
     assert tuple(properties) == KNOWN_KEYS, "a key of the loader is missing from the schema"
     return {"$schema": DRAFT, "title": "derivgen problem file",
@@ -98,6 +103,7 @@ def config_schema() -> dict[str, Any]:
         "label": {**TEXT, "description": "what a problem is called: Problem (the default), Exercise"},
         "numbering": {**TEXT, "description": "'5.' numbers 5.1, 5.2, ...; '{sheet}.' numbers 1.1, ..., 2.1"},
         "detail": {"enum": list(DETAILS)},
+        "layout": {"enum": list(LAYOUTS)},
         "sheets": {"anyOf": [{"type": "array", "items": TEXT},
                              {"type": "object", "additionalProperties": TEXT}],
                    "description": "only these folders, with their titles"},
