@@ -165,6 +165,17 @@ def test_softmax_jacobian_is_diag_p_minus_p_p_transposed(tmp_path: Path) -> None
     assert r"p_{i} = \exp\left(z_{i}\right)" in md  # the entries, in index notation
 
 
+def test_softmax_layer_result_is_written_in_p_through_its_logits(tmp_path: Path) -> None:
+    """p = softmax(z), z = Wx: the boxed result is (diag(p) − ppᵀ)W, not softmax(Wx) three times."""
+    md, data = _page(tmp_path, "given: {W: [K, D], x: [D]}\ndefine: {z: W @ x, p: softmax(z)}\n"
+                               "find: [dp/dx]\nsizes: {K: 3, D: 2}\n")
+    result = md.split("**Result.**")[1]
+    assert (r"\left(\operatorname{diag}\left(\boldsymbol{p}\right) - \boldsymbol{p} \boldsymbol{p}^{\top}"
+            r"\right) \boldsymbol{W} \in \mathbb{R}^{K\times D}") in result
+    assert r"\operatorname{softmax}\left(\boldsymbol{W}" not in result
+    assert "softmax(W @ x)" in data["derivatives"][0]["result"]["expr"]  # still evaluable in the givens
+
+
 def test_cross_entropy_with_simplex_labels_reaches_p_minus_y(tmp_path: Path) -> None:
     md, data = _page(tmp_path, "given: {z: [K], y: {shape: [K], assume: [simplex]}}\n"
                                "define: {p: softmax(z), L: -y.T @ log(p)}\nfind: [dL/dz]\n")

@@ -56,9 +56,15 @@ class Names:
             and (d.name != differentiated or named_function(d.expr))
             and (_size(d.expr) >= 4 or named_function(d.expr))
         ]
-        self.bodies = {n.id: body for body, n in self.table}
+        # p = softmax(z), z = Wx: the result holds softmax(Wx), which is p too
+        plain = {d.name: d.expr for d in problem.define if not d.params}
+        self.table += [(full, n) for body, n in list(self.table) if named_function(body)
+                       and (full := _expanded(body, plain)) != body]
+        self.bodies: dict[str, Expr] = {}
+        for body, n in self.table:
+            self.bodies.setdefault(n.id, body)
         self.defined = {d.name for d in problem.define}
-        self.order = [n.id for _, n in self.table]
+        self.order = list(dict.fromkeys(n.id for _, n in self.table))
 
     def fold(self, e: Expr) -> Expr:
         """``e`` with every occurrence of an intermediate's definition replaced by its name."""
@@ -126,6 +132,13 @@ def _scalar_space(obj: object) -> bool:
 def _size(e: Expr) -> int:
     """Nodes in an expression: an intermediate worth a name is more than ``cos t``."""
     return 1 + sum(_size(c) for c in children(e))
+
+
+def _expanded(e: Expr, plain: dict[str, Expr], depth: int = 0) -> Expr:
+    """``e`` with every defined name replaced by its definition, all the way down to the givens."""
+    if isinstance(e, Name) and e.id in plain and depth < 50:
+        return _expanded(plain[e.id], plain, depth + 1)
+    return map_children(e, lambda c: _expanded(c, plain, depth))
 
 
 def _replace(e: Expr, body: Expr, name: Name) -> Expr:
