@@ -8,7 +8,6 @@ from derivgen.derivation import Bracket, Deriv, Dots, Entry, EntryOf, Product, S
 from derivgen.derivation.index_form import Delta, Ent, Idx, IExpr, IndexForm, Term, iexpr_text, prettify
 from derivgen.problem.expr import Name, Transpose
 from derivgen.render.mathlatex import MathLatex
-from derivgen.render.sentences import fact_words
 
 I, K, Q = Idx("i", "M"), Idx("k", "M"), Idx("q", "N")  # noqa: E741 - the index i, in capitals like K and Q
 DELTA_X = IExpr((Term(1, (Delta(I, K), Ent("x", (Q,)))),))
@@ -39,6 +38,20 @@ def test_prettify_gives_dummies_the_lectures_letters() -> None:
     assert str(prettify(x, {"i"})) == "sum_{j=1..N} A[i,j]*x[j]"
 
 
-def test_a_symmetric_matrix_is_a_fact_the_sentence_puts_in_words() -> None:
-    assert fact_words(Symmetric("W")) == "W is symmetric, so Wᵀ = W"
-    assert Transpose(Name("W")) != Name("W")  # the engine records the fact; the words are render's
+def test_a_symmetric_matrix_is_a_fact_the_sentence_puts_in_words(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The fact is the engine's; the words and the typeset name (Σ for Sigma, never "Sigma") render's."""
+    from derivgen.build.pipeline import build
+
+    assert Symmetric("Sigma").name == "Sigma" and Transpose(Name("W")) != Name("W")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "g.yaml").write_text(
+        "title: g\ngiven: {x: [D], S: {shape: [D, D], assume: [symmetric, invertible]}, Sigma: "
+        "{shape: [D, D], assume: [symmetric, invertible]}}\ndefine: {f: x.T @ inv(Sigma) @ x}\n"
+        "find: df/dx\nsizes: {D: 2}\n", encoding="utf-8")
+    report = build([src], tmp_path / "out", formats=["md"])
+    assert not report.failures, report.failures
+    md = (tmp_path / "out" / "src" / "md" / "g.md").read_text(encoding="utf-8")
+    assert (r"$\boldsymbol{\Sigma}$ is symmetric, so $\boldsymbol{\Sigma}^{\top} = \boldsymbol{\Sigma}$"
+            in md), md
+    assert "Sigma is symmetric" not in md

@@ -231,7 +231,7 @@ def _gradient(facts: Facts, ctx: Context) -> str:
 def _closed_form(facts: Facts, ctx: Context) -> str:
     identity = facts.get("identity")
     rules = named_rules(fact(facts, "rules", ()))
-    notes = " ".join(f"{fact_words(n)}." for n in fact_items(facts, "notes"))
+    notes = " ".join(f"{fact_words(n, ctx)}." for n in fact_items(facts, "notes"))
     lead = f"{notes} " if notes else ""
     if identity and ctx.derives_identity(str(identity)):
         return f"{lead}Collected into matrix form, this is identity ({identity}):"
@@ -255,10 +255,12 @@ def named_rules(rules: object) -> list[str]:
     return [RULE_WORDS.get(r, r.replace("_", "-")) for r in dict.fromkeys(major)]
 
 
-def fact_words(fact: object) -> str:
-    """A fact the simplifier used, in words: ``W is symmetric, so Wᵀ = W``."""
+def fact_words(fact: object, ctx: Context) -> str:
+    """A fact the simplifier used, in words: ``W is symmetric, so Wᵀ = W`` (a symmetric matrix's
+    name typeset, as Σ for ``Sigma``)."""
     if isinstance(fact, Symmetric):
-        return f"{fact.name} is symmetric, so {fact.name}ᵀ = {fact.name}"
+        m = ctx.tex(fact.name)[1:-1]
+        return f"${m}$ is symmetric, so ${m}^{{\\top}} = {m}$"
     if isinstance(fact, Simplex) and fact.softmax:
         return f"{fact.name} is a softmax (its entries are positive and sum to 1), so 1ᵀ{fact.name} = 1"
     if isinstance(fact, Simplex):
