@@ -72,9 +72,18 @@ def test_unknown_object_is_a_render_error() -> None:
 
 
 def test_long_chain_becomes_aligned() -> None:
+    long, other = Tex("x" * 60), Tex("y" * 60)
+    out = printer().display(Relation((Name("a"), long, other, Name("c")), ("=", "=", "∈")))
+    assert out == r"\begin{aligned}a &= " + "x" * 60 + r" \\ &= " + "y" * 60 + r" \in c\end{aligned}"
+
+
+def test_a_part_that_repeats_the_one_before_it_is_printed_once() -> None:
+    """∂L/∂p = (1 − y)/(1 − p) − y/p = (1 − y)/(1 − p) − y/p: a tidying a reader cannot see."""
     long = Tex("x" * 60)
-    out = printer().display(Relation((Name("a"), long, long, Name("c")), ("=", "=", "∈")))
-    assert out == r"\begin{aligned}a &= " + "x" * 60 + r" \\ &= " + "x" * 60 + r" \in c\end{aligned}"
+    assert printer().display(Relation((Name("a"), long, long, Name("c")), ("=", "=", "∈"))) == \
+        "a = " + "x" * 60 + r" \in c"
+    assert printer().print(Relation((Name("a"), Name("b"), Name("b")), ("=", "="))) == "a = b"
+    assert printer().print(Relation((Name("a"), Name("a")), ("⇒",))) == r"a \Rightarrow a"
 
 
 def test_present_gives_one_para_per_step_with_nested_depths() -> None:

@@ -125,19 +125,30 @@ class MathLatex(LatexPrinter):
 
     def relation(self, rel: Relation) -> str:
         """The chain on one line: ``a = b \\in \\mathbb{R}^{...}``."""
-        out = self.print(rel.parts[0])
+        first, rest = self._chain(rel)
+        return first + "".join(f" {self.rel_op(op)} {text}" for op, text in rest)
+
+    def _chain(self, rel: Relation) -> tuple[str, list[tuple[str, str]]]:
+        """The printed parts, without a ``= b`` that repeats the part before it as printed
+        (a tidying that changed nothing a reader can see: ``a = b = b``)."""
+        first = self.print(rel.parts[0])
+        rest: list[tuple[str, str]] = []
         for op, part in zip(rel.ops, rel.parts[1:], strict=False):
-            out += f" {self.rel_op(op)} {self.print(part)}"
-        return out
+            text = self.print(part)
+            if op == "=" and text == (rest[-1][1] if rest else first):
+                continue
+            rest.append((op, text))
+        return first, rest
 
     def display(self, rel: Relation) -> str:
         """A displayed chain; long chains of ``=`` become ``aligned`` lines, one per ``=``."""
         one_line = self.relation(rel)
-        if len(one_line) <= LONG_CHAIN or sum(op in ("=", "⇒", "=>") for op in rel.ops) < 2:
+        if len(one_line) <= LONG_CHAIN or sum(op in ("=", "⇒", "=>") for op, _ in self._chain(rel)[1]) < 2:
             return one_line
-        lines = [self.print(rel.parts[0])]
-        for i, (op, part) in enumerate(zip(rel.ops, rel.parts[1:], strict=False)):
-            piece = f"{self.rel_op(op)} {self.print(part)}"
+        first, rest = self._chain(rel)
+        lines = [first]
+        for i, (op, text) in enumerate(rest):
+            piece = f"{self.rel_op(op)} {text}"
             if op in ("=", "⇒", "=>") and i > 0:
                 lines.append("&" + piece)
             elif i == 0:
