@@ -153,3 +153,21 @@ def test_user_text_is_escaped_everywhere() -> None:
     body = tex[tex.index(r"\begin{document}"):]
     for cmd in (r"\input", r"\write18", r"\def"):
         assert cmd not in body
+
+
+def test_substeps_nest_no_deeper_than_tex_allows() -> None:
+    """A long scalar chain at ``full`` detail nests eight deep; TeX stops at six lists ("Too deeply
+    nested", the whole sheet's PDF lost), so steps below the fourth level stay at the fourth, in order."""
+    from derivgen.render.latex import MAX_TEX_DEPTH
+    from derivgen.render.narrate import Para
+
+    views = step_views([Para(f"step {d}.", (), d, "rule") for d in range(9)])
+
+    def depth_and_texts(vs, d=0):  # type: ignore[no-untyped-def]
+        for v in vs:
+            yield d, v.text
+            yield from depth_and_texts(v.substeps, d + 1)
+
+    seen = list(depth_and_texts(views))
+    assert [t for _, t in seen] == [f"step {d}." for d in range(9)]
+    assert max(d for d, _ in seen) == MAX_TEX_DEPTH == 4

@@ -89,9 +89,15 @@ class ExampleView:
 # --- views -------------------------------------------------------------------------
 
 
+#: How deep substeps nest in LaTeX: TeX allows six nested lists in all, and an exam's question
+#: list holds the solution; deeper steps (``full`` detail of a long scalar chain) stay at this depth.
+MAX_TEX_DEPTH = 4
+
+
 def step_views(paras: Sequence[Para]) -> tuple[StepView, ...]:
     """The flat, depth-tagged paragraphs of narrate as a tree of steps."""
-    views, _ = _children(list(paras), 0, 0)
+    flat = [replace(p, depth=min(p.depth, MAX_TEX_DEPTH)) for p in paras]
+    views, _ = _children(flat, 0, 0)
     return views
 
 
