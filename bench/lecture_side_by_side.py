@@ -92,14 +92,16 @@ def main() -> None:
                  "| sheet | problems | before (bc21516) | full | lecture (default) | answer |",
                  "|---|---|---|---|---|---|"]
         totals = [0, 0, 0, 0, 0]
-        for sheet in sorted(BEFORE):
+        sheets = sorted(p.parent.name for p in outs["lecture"].glob("*/solutions.pdf"))
+        for sheet in sheets:  # the sheets of today's bank; "before" only for those of bc21516
             n = len(list((outs["lecture"] / sheet / "md").glob("*.md")))
             counts = [pages(outs[d] / sheet / "solutions.pdf") for d in ("full", "lecture", "answer")]
-            lines.append(f"| {sheet} | {n} | {BEFORE[sheet][1]} | " + " | ".join(map(str, counts)) + " |")
-            for i, v in enumerate([n, BEFORE[sheet][1], *counts]):
+            before = BEFORE[sheet][1] if sheet in BEFORE else 0
+            lines.append(f"| {sheet} | {n} | {before or '(new)'} | " + " | ".join(map(str, counts)) + " |")
+            for i, v in enumerate([n, before, *counts]):
                 totals[i] += v
         before_n = sum(v[0] for v in BEFORE.values())
-        lines.append(f"| all | {totals[0]} | {totals[1]} ({totals[1] / before_n:.2f}/problem) "
+        lines.append(f"| all | {totals[0]} | {totals[1]} for {before_n} ({totals[1] / before_n:.2f}/problem) "
                      f"| {totals[2]} | **{totals[3]} ({totals[3] / totals[0]:.2f}/problem)** | {totals[4]} |")
         lines += ["", "`full` shows every step the engine records (the output before detail levels, with "
                   "today's typesetting); `lecture` is the default.", ""]
