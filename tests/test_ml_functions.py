@@ -186,6 +186,7 @@ def test_cross_entropy_with_simplex_labels_reaches_p_minus_y(tmp_path: Path) -> 
     assert r"\operatorname{sum}\left(\boldsymbol{y}\right) \boldsymbol{p}^{\top} - \boldsymbol{y}^{\top}" \
            r" \\ &= \boldsymbol{p}^{\top} - \boldsymbol{y}^{\top}" in md
     assert r"lies on the simplex (its entries are at least 0 and sum to 1), so $\operatorname{sum}" in md
+    assert r"\boldsymbol{u}" not in md  # the cancelling in words, no symbol the problem never introduced
     # nothing left of log p's derivative against softmax's: no p⁻¹ in the result
     assert "^{-1}" not in md.split("**Result.**")[1]
 

@@ -202,8 +202,8 @@ def _multiply(facts: Facts, ctx: Context) -> str:
     notes = [n for n in fact_items(facts, "notes") if isinstance(n, Simplex)]
     if notes:
         said = "; ".join(_simplex_words(n, ctx) for n in notes)
-        return (r"Multiplying the factors together, $\operatorname{diag}(\boldsymbol{u})^{-1}\boldsymbol{u}"
-                rf" = \boldsymbol{{1}}$ and the products that give it cancel; {said}.")
+        # no symbol of its own (a u the problem never introduced): the rule in words
+        return f"Multiplying the factors together, a diagonal matrix meets its inverse and they cancel; {said}."
     if names:
         return f"Multiplying the factors and writing {and_list(names)} out gives the gradient."
     return "Multiplying the factors together gives the gradient."
