@@ -203,7 +203,8 @@ def _multiply(facts: Facts, ctx: Context) -> str:
     if notes:
         said = "; ".join(_simplex_words(n, ctx) for n in notes)
         # no symbol of its own (a u the problem never introduced): the rule in words
-        return f"Multiplying the factors together, a diagonal matrix meets its inverse and they cancel; {said}."
+        return ("Multiplying the factors together, a diagonal matrix meets its inverse and they cancel; "
+                f"{said}.")
     if names:
         return f"Multiplying the factors and writing {and_list(names)} out gives the gradient."
     return "Multiplying the factors together gives the gradient."
