@@ -144,3 +144,22 @@ def test_long_lines_break_before_an_operator_and_mean_the_same() -> None:
     assert lines[0].startswith("    return (np.sin(x[0])") and lines[-1].endswith(" @ A)")
     joined = " ".join(line.strip() for line in lines).removeprefix("return ")
     assert joined == f"({code})"
+
+
+def test_second_derivatives_and_taylor_are_named_not_mislabelled(tmp_path: Path) -> None:
+    """A Hessian written as 'df/dx' and checked as a gradient would fail its own check (or pass a
+    wrong one): second derivatives and Taylor polynomials are left out, and the docstring says so."""
+    src = _copy_problem(tmp_path, "h.yaml", "title: h\ngiven: {x: [N], A: [N, N]}\n"
+                        "define: {f: x.T @ A @ x}\nfind: [df/dx, d2f/dx2]\nsizes: {N: 3}\n")
+    _copy_problem(tmp_path, "t.yaml", "title: t\ngiven: {x: scalar, y: scalar}\n"
+                  "define: {f: x**2 * y + y**3}\nfind: 'taylor(f, [x, y], [1, 2], 2)'\n")
+    paths = _build([src], tmp_path / "out")
+    h, t = (next(p for p in paths if p.stem == s) for s in ("h", "t"))
+    code = h.read_text(encoding="utf-8")
+    assert "def df_dx(x, A):" in code and code.count("def df_dx") == 1
+    assert "Not written as code here (see the worked solution): d2f/dx2;" in code
+    run = _run(h)
+    assert run.returncode == 0 and run.stdout.startswith("df/dx agrees"), run.stdout + run.stderr
+    assert "taylor(f, [x, y], [1, 2], 2)" in t.read_text(encoding="utf-8")
+    run = _run(t)
+    assert run.returncode == 0 and "no first derivative to check here" in run.stdout, run.stdout + run.stderr

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from derivgen.problem.expr import Shape
 
 #: One derivative for the table: (name, function, derivative function, arguments, by (given, index)).
-Row = tuple[str, str, str, list[str], list[tuple[str, tuple[int, ...]]]]
+Row = tuple[str, str, str, list[str], list[tuple[str, tuple[int, ...]]], str]
 
 _MACHINERY = '''\
 # --- the check: every derivative against finite differences at random values ---------------
@@ -50,13 +50,17 @@ def check(seed=0, points=3):
     """Compare every derivative with finite differences at random points; True if all agree."""
     rng = np.random.default_rng(seed)
     all_agree = True
-    for name, f, df, args, wrt in DERIVATIVES:
+    if not DERIVATIVES:
+        print("no first derivative to check here (see the docstring at the top)")
+    for name, f, df, args, wrt, layout in DERIVATIVES:
         worst, compared, tries = 0.0, 0, 0
         while compared < points and tries < 4 * points:
             point = random_point(rng, safe=tries >= points)
             tries += 1
             value, derived = call(f, args, point), call(df, args, point)
             numeric = numeric_derivative(f, args, point, wrt)
+            if layout == "denominator":  # the variable's axes first, then the quantity's
+                numeric = np.moveaxis(numeric, list(range(value.ndim)), list(range(-value.ndim, 0)))
             if not all(np.all(np.isfinite(a)) for a in (value, derived, numeric)):
                 continue  # outside a function's domain: draw another point
             derived = derived.reshape(numeric.shape)
@@ -123,12 +127,13 @@ def _draw(shape: Shape, assume: frozenset[str], name: Callable[[str], str]) -> s
 
 
 def _table(rows: list[Row]) -> str:
-    lines = ["#: Each derivative found: (name, function, derivative, arguments, by (variable, entry)).",
+    lines = ["#: Each derivative found: (name, function, derivative, arguments, by (variable, entry),",
+             "#: layout: numerator has the quantity's axes first, denominator the variable's).",
              "DERIVATIVES = ["]
-    for label, f, df, args, wrt in rows:
+    for label, f, df, args, wrt, layout in rows:
         arg_text = "(" + ", ".join(f'"{a}"' for a in args) + ("," if len(args) == 1 else "") + ")"
         wrt_text = "[" + ", ".join(f'("{g}", {_index(i)})' for g, i in wrt) + "]"
-        lines.append(f'    ("{label}", {f}, {df}, {arg_text}, {wrt_text}),')
+        lines.append(f'    ("{label}", {f}, {df}, {arg_text}, {wrt_text}, "{layout}"),')
     return "\n".join(lines + ["]", ""])
 
 

@@ -46,11 +46,17 @@ HELPERS = {
     "relu": 'def relu(z):\n    """max(z, 0), entry by entry."""\n    return np.maximum(z, 0)\n',
     "step": ('def step(z):\n    """1 where z > 0, else 0: the derivative of relu."""\n'
              "    return np.where(z > 0, 1.0, 0.0)\n"),
-    "softmax": ('def softmax(z):\n'
-                '    """exp(z) / sum(exp(z)) for a vector (shifted by its largest entry)."""\n'
-                "    e = np.exp(z - np.max(z))\n    return e / np.sum(e)\n"),
-    "logsumexp": ('def logsumexp(z):\n    """log(sum(exp(z))) for a vector, without overflow."""\n'
-                  "    m = np.max(z)\n    return m + np.log(np.sum(np.exp(z - m)))\n"),
+    "softmax": ('def softmax(z, axis=None):\n'
+                '    """exp(z) / sum(exp(z)) over all entries, or along an axis as NumPy counts them\n'
+                '    (softmax(S, 1): each row), shifted by the largest entry."""\n'
+                "    e = np.exp(z - np.max(z, axis=axis, keepdims=True))\n"
+                "    return e / np.sum(e, axis=axis, keepdims=True)\n"),
+    "logsumexp": ('def logsumexp(z, axis=None):\n'
+                  '    """log(sum(exp(z))) over all entries, or along an axis (logsumexp(Z, 1): each row),\n'
+                  '    without overflow."""\n'
+                  "    m = np.max(z, axis=axis, keepdims=True)\n"
+                  "    out = m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))\n"
+                  "    return np.squeeze(out) if axis is None else np.squeeze(out, axis=axis)\n"),
 }
 
 

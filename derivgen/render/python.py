@@ -31,6 +31,7 @@ from derivgen.problem.text import to_text
 from derivgen.render.escape import one_line
 from derivgen.render.pycheck import check_section
 from derivgen.render.pycode import HELPERS, IndexWriter, Printer, wrap_code
+from derivgen.render.taylor import is_taylor
 
 #: Names the generated file uses itself: a problem's name equal to one of them gets a trailing ``_``.
 FILE_NAMES = frozenset({"np", "sys", "call", "check", "random_point", "numeric_derivative", "DERIVATIVES",
@@ -262,25 +263,31 @@ def _summed_dims(form: IndexForm) -> list[object]:
 
 def render_problem_py(problem: Problem, derivations: list[Derivation], number: str | None = None,
                       label: str = "Problem") -> str:
-    """``<sheet>/py/<id>.py``: the problem's quantities and derivatives in NumPy, and their check."""
+    """``<sheet>/py/<id>.py``: the problem's quantities and derivatives in NumPy, and their check.
+
+    Second derivatives and Taylor polynomials are not written as code (their check would need
+    the first derivative as a function); the module docstring names them."""
+    left_out = [d for d in derivations if d.first is not None or is_taylor(d)]
+    sizes = _File(problem, derivations).sizes()  # the sizes every check used, left-out ones too
+    derivations = [d for d in derivations if d not in left_out]
     f = _File(problem, derivations)
     quantities = [line for d in problem.define for line in [*f.quantity(d), "", ""]]
     derivatives = [line for d, n in zip(derivations, f.derivative_names, strict=True)
                    for line in [*f.derivative(d, n), "", ""]]
     helpers = [HELPERS[h] + "\n\n" for h in sorted(f.used) if h in HELPERS]
     table = [(f"d{d.of}/d{d.wrt}", f.name(d.of), n, [f.name(a) for a in f.args_of(d)],
-              [(f.name(g), i) for g, i in f.wrt_vars(d)]) for d, n in zip(derivations, f.derivative_names,
-                                                                     strict=True)]
+              [(f.name(g), i) for g, i in f.wrt_vars(d)], _code_layout(d))
+             for d, n in zip(derivations, f.derivative_names, strict=True)]
     given = [(f.name(v.name), v.shape, v.assume) for v in problem.given]
     parts = [
-        _docstring(problem, number, label), "\n", "import sys\n\nimport numpy as np\n\n\n",
+        _docstring(problem, number, label, left_out), "\n", "import sys\n\nimport numpy as np\n\n\n",
         *helpers, "\n".join(quantities) + "\n", "\n".join(derivatives) + "\n",
-        check_section(given, f.sizes(), table, f.name),
+        check_section(given, sizes, table, f.name),
     ]
     return "".join(parts).rstrip("\n") + "\n"
 
 
-def _docstring(problem: Problem, number: str | None, label: str) -> str:
+def _docstring(problem: Problem, number: str | None, label: str, left_out: list[Derivation]) -> str:
     heading = f"{label} {number}: " if number else ""
     lines = [f'"""{doc_text(heading + problem.title)}', ""]
     if problem.source:
@@ -298,10 +305,26 @@ def _docstring(problem: Problem, number: str | None, label: str) -> str:
         "times a row is np.outer), a matrix a 2-D one; a derivative is an array with the axes",
         "of the quantity, then those of the variable (so a gradient by x has the shape of x).",
         "Docstrings write the problem's formulas, whose indices count from 1 (x[1] is x[0]).",
-        '"""',
     ]
+    if left_out:
+        asked = ", ".join(doc_text(_asked(problem, d)) for d in left_out)
+        lines += ["", f"Not written as code here (see the worked solution): {asked}; derivgen",
+                  "writes second derivatives and Taylor polynomials on the solution page only."]
+    lines += ['"""']
     text = "\n".join(lines) + "\n"
     return "r" + text if "\\" in text else text  # TeX in a title: its backslashes stay backslashes
+
+
+def _code_layout(d: Derivation) -> str:
+    """The layout of the derivative's code: only the closed form is transposed in denominator layout
+    (the index formula and the explicit array keep the quantity's axes first)."""
+    return "denominator" if d.result.layout == "denominator" and d.result.closed is not None else "numerator"
+
+
+def _asked(problem: Problem, d: Derivation) -> str:
+    """How the problem file asks for the derivation (``d2f/dx2``, ``taylor(f, x, 0, 4)``)."""
+    return next((f.text for f in problem.find if f.of == d.of and (f.first or f.degree is not None)),
+                f"d{d.of}/d{d.wrt}")
 
 
 def derivative_names(problem: Problem, derivations: list[Derivation]) -> Mapping[str, str]:
