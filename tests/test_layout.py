@@ -133,15 +133,31 @@ _HEADING = re.compile(r"^(Problem|Example) \d|^\([a-z]\) |^Solution\.$|^\d+\. \(
 
 
 def headings_at_page_foot(pdf: Path) -> list[str]:
-    """Pages whose last line of text (above the page number) is a heading or a question's first line."""
+    """Pages whose last line of text (above the page number) is a heading or a question's first line,
+    at the foot of the page: a question whose answer box (no text) fills the page below it is kept
+    with its box, not stranded."""
     found = []
+    bottoms = _text_bottoms(pdf)
     for number, text in enumerate(page_texts(pdf), start=1):
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         lines = [ln for ln in lines if not re.fullmatch(r"(Page )?\d+( of \d+)?", ln)]
         # A line that ends with the end-of-problem mark (♢) closes its problem: nothing is stranded.
-        if lines and _HEADING.search(lines[-1]) and not lines[-1].endswith("\u2662"):
+        if lines and _HEADING.search(lines[-1]) and not lines[-1].endswith("\u2662") \
+                and bottoms[number - 1] > 0.7:
             found.append(f"{pdf.name} page {number}: {lines[-1]}")
     return found
+
+
+def _text_bottoms(pdf: Path) -> list[float]:
+    """For each page, how far down (0 top, 1 bottom) its last line of text ends, page number aside."""
+    html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    out = []
+    for page in html.split("<page ")[1:]:
+        height = float(re.search(r'height="([\d.]+)"', page).group(1))  # type: ignore[union-attr]
+        words = re.findall(r'yMax="([\d.]+)">([^<]*)</word>', page)
+        ys = [float(y) for y, w in words if not re.fullmatch(r"Page|\d+|of", w)]
+        out.append(max(ys, default=0.0) / height)
+    return out
 
 
 def overprinted_words(pdf: Path, top: float = 90.0) -> list[str]:
