@@ -216,11 +216,16 @@ class _File:
         return (printer or self.printer())(x)
 
     def sizes(self) -> dict[str, int]:
-        out: dict[str, int] = dict(self.problem.sizes)
-        for d in self.derivations:
-            if d.verified is not None:
-                out.update(d.verified.sizes)
-        return out
+        return checked_sizes(self.problem, self.derivations)
+
+
+def checked_sizes(problem: Problem, derivations: Iterable[Derivation]) -> dict[str, int]:
+    """The problem's sizes, with those the numeric checks of the derivations picked."""
+    out: dict[str, int] = dict(problem.sizes)
+    for d in derivations:
+        if d.verified is not None:
+            out.update(d.verified.sizes)
+    return out
 
 
 def _rows(e: ListLit) -> Explicit:
@@ -268,7 +273,7 @@ def render_problem_py(problem: Problem, derivations: list[Derivation], number: s
     Second derivatives and Taylor polynomials are not written as code (their check would need
     the first derivative as a function); the module docstring names them."""
     left_out = [d for d in derivations if d.first is not None or is_taylor(d)]
-    sizes = _File(problem, derivations).sizes()  # the sizes every check used, left-out ones too
+    sizes = checked_sizes(problem, derivations)  # the sizes every check used, left-out ones too
     derivations = [d for d in derivations if d not in left_out]
     f = _File(problem, derivations)
     quantities = [line for d in problem.define for line in [*f.quantity(d), "", ""]]
