@@ -125,7 +125,9 @@ class MathLatex(LatexPrinter):
 
     def relation(self, rel: Relation) -> str:
         """The chain on one line: ``a = b \\in \\mathbb{R}^{...}``."""
-        first, rest = self._chain(rel)
+        return self._joined(*self._chain(rel))
+
+    def _joined(self, first: str, rest: list[tuple[str, str]]) -> str:
         return first + "".join(f" {self.rel_op(op)} {text}" for op, text in rest)
 
     def _chain(self, rel: Relation) -> tuple[str, list[tuple[str, str]]]:
@@ -142,10 +144,10 @@ class MathLatex(LatexPrinter):
 
     def display(self, rel: Relation) -> str:
         """A displayed chain; long chains of ``=`` become ``aligned`` lines, one per ``=``."""
-        one_line = self.relation(rel)
-        if len(one_line) <= LONG_CHAIN or sum(op in ("=", "⇒", "=>") for op, _ in self._chain(rel)[1]) < 2:
+        first, rest = self._chain(rel)  # the parts printed once, for the one line and the aligned lines
+        one_line = self._joined(first, rest)
+        if len(one_line) <= LONG_CHAIN or sum(op in ("=", "⇒", "=>") for op, _ in rest) < 2:
             return one_line
-        first, rest = self._chain(rel)
         lines = [first]
         for i, (op, text) in enumerate(rest):
             piece = f"{self.rel_op(op)} {text}"
